@@ -1,0 +1,8 @@
+"""dealreg: deal registration and channel-conflict decisions.
+
+The package is the pure core: models, normalise, match, rules, engine. It does no
+I/O, reads no clock and no environment; the ways in (`handlers/`) and the outside
+systems (`integrations/`) pass in everything it needs.
+"""
+
+__version__ = "0.1.0"

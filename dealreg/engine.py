@@ -1,0 +1,497 @@
+"""The decision: match a record against the claims on file, run the rules, attribute.
+
+Pure: the clock (`as_of`), the claims, the rules and the partners are all passed in.
+`Engine` keeps the claims indexed so that a server can keep one warm and `add` new
+registrations as they arrive; `decide` is then a few dictionary lookups and a handful
+of string comparisons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dealreg.errors import InputError
+from dealreg.match import AccountIndex, Hit, Keys, keys_of
+from dealreg.models import (
+    CLOSED_STATES,
+    DIRECT,
+    Attribution,
+    Candidate,
+    Decision,
+    MatchLevel,
+    NamedAccount,
+    Record,
+    Registration,
+    Status,
+    Territory,
+    is_direct,
+)
+from dealreg.normalise import email_domain, is_free_mail, registered_domain
+from dealreg.rules import (
+    SETTLING_KINDS,
+    DirectAboveDealSize,
+    NamedAccounts,
+    PartnerTerritory,
+    Qualification,
+    RuleSet,
+)
+
+
+def party_key(party: str) -> str:
+    """Parties compare case- and space-insensitively ("Northwind  partners" = "Northwind Partners")."""
+    return " ".join(party.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim as the rules see it: a registration or a named-account entry."""
+
+    claim_id: str
+    party: str
+    owner: str  # who owned the account after this claim's own decision ("" if unknown)
+    submitted_at: datetime | None  # None: a named account, a standing claim older than any registration
+    expires_at: datetime | None
+    state: str
+    named: bool
+    name: str
+    country: str = ""
+    region: str = ""
+    industry: str = ""
+    employees: int | None = None
+    deal_value: float | None = None
+    currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    rule: str
+    winner: str
+    decider: Claim | None  # the claim whose claim decided (None: the incoming record)
+    reason: str
+
+
+class Engine:
+    """Everything one decision reads: the rules, the indexed claims, the territories and
+    the known partners."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        registrations: Iterable[Registration] = (),
+        named_accounts: Iterable[NamedAccount] = (),
+        territories: Iterable[Territory] = (),
+        partners: Iterable[str] = (),
+    ) -> None:
+        self.rules = rules
+        self.window = timedelta(days=rules.protection_days)
+        self.index = AccountIndex()
+        self.claims: dict[str, Claim] = {}
+        self.territories = tuple(rules.territories) + tuple(territories)
+        names = list(rules.partners) + list(partners)
+        self.partners = {party_key(p): p.strip() for p in names if p.strip() and not is_direct(p)}
+        for n, account in enumerate((*rules.named_accounts, *named_accounts), start=1):
+            self._add_named(f"named-{n}", account)
+        for registration in registrations:
+            self.add(registration)
+
+    @property
+    def rules_hash(self) -> str:
+        return self.rules.rules_hash
+
+    def __len__(self) -> int:
+        return sum(1 for c in self.claims.values() if not c.named)
+
+    # -- building -------------------------------------------------------------------
+
+    def add(self, reg: Registration) -> None:
+        """Index a registration (a newer row with the same id replaces the old one)."""
+        try:
+            keys = keys_of(reg.company_name, reg.company_domain, reg.contact_email, reg.linkedin_url, reg.duns, reg.country)
+        except ValueError as exc:
+            raise InputError([(f"registration {reg.registration_id}", str(exc))]) from None
+        self.index.add(reg.registration_id, keys)
+        self.claims[reg.registration_id] = Claim(
+            claim_id=reg.registration_id,
+            party=reg.party,
+            owner=reg.owner.strip(),
+            submitted_at=reg.submitted_at,
+            expires_at=reg.expires_at or reg.submitted_at + self.window,
+            state=reg.state.strip().casefold() or "open",
+            named=False,
+            name=reg.company_name or reg.company_domain,
+            country=reg.country,
+            region=reg.region,
+            industry=reg.industry,
+            employees=reg.employees,
+            deal_value=reg.deal_value,
+            currency=reg.currency,
+        )
+
+    def _add_named(self, claim_id: str, account: NamedAccount) -> None:
+        try:
+            keys = keys_of(account.company_name, account.company_domain, "", account.linkedin_url, account.duns)
+        except ValueError as exc:
+            raise InputError([(f"named account {account.company_name or account.company_domain}", str(exc))]) from None
+        self.index.add(claim_id, keys)
+        self.claims[claim_id] = Claim(
+            claim_id=claim_id, party=account.owner.strip() or DIRECT, owner=account.owner.strip() or DIRECT,
+            submitted_at=None, expires_at=None, state="open", named=True,
+            name=account.company_name or account.company_domain,
+        )
+
+    # -- deciding -------------------------------------------------------------------
+
+    def keys(self, record: Record) -> Keys:
+        try:
+            return keys_of(record.company_name, record.company_domain, record.contact_email,
+                           record.linkedin_url, record.duns, record.country)
+        except ValueError as exc:
+            raise InputError([("duns", str(exc))]) from None
+
+    def decide(self, record: Record, as_of: datetime, *, registration_id: str = "") -> Decision:
+        """Decide one record as of `as_of`. With `registration_id` the record is being
+        registered: the decision carries that id and the new claim's protection end."""
+        registering = bool(registration_id)
+        party, problems = self._party(record)
+        if not problems:
+            problems = self._qualification(record, registering)
+        if problems:
+            return rejected(problems, party=party, registration_id=registration_id)
+
+        keys = self.keys(record)
+        hits = self.index.lookup(keys)
+        submitted = record.submitted_at or as_of
+        active: list[tuple[Hit, Claim]] = []
+        expired: list[tuple[Hit, Claim]] = []
+        inactive: list[tuple[Hit, Claim]] = []
+        for hit in hits:
+            claim = self.claims[hit.claim_id]
+            if claim.state in CLOSED_STATES or (claim.submitted_at is not None and claim.submitted_at > as_of):
+                inactive.append((hit, claim))  # closed, or not yet made as of this date
+            elif claim.expires_at is not None and claim.expires_at <= as_of:
+                expired.append((hit, claim))
+            else:
+                active.append((hit, claim))
+        candidates = tuple(_candidate(h, c) for h, c in [*active, *expired, *inactive])
+        expired_ids = tuple(c.claim_id for h, c in expired if h.level is MatchLevel.MATCH)
+        matches = [(h, c) for h, c in active if h.level is MatchLevel.MATCH]
+        possibles = [(h, c) for h, c in active if h.level is MatchLevel.POSSIBLE]
+        label = _label(record)
+
+        common = dict(candidates=candidates, expired=expired_ids, party=party)
+        if registering:
+            common.update(registration_id=registration_id, expires_at=submitted + self.window)
+
+        if not matches and not possibles:
+            best = max(hits, key=lambda h: h.score, default=None)
+            expired_matches = [(h, c) for h, c in expired if h.level is MatchLevel.MATCH]
+            if expired_matches and self.rules.first("expiry") is not None:
+                hit, claim = max(expired_matches, key=lambda hc: (hc[1].submitted_at or datetime.min, hc[1].claim_id))
+                reason = (f"{_possessive(claim.party)} registration {claim.claim_id} for {label} expired on "
+                          f"{_day(claim.expires_at)}; {party} owns it now.")
+                return Decision(Status.CLEAR, party, _primary(party), "", claim.claim_id, hit.level, hit.confidence,
+                                hit.evidence, "expiry", reason, **common)
+            reason = f"No active registration matches {label}; {party} owns it."
+            if best is not None and expired_matches:
+                reason = f"The only registrations matching {label} have expired; {party} owns it."
+            return Decision(Status.CLEAR, party, _primary(party), "", "", MatchLevel.NONE,
+                            0 if best is None else best.confidence, (), "no_match", reason, **common)
+
+        considered = matches or possibles
+        top_hit = considered[0][0]
+        outcome = self._settle(record, party, submitted, registration_id, [c for _, c in considered])
+        others = {party_key(c.party): c.party for _, c in considered}
+        others[party_key(party)] = party
+        primary, secondary = _attribution(outcome.winner, others.values())
+        decider = outcome.decider
+        decided_hit = next((h for h, c in considered if decider is not None and c.claim_id == decider.claim_id), top_hit)
+        matched_id = decider.claim_id if decider is not None else considered[0][1].claim_id
+
+        if not matches:
+            status = Status.NEEDS_REVIEW
+            reason = (f"{label} may be the same account as {considered[0][1].name} ({considered[0][1].claim_id}, "
+                      f"held by {considered[0][1].party}; evidence {';'.join(top_hit.evidence) or 'none'}); a person "
+                      f"should confirm. If it is: {outcome.reason}")
+        elif outcome.rule == "same_party":
+            status = Status.DUPLICATE
+            reason = outcome.reason
+        elif outcome.rule == "unsettled":
+            status = Status.NEEDS_REVIEW
+            reason = outcome.reason
+        else:
+            status = Status.CONFLICT
+            reason = outcome.reason
+        if registering and matches and outcome.winner:
+            # Registrations on file that recorded another owner now record this one (a claim
+            # submitted earlier but delivered late, a territory partner arriving second …).
+            common["displaced"] = tuple(c.claim_id for _, c in matches if not c.named
+                                        and party_key(c.owner or c.party) != party_key(outcome.winner))
+        return Decision(status, outcome.winner, primary, secondary, matched_id, decided_hit.level,
+                        decided_hit.confidence, decided_hit.evidence, outcome.rule, reason, **common)
+
+    def _party(self, record: Record) -> tuple[str, list[str]]:
+        """The claiming party, spelt as the Partners list spells it; unknown partners are refused."""
+        party = " ".join(record.party.split())
+        if is_direct(party):
+            return DIRECT, []
+        if not self.partners:
+            return party, []
+        known = self.partners.get(party_key(party))
+        if known is None:
+            names = ", ".join(sorted(self.partners.values(), key=str.casefold))
+            return party, [f"unknown partner {party!r}; the known partners are: {names}"]
+        return known, []
+
+    def _qualification(self, record: Record, registering: bool) -> list[str]:
+        problems: list[str] = []
+        if not (record.company_name.strip() or record.company_domain.strip() or record.linkedin_url.strip()
+                or record.duns.strip() or record.contact_email.strip()):
+            return ["no company name, website, email, LinkedIn page or DUNS to identify the account"]
+        website = registered_domain(record.company_domain) if record.company_domain.strip() else None
+        if record.company_domain.strip() and website is None:
+            problems.append(f"the website {record.company_domain.strip()!r} is not a usable domain")
+        rule = self.rules.first("qualification")
+        if not isinstance(rule, Qualification):
+            return problems
+        mail = email_domain(record.contact_email) if record.contact_email.strip() else None
+        if record.contact_email.strip() and mail is None:
+            problems.append(f"the contact email {record.contact_email.strip()!r} is not an email address")
+        if rule.reject_free_mail_without_website and mail and is_free_mail(mail) and website is None:
+            problems.append(f"the contact email is on a free-mail domain ({mail}) and no company website was given")
+        if registering or rule.apply_to_checks:
+            for field in rule.require:
+                value = getattr(record, field if field != "partner" else "partner")
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    problems.append(f"{field} is required")
+            if rule.min_deal_value is not None and record.deal_value is not None and record.deal_value < rule.min_deal_value:
+                problems.append(f"the deal value {record.deal_value:,.0f} is under the minimum of {rule.min_deal_value:,.0f}")
+        return problems
+
+
+    def _settle(self, record: Record, party: str, submitted: datetime, registration_id: str,
+                claims: list[Claim]) -> _Outcome:
+        """Run the rules in file order over the overlapping claims; the first that applies decides."""
+        label = _label(record)
+        me = party_key(party)
+        for rule in self.rules.rules:
+            kind = rule.kind
+            if kind == "same_party":
+                own = sorted((c for c in claims if party_key(c.party) == me), key=_age)
+                if own:
+                    c = own[0]
+                    owner = c.owner or c.party
+                    since = "" if c.named else f", registered {_day(c.submitted_at)}, protected until {_day(c.expires_at)}"
+                    what = "holds the named account" if c.named else "already holds an active registration for"
+                    return _Outcome("same_party", owner, c, f"{party} {what} {label} ({c.claim_id}{since}).")
+            if kind not in SETTLING_KINDS:
+                continue
+            if isinstance(rule, NamedAccounts):
+                named = sorted((c for c in claims if c.named), key=lambda c: c.claim_id)
+                if named:
+                    c = named[0]
+                    return _Outcome("named_accounts", c.owner, c, f"{label} is a named account of {c.owner}.")
+            elif isinstance(rule, PartnerTerritory):
+                outcome = self._territory(record, party, claims, label)
+                if outcome is not None:
+                    return outcome
+            elif isinstance(rule, DirectAboveDealSize):
+                outcome = _deal_size(rule, record, party, claims, label)
+                if outcome is not None:
+                    return outcome
+            elif kind == "first_to_register":
+                mine = (submitted, registration_id or "~")
+                first = min(claims, key=_age)
+                if _age(first) <= mine:
+                    return _Outcome("first_to_register", first.owner if first.named else first.party, first,
+                                    f"{first.party} registered {label} first ({first.claim_id}, {_day(first.submitted_at)}, "
+                                    f"protected until {_day(first.expires_at)}); {party} came later."
+                                    if not first.named else f"{label} is a named account of {first.party}.")
+                return _Outcome("first_to_register", party, None,
+                                f"{party} registered {label} first ({_day(submitted)}); "
+                                f"{', '.join(sorted({c.party for c in claims}))} registered later.")
+        holders = ", ".join(sorted({f"{c.party} ({c.claim_id})" for c in claims}))
+        return _Outcome("unsettled", "", None,
+                        f"{label} overlaps with {holders} and no rule in the rules file settles it; a person should decide.")
+
+    def _territory(self, record: Record, party: str, claims: list[Claim], label: str) -> _Outcome | None:
+        parties = {party_key(c.party): c.party for c in claims}
+        parties[party_key(party)] = party
+        where = _where(record, claims)
+        designated = sorted({t.partner for t in self.territories
+                             if party_key(t.partner) in parties and _in_territory(t, *where)}, key=party_key)
+        winners = {party_key(p) for p in designated}
+        if len(winners) != 1:
+            return None  # nobody, or several designated partners: the next rule decides
+        winner = parties[next(iter(winners))]
+        decider = next((c for c in sorted(claims, key=_age) if party_key(c.party) == party_key(winner)), None)
+        country, region, industry, _ = where
+        place = ", ".join(v for v in (country, region, industry) if v) or "its size band"
+        return _Outcome("partner_territory", winner, decider, f"{label} is in {_possessive(winner)} territory ({place}).")
+
+
+def rejected(problems: Iterable[str], *, party: str = "", registration_id: str = "") -> Decision:
+    """The decision for a record that cannot be used; `reason` lists every problem."""
+    problems = tuple(problems)
+    reason = "Rejected: " + "; ".join(problems) + "."
+    return Decision(Status.REJECTED, "", "", "", "", MatchLevel.NONE, 0, (), "qualification", reason,
+                    registration_id=registration_id, reasons=problems, party=party)
+
+
+def _deal_size(rule: DirectAboveDealSize, record: Record, party: str, claims: list[Claim], label: str) -> _Outcome | None:
+    if not (is_direct(party) or any(is_direct(c.party) for c in claims)):
+        return None
+    deals = [(record.deal_value, record.currency)] + [(c.deal_value, c.currency) for c in claims]
+    deals = [(v, cur.strip().upper()) for v, cur in deals if v is not None]
+    if not deals:
+        return None
+    want = rule.currency.strip().upper()
+    if want and any(cur and cur != want for _, cur in deals):
+        other = next(cur for _, cur in deals if cur and cur != want)
+        return _Outcome("unsettled", "", None,
+                        f"The deal for {label} is in {other}, which cannot be compared with the "
+                        f"{rule.threshold:,.0f} {want} threshold; a person should decide.")
+    value = max(v for v, _ in deals)
+    if value < rule.threshold:
+        return None
+    decider = next((c for c in sorted(claims, key=_age) if is_direct(c.party)), None)
+    unit = f" {want}" if want else ""
+    return _Outcome("direct_above_deal_size", DIRECT, decider,
+                    f"The deal for {label} ({value:,.0f}{unit}) is at or above the {rule.threshold:,.0f}{unit} "
+                    f"threshold, so the direct team owns it.")
+
+
+_EPOCH = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
+
+
+def _age(claim: Claim) -> tuple[datetime, str]:
+    """Sort key for first-to-register: named accounts (standing claims) first, then the
+    earliest `submitted_at`, then the registration id, so every writer orders alike."""
+    return (claim.submitted_at or _EPOCH, claim.claim_id)
+
+
+def _where(record: Record, claims: list[Claim]) -> tuple[str, str, str, int | None]:
+    """The account's territory attributes: the record's, else the earliest claim's that has them."""
+    ordered = sorted((c for c in claims if not c.named), key=_age)
+    country = record.country or next((c.country for c in ordered if c.country), "")
+    region = record.region or next((c.region for c in ordered if c.region), "")
+    industry = record.industry or next((c.industry for c in ordered if c.industry), "")
+    employees = record.employees if record.employees is not None else next(
+        (c.employees for c in ordered if c.employees is not None), None)
+    return country, region, industry, employees
+
+
+def _in_territory(t: Territory, country: str, region: str, industry: str, employees: int | None) -> bool:
+    def one_of(value: str, allowed: frozenset[str]) -> bool:
+        return not allowed or value.strip().casefold() in {a.casefold() for a in allowed}
+
+    if not (t.countries or t.regions or t.industries or t.min_employees is not None or t.max_employees is not None):
+        return False  # a territory with no criteria designates nothing
+    if not (one_of(country, t.countries) and one_of(region, t.regions) and one_of(industry, t.industries)):
+        return False
+    if t.min_employees is not None or t.max_employees is not None:
+        if employees is None:
+            return False
+        if t.min_employees is not None and employees < t.min_employees:
+            return False
+        if t.max_employees is not None and employees > t.max_employees:
+            return False
+    return True
+
+
+def _primary(owner: str) -> str:
+    return Attribution.DIRECT.value if is_direct(owner) else Attribution.PARTNER_SOURCED.value
+
+
+def _attribution(owner: str, parties: Iterable[str]) -> tuple[str, str]:
+    """Primary to whoever's claim won; secondary records the other party's influence."""
+    if not owner:
+        return "", ""
+    others = [p for p in parties if party_key(p) != party_key(owner)]
+    if is_direct(owner):
+        secondary = Attribution.PARTNER_INFLUENCED.value if others else ""
+    elif any(is_direct(p) for p in others):
+        secondary = Attribution.DIRECT.value
+    else:
+        secondary = Attribution.PARTNER_INFLUENCED.value if others else ""
+    return _primary(owner), secondary
+
+
+def _candidate(hit: Hit, claim: Claim) -> Candidate:
+    return Candidate(
+        registration_id=claim.claim_id, party=claim.party, level=hit.level, confidence=hit.confidence,
+        evidence=hit.evidence, submitted_at=claim.submitted_at, expires_at=claim.expires_at,
+        active=claim.state not in CLOSED_STATES, state=claim.state, named=claim.named,
+    )
+
+
+def _label(record: Record) -> str:
+    name = record.company_name.strip()
+    domain = registered_domain(record.company_domain) if record.company_domain.strip() else None
+    if name and domain:
+        return f"{name} ({domain})"
+    return name or domain or record.company_domain.strip() or record.linkedin_url.strip() or record.duns.strip() or "this account"
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.date().isoformat() if moment else "?"
+
+
+def registration_from(record: Record, decision: Decision, *, submitted_at: datetime) -> Registration:
+    """The row to store for a record that was registered (rejected ones included, as `rejected`)."""
+    if not decision.registration_id:
+        raise ValueError("the decision did not register the record (no registration_id)")
+    rejected = decision.status is Status.REJECTED
+    return Registration(
+        registration_id=decision.registration_id,
+        submitted_at=record.submitted_at or submitted_at,
+        partner=decision.party or record.party,
+        source=record.source,
+        company_name=record.company_name,
+        company_domain=record.company_domain,
+        linkedin_url=record.linkedin_url,
+        duns=record.duns,
+        country=record.country,
+        region=record.region,
+        industry=record.industry,
+        employees=record.employees,
+        contact_name=record.contact_name,
+        contact_email=record.contact_email,
+        deal_value=record.deal_value,
+        currency=record.currency,
+        state="rejected" if rejected else "open",
+        expires_at=None if rejected else decision.expires_at,
+        owner=decision.owner,
+        status=decision.status.value,
+        attribution_primary=decision.attribution_primary,
+        attribution_secondary=decision.attribution_secondary,
+        matched_registration_id=decision.matched_registration_id,
+        rule=decision.rule,
+        reason=decision.reason,
+        external_id=record.external_id,
+    )
+
+
+def displaced_row(reg: Registration, decision: Decision) -> Registration:
+    """A registration on file, rewritten after `decision` (which registered a claim that now
+    owns the account) displaced the owner it had recorded. See `Decision.displaced`."""
+    from dataclasses import replace
+
+    owner = decision.owner
+    mine = party_key(reg.party) == party_key(owner)
+    primary, secondary = _attribution(owner, [reg.party, decision.party])
+    return replace(
+        reg,
+        owner=owner,
+        status=Status.CLEAR.value if mine else Status.CONFLICT.value,
+        attribution_primary=primary,
+        attribution_secondary=secondary,
+        matched_registration_id=decision.registration_id,
+        rule=decision.rule,
+        reason=f"Superseded by {decision.registration_id}: {decision.reason}",
+    )

@@ -1,0 +1,318 @@
+"""The keys that identify an account: company name, registered domain, LinkedIn page, DUNS.
+
+Pure functions: no I/O at call time and never any network. Public suffixes come from
+tldextract's bundled snapshot; the tables in ``dealreg/data`` are read once (legal forms
+at import, the free-mail lists on first use). The rules follow ../shared/SPEC.md
+("Account matching").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from urllib.parse import unquote, urlsplit
+
+import tldextract
+
+_DATA = files("dealreg") / "data"
+
+
+def _data_lines(name: str) -> list[str]:
+    """The entries of a data file: one per line, '#' starts a comment."""
+    text = (_DATA / name).read_text(encoding="utf-8")
+    return [entry for line in text.splitlines() if (entry := line.split("#", 1)[0].strip())]
+
+
+# --- text --------------------------------------------------------------------------------
+
+# Invisible characters that survive NFKC; pasted into a name they split or disguise words.
+_INVISIBLE = (
+    "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+# Apostrophe look-alikes become "'". The acute accent must go before NFKC, which would
+# turn it into a space and a combining accent ("McDonald´s" -> "mcdonald s").
+_APOSTROPHES = "\u2018\u2019\u201b\u02bb\u02bc\u2032\u00b4\uff07`"
+_BEFORE_NFKC = str.maketrans(dict.fromkeys(_INVISIBLE) | dict.fromkeys(_APOSTROPHES, "'"))
+
+# Applied to casefolded NFKD text. Only the generic combining diacritics are dropped;
+# script-specific marks (kana voicing, Devanagari vowel signs) carry meaning and stay.
+_COMBINING = [
+    *range(0x0300, 0x0370), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00),
+    *range(0x20D0, 0x2100), *range(0xFE20, 0xFE30),
+]
+# A skeleton, not a transliteration: each Cyrillic/Greek letter that looks like a Latin
+# one in either case maps to it, so a spoofed or mistyped name meets the real one.
+# Both cases map alike because the table is applied after casefolding.
+_LOOK_ALIKES = {
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "һ": "h",
+    "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y", "ӏ": "l",
+    "α": "a", "β": "b", "ε": "e", "ζ": "z", "η": "h", "ι": "i", "κ": "k", "μ": "m",
+    "ν": "n", "ο": "o", "ρ": "p", "τ": "t", "υ": "y", "χ": "x",
+    "ɑ": "a", "ɡ": "g", "ı": "i",
+}
+# Latin letters that have no decomposition (ß is already "ss" after casefold).
+_LATIN_EXTRA = {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ħ": "h", "ŧ": "t"}
+_AFTER_NFKD = str.maketrans(
+    dict.fromkeys(map(chr, _COMBINING)) | _LOOK_ALIKES | _LATIN_EXTRA | dict.fromkeys(_APOSTROPHES, "'")
+)
+
+
+def clean_text(s: str) -> str:
+    """Case-, accent-, width- and look-alike-insensitive text with single spaces. Idempotent."""
+    if s.isascii():  # the common case; NFKC and the tables change nothing here
+        return " ".join(s.replace("`", "'").lower().split())
+    s = unicodedata.normalize("NFKC", s.translate(_BEFORE_NFKC)).casefold()
+    s = unicodedata.normalize("NFKD", s).translate(_AFTER_NFKD)
+    return " ".join(unicodedata.normalize("NFC", s).split())
+
+
+# --- company names -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NameKey:
+    key: str  # normalised name, tokens joined by single spaces ("" without letters or digits)
+    tokens: tuple[str, ...]
+    legal_form: str  # the legal forms stripped from the name, space-joined ("" if none)
+
+
+_WORD = re.compile(r"[^\W_]+|&")
+# ASCII fast path of _WORD: punctuation (but "&") to spaces, apostrophes deleted, in one
+# bytes.translate, several times faster than the regex.
+_ASCII_PUNCTUATION = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`")
+_ASCII_WORDS = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
+# A letter and a dot followed by a lone letter: "i.b.m." -> "ibm.", "s.p.a" -> "spa".
+_INITIAL_DOT = re.compile(r"(?<![^\W_])([^\W\d_])\.(?=[^\W\d_](?![^\W_]))")
+_AND = frozenset({"&", "and", "und", "et", "y"})  # "and" only between two words
+_SYNONYMS = {
+    "intl": "international", "mfg": "manufacturing", "natl": "national", "svcs": "services",
+    "svc": "service", "hldgs": "holdings", "hldg": "holding", "grp": "group", "mgmt": "management",
+    "bros": "brothers", "assn": "association", "assoc": "associates",
+}
+
+
+def _words(text: str) -> list[str]:
+    """Tokens of a name before any stripping: cleaned, initials joined, '&'/'and' unified."""
+    # For ASCII text clean_text only lower-cases and joins spaces; the split below does the rest.
+    s = text.lower() if text.isascii() else clean_text(text)
+    if "+" in s:
+        s = s.replace("+", "&")
+    if "&" in s:
+        s = s.replace("&", " & ")
+    if "." in s:
+        s = _INITIAL_DOT.sub(r"\1", s)
+    if s.isascii():
+        words = s.encode().translate(_ASCII_WORDS, b"'`").decode().split()
+    else:
+        words = _WORD.findall(s.replace("'", ""))  # McDonald's -> mcdonalds
+    if not _AND.isdisjoint(words):
+        last = len(words) - 1
+        words = [
+            "and" if 0 < i < last and w in _AND else w
+            for i, w in enumerate(words)
+            if w != "&" or 0 < i < last
+        ]
+    return words
+
+
+def _load_legal_forms() -> tuple[frozenset[tuple[str, ...]], frozenset[str]]:
+    trailing, leading = set(), set()
+    for entry in _data_lines("legal_forms.txt"):
+        if entry.startswith("^"):
+            leading.add(entry[1:].strip())
+        else:
+            trailing.add(tuple(entry.split()))
+    return frozenset(trailing), frozenset(leading)
+
+
+_TRAILING_FORMS, _LEADING_FORMS = _load_legal_forms()
+# The lengths, longest first, of the forms that end in a given word.
+_FORM_LENGTHS: dict[str, tuple[int, ...]] = {}
+for _form in sorted(_TRAILING_FORMS, key=len, reverse=True):
+    _FORM_LENGTHS[_form[-1]] = (*_FORM_LENGTHS.get(_form[-1], ()), len(_form))
+
+
+def _trailing_form(tokens: list[str]) -> int:
+    """Length of the longest legal form ending the name that leaves at least one token."""
+    for n in _FORM_LENGTHS.get(tokens[-1], ()):
+        if n < len(tokens) and tuple(tokens[-n:]) in _TRAILING_FORMS:
+            return n
+    return 0
+
+
+def name_key(name: str) -> NameKey:
+    """The comparable form of a company name, and the legal forms taken off it.
+
+    Drops a leading "the", legal forms at the end ("pty ltd", "gmbh and co kg", repeatedly)
+    and a few unambiguous ones at the start ("pt", "ooo"), but never the last token.
+    """
+    tokens = _words(name)
+    leading: list[str] = []
+    trailing: list[str] = []
+    while len(tokens) > 1:
+        if tokens[0] == "the":
+            del tokens[0]
+        elif tokens[0] in _LEADING_FORMS:
+            leading.append(tokens.pop(0))
+        elif n := _trailing_form(tokens):
+            trailing[:0] = tokens[-n:]
+            del tokens[-n:]
+        else:
+            break
+    if not _SYNONYMS.keys().isdisjoint(tokens):
+        tokens = [_SYNONYMS.get(t, t) for t in tokens]
+    return NameKey(" ".join(tokens), tuple(tokens), " ".join(leading + trailing))
+
+
+# --- domains -----------------------------------------------------------------------------
+
+# Offline: no suffix-list download, no disk cache; the snapshot in the wheel is used.
+# Private suffixes keep foo.github.io and bar.github.io apart.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)*")
+_STRIP_AROUND = " \t\r\n<>\"'"
+_REMOVE_INVISIBLE = str.maketrans(dict.fromkeys(_INVISIBLE))
+
+
+def _split_url(value: str) -> tuple[str, str] | None:
+    """Host (lower case, no trailing dot) and path of a URL, a bare host[/path] or user@host."""
+    if "://" not in value and not value.startswith("//"):
+        value = "//" + value  # so urlsplit reads a bare host as the network location
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unbalanced "[" taken for an IPv6 address
+        return None
+    return (host.rstrip("."), parts.path) if host else None
+
+
+def _host_and_path(value: str) -> tuple[str, str] | None:
+    """Host and path of a URL, bare host or email address, as typed into a form."""
+    v = value.strip(_STRIP_AROUND).lower()
+    if not v.isascii():
+        v = unicodedata.normalize("NFKC", v.translate(_REMOVE_INVISIBLE))
+    return _split_url(v.removeprefix("mailto:"))
+
+
+def _registered(host: str) -> str | None:
+    if not _HOST.fullmatch(host):
+        return None
+    return _EXTRACT(host).top_domain_under_public_suffix or None
+
+
+def registered_domain(value: str) -> str | None:
+    """The registered domain in a URL, bare host or email address ("https://www.acme.co.uk/x"
+    -> "acme.co.uk"); None when there is none (empty, "n/a", localhost, an IP address)."""
+    parts = _host_and_path(value)
+    return _registered(parts[0]) if parts else None
+
+
+@cache
+def _free_mail() -> frozenset[str]:
+    allowed = frozenset(_data_lines("free_mail_allow.txt"))
+    return frozenset(_data_lines("free_mail_domains.txt")) - allowed
+
+
+def is_free_mail(domain: str) -> bool:
+    """Whether a registered domain belongs to a free-mail or ISP mailbox provider."""
+    return domain.lower() in _free_mail()
+
+
+def email_domain(email: str) -> str | None:
+    """The registered domain of an email address's host; None if it is not an email."""
+    local, at, host = email.strip(_STRIP_AROUND).rpartition("@")
+    if not at or not local.strip():
+        return None
+    return registered_domain(host)
+
+
+# Sites whose pages stand for other companies: "facebook.com/acme" in a website field is
+# Acme's page, not Meta's. Only the bare domain means the platform itself.
+_PROFILE_SITES = frozenset({
+    "linkedin.com", "facebook.com", "fb.com", "instagram.com", "twitter.com", "x.com",
+    "youtube.com", "tiktok.com", "pinterest.com", "linktr.ee", "crunchbase.com", "angel.co",
+    "wellfound.com", "medium.com", "github.com", "gitlab.com", "google.com", "goo.gl",
+    "bit.ly", "yelp.com", "glassdoor.com", "zoominfo.com", "notion.so", "calendly.com",
+})
+
+
+def _website_domain(website: str) -> str | None:
+    parts = _host_and_path(website)
+    if not parts:
+        return None
+    domain = _registered(parts[0])
+    if domain in _PROFILE_SITES and parts[1].strip("/"):
+        return None
+    return domain
+
+
+def account_domain(website: str = "", email: str = "") -> str | None:
+    """The account's domain key: the website's registered domain or, when the website gives
+    none, the email's. Free-mail domains and profile pages (linkedin.com/company/…) are never keys."""
+    for domain in (_website_domain(website), email_domain(email)):
+        if domain and not is_free_mail(domain):
+            return domain
+    return None
+
+
+# --- LinkedIn, DUNS ----------------------------------------------------------------------
+
+
+def linkedin_key(url: str) -> str | None:
+    """"li:<slug>", "li_id:<digits>", "li_showcase:<slug>" or "li_school:<slug>" for a
+    LinkedIn company, showcase or school page in any URL form; None for anything else."""
+    parts = _split_url(url.strip(_STRIP_AROUND))
+    if not parts:
+        return None
+    host, path = parts
+    if host != "linkedin.com" and not host.endswith(".linkedin.com"):
+        return None
+    # Decode each segment after splitting, so an encoded "/" or "?" cannot move the boundaries.
+    segments = [unicodedata.normalize("NFC", unquote(s)).strip().casefold() for s in path.split("/")]
+    match [s for s in segments if s]:
+        case ["company" | "company-beta", ref, *_]:
+            return f"li_id:{ref}" if ref.isascii() and ref.isdigit() else f"li:{ref}"
+        case ["sales", "company", ref, *_] if ref.isascii() and ref.isdigit():
+            return f"li_id:{ref}"
+        case ["showcase", ref, *_]:
+            return f"li_showcase:{ref}"
+        case ["school", ref, *_]:
+            return f"li_school:{ref}"
+    return None
+
+
+_DUNS_SEPARATORS = str.maketrans(dict.fromkeys(" \t\u00a0-\u2010\u2011\u2012\u2013\u2014."))
+
+
+def duns_key(value: str) -> str | None:
+    """The 9 digits of a DUNS number (spaces, dashes and dots ignored); None when empty.
+
+    Raises ValueError for anything that is not exactly 9 digits.
+    """
+    v = value.strip()
+    if not v:
+        return None
+    if v.endswith(".0") and v[:-2].isdigit():
+        v = v[:-2]  # a spreadsheet number (150483782.0); dropping only the dot would add a digit
+    digits = v.translate(_DUNS_SEPARATORS)
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"DUNS must have 9 digits (spaces, dashes and dots are ignored), got {v!r}")
+    if len(digits) != 9:
+        raise ValueError(f"DUNS must have 9 digits, got {len(digits)}")
+    return digits
+
+
+# --- output ------------------------------------------------------------------------------
+
+# OWASP "CSV Injection": a cell starting with one of these is read as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def defang(value: str) -> str:
+    """Text safe to put in a spreadsheet cell: "'" before a leading formula character."""
+    return "'" + value if value.startswith(_FORMULA_START) else value

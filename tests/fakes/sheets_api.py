@@ -1,0 +1,1575 @@
+"""A local fake of the Google Sheets v4 REST API, served over loopback HTTP.
+
+The real, unmodified gspread client talks to it, so tests exercise the same
+requests, parameters and error handling as production, without the internet.
+
+How gspread reaches the fake
+----------------------------
+gspread builds every URL from ``gspread.urls`` (``https://sheets.googleapis.com/v4/
+spreadsheets/...``) and sends it through ``client.http_client.session``, a
+``google.auth.transport.requests.AuthorizedSession`` (a ``requests.Session``).
+We leave gspread alone and change only that session's transport:
+
+* ``https://sheets.googleapis.com/`` is mounted on :class:`LoopbackAdapter`, a
+  ``requests`` ``HTTPAdapter`` that rewrites the scheme and host to the fake's base
+  URL (``http://127.0.0.1:<port>``) and keeps path and query byte for byte;
+* ``https://`` and ``http://`` are mounted on :class:`RefuseAdapter`, so any other
+  call this session makes (the Drive API on www.googleapis.com, say) fails at once
+  with ``requests.ConnectionError`` instead of leaving the machine.
+
+``requests`` picks the longest matching mount prefix, so only Sheets traffic gets
+through. Credentials are :class:`FakeCredentials`: a static bearer token that
+``refresh()`` never fetches over the network (``google.oauth2`` credentials would
+start a background "regional access boundary" lookup in google-auth 2.62).
+
+Exact code (what :func:`gspread_client_for` does)::
+
+    import gspread
+    from tests.fakes.sheets_api import FakeCredentials, redirect_session_to
+
+    client = gspread.Client(auth=FakeCredentials())
+    redirect_session_to(client.http_client.session, base_url)  # base_url = api.start()
+
+Production code only needs a seam that accepts a ready ``gspread.Client`` (or a
+factory for one); tests pass ``gspread_client_for(api.base_url)``. If the backend
+wants an environment override instead (say ``DEALREG_SHEETS_API_URL``), it can
+copy the 10 lines of :class:`LoopbackAdapter` and mount it the same way when the
+variable is set; nothing in gspread is patched globally either way.
+
+Behaviour worth knowing
+-----------------------
+* Ranges arrive URL-quoted with ``:append`` / ``:clear`` added after quoting, so
+  the raw path is split on the literal verb before unquoting.
+* RAW stores strings as text and JSON numbers/booleans as such. USER_ENTERED
+  parses like the UI: ``=...`` becomes a formula, a leading ``'`` forces text,
+  numbers (``00123``, ``1,000``, ``50%``), ``TRUE``/``FALSE`` and dates
+  (``2026-11-20``, ``11/20/2026``) are converted, and ``+x`` / ``-x`` that are not
+  numbers become formulas. Formulas are never evaluated: FORMATTED_VALUE and
+  UNFORMATTED_VALUE show ``FORMULA_RESULT_PREFIX + text``, so a read-back can
+  never mistake a formula for the literal that was sent; FORMULA shows the text.
+* Reads clamp open-ended ranges to the grid; writes past the grid answer 400
+  "exceeds grid limits" like Google. ``values.append`` grows rows (not columns).
+* ``values.append`` finds the table the way Google does in the common cases: the
+  first non-empty row inside the range's rows starts it, it extends down while
+  rows are non-empty (a blank row ends it), and the new rows go right below, at
+  the table's first column. A single-cell range whose cell row is empty writes
+  right there (that is what gspread's ``insert_row`` relies on).
+* ``spreadsheets.batchUpdate`` and ``values.batchUpdate`` are atomic.
+* Anything not implemented answers 501, so a test that needs it fails loudly.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+from urllib.parse import parse_qs, unquote
+
+import google.auth.credentials
+import gspread
+import requests
+from requests.adapters import HTTPAdapter
+
+SHEETS_ORIGIN = "https://sheets.googleapis.com"
+API_PREFIX = "/v4/spreadsheets/"
+FORMULA_RESULT_PREFIX = "#FORMULA:"
+MAX_CELL_CHARS = 50_000
+MAX_WORKBOOK_CELLS = 10_000_000
+
+KINDS = (
+    "spreadsheets.get",
+    "spreadsheets.batchUpdate",
+    "values.get",
+    "values.batchGet",
+    "values.update",
+    "values.batchUpdate",
+    "values.append",
+    "values.clear",
+    "values.batchClear",
+)
+READ_KINDS = {"spreadsheets.get", "values.get", "values.batchGet"}
+FAULTS = (400, 403, 404, 429, 500, 503, "503-after-write", "reset", "reset-after-write")
+
+# Request types that only change formatting or view state: accepted, ignored, reply {}.
+IGNORED_SHEET_REQUESTS = {
+    "repeatCell",
+    "updateBorders",
+    "updateDimensionProperties",
+    "autoResizeDimensions",
+    "mergeCells",
+    "unmergeCells",
+    "setBasicFilter",
+    "clearBasicFilter",
+    "setDataValidation",
+    "addConditionalFormatRule",
+    "updateConditionalFormatRule",
+    "deleteConditionalFormatRule",
+}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ApiError(Exception):
+    """An error answered with Google's JSON error body."""
+
+    def __init__(self, code: int, status: str, message: str, details: list | None = None):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict:
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+def _bad_request(message: str) -> ApiError:
+    return ApiError(400, "INVALID_ARGUMENT", message)
+
+
+def quota_error(kind: str) -> ApiError:
+    """Google's 429 for the per-user read or write quota."""
+    read = kind in READ_KINDS
+    metric = "Read requests" if read else "Write requests"
+    limit = "ReadRequestsPerMinutePerUser" if read else "WriteRequestsPerMinutePerUser"
+    return ApiError(
+        429,
+        "RESOURCE_EXHAUSTED",
+        f"Quota exceeded for quota metric '{metric}' and limit '{metric} per minute per user' "
+        "of service 'sheets.googleapis.com' for consumer 'project_number:123'.",
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "domain": "googleapis.com",
+                "metadata": {
+                    "quota_location": "global",
+                    "quota_limit": limit,
+                    "quota_limit_value": "60",
+                    "quota_metric": "sheets.googleapis.com/" + ("read_requests" if read else "write_requests"),
+                    "service": "sheets.googleapis.com",
+                    "consumer": "projects/123",
+                },
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [
+                    {
+                        "description": "Request a higher quota limit.",
+                        "url": "https://cloud.google.com/docs/quotas/help/request_increase",
+                    }
+                ],
+            },
+        ],
+    )
+
+
+def _fault_error(fault: Any, kind: str) -> ApiError:
+    if fault == 429:
+        return quota_error(kind)
+    if fault == 500:
+        return ApiError(500, "INTERNAL", "Internal error encountered.")
+    if fault in (503, "503-after-write"):
+        return ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
+    if fault == 400:
+        return _bad_request("Invalid request (injected fault).")
+    if fault == 403:
+        return ApiError(403, "PERMISSION_DENIED", "The caller does not have permission")
+    if fault == 404:
+        return ApiError(404, "NOT_FOUND", "Requested entity was not found.")
+    raise AssertionError(f"no error body for fault {fault!r}")
+
+
+# --------------------------------------------------------------------------- A1 notation
+
+
+def col_letters(index: int) -> str:
+    """0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def col_index(letters: str) -> int:
+    """'A' -> 0, 'AA' -> 26."""
+    value = 0
+    for ch in letters.upper():
+        value = value * 26 + ord(ch) - ord("A") + 1
+    return value - 1
+
+
+def quote_sheet_title(title: str) -> str:
+    """Quote a sheet title the way Google writes it in response ranges."""
+    looks_like_cell = re.fullmatch(r"[A-Za-z]{1,3}\d+|R\d*C\d*", title, re.IGNORECASE)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not looks_like_cell:
+        return title
+    return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class GridRange:
+    """0-based, end-exclusive; None means unbounded on that side."""
+
+    start_row: int | None = None
+    end_row: int | None = None
+    start_col: int | None = None
+    end_col: int | None = None
+    single_cell: bool = False
+
+    @property
+    def whole_sheet(self) -> bool:
+        return self.start_row is None and self.end_row is None and self.start_col is None and self.end_col is None
+
+
+_CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
+_COL = re.compile(r"\$?([A-Za-z]{1,3})")
+_ROW = re.compile(r"\$?([0-9]+)")
+
+
+def _row_number(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise ValueError("row 0")
+    return number - 1
+
+
+def parse_a1(a1: str) -> GridRange:
+    """Parse the part after '!': '', 'A1', 'A1:C3', 'A2:Z', 'A:C', '1:1', 'A5:5'."""
+    a1 = a1.strip()
+    if not a1:
+        return GridRange()
+    if ":" not in a1:
+        m = _CELL.fullmatch(a1)
+        if not m:
+            raise ValueError(a1)
+        r, c = _row_number(m[2]), col_index(m[1])
+        return GridRange(r, r + 1, c, c + 1, single_cell=True)
+    left, right = a1.split(":", 1)
+    lc, rc = _CELL.fullmatch(left), _CELL.fullmatch(right)
+    if lc and rc:
+        r0, r1 = sorted((_row_number(lc[2]), _row_number(rc[2])))
+        c0, c1 = sorted((col_index(lc[1]), col_index(rc[1])))
+        return GridRange(r0, r1 + 1, c0, c1 + 1)
+    if lc and _COL.fullmatch(right):  # A2:Z -> rows from 2 down
+        c0, c1 = sorted((col_index(lc[1]), col_index(_COL.fullmatch(right)[1])))
+        return GridRange(_row_number(lc[2]), None, c0, c1 + 1)
+    if lc and _ROW.fullmatch(right):  # A5:5 (gspread's row_values)
+        r0, r1 = sorted((_row_number(lc[2]), _row_number(right.lstrip("$"))))
+        return GridRange(r0, r1 + 1, col_index(lc[1]), None)
+    lcol, rcol = _COL.fullmatch(left), _COL.fullmatch(right)
+    if lcol and rcol:
+        c0, c1 = sorted((col_index(lcol[1]), col_index(rcol[1])))
+        return GridRange(None, None, c0, c1 + 1)
+    lrow, rrow = _ROW.fullmatch(left), _ROW.fullmatch(right)
+    if lrow and rrow:
+        r0, r1 = sorted((_row_number(lrow[1]), _row_number(rrow[1])))
+        return GridRange(r0, r1 + 1, None, None)
+    raise ValueError(a1)
+
+
+def split_sheet_title(text: str) -> tuple[str | None, str]:
+    """"'Named accounts'!A1:C" -> ("Named accounts", "A1:C"); "A1:B2" -> (None, "A1:B2")."""
+    if text.startswith("'"):
+        chars: list[str] = []
+        i = 1
+        while i < len(text):
+            if text[i] == "'":
+                if text[i + 1 : i + 2] == "'":  # '' is an escaped quote
+                    chars.append("'")
+                    i += 2
+                    continue
+                i += 1
+                break
+            chars.append(text[i])
+            i += 1
+        else:
+            raise ValueError("unterminated quote")
+        rest = text[i:]
+        if rest and not rest.startswith("!"):
+            raise ValueError(text)
+        return "".join(chars), rest[1:]
+    if "!" in text:
+        title, _, a1 = text.partition("!")
+        return title, a1
+    return None, text
+
+
+# --------------------------------------------------------------------------- cells
+
+
+@dataclass
+class Cell:
+    kind: str  # text | number | bool | date | formula
+    value: Any  # str, int/float, bool, serial day number, or formula text
+    display: str | None = None  # how FORMATTED_VALUE shows it when not canonical
+
+
+_SKIP = object()  # JSON null in a write: leave the cell as it is
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_EPOCH = dt.date(1899, 12, 30)  # Sheets' day 0
+
+
+def _number(value: float) -> int | float:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def format_number(value: int | float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "%.15g" % value
+
+
+def _parse_number(text: str) -> tuple[int | float, str | None] | None:
+    s = text.strip()
+    percent = s.endswith("%")
+    core = s[:-1].strip() if percent else s
+    display = None
+    if _THOUSANDS.fullmatch(core):
+        display = s
+        core = core.replace(",", "")
+    if not _NUMBER.fullmatch(core):
+        return None
+    value = float(core)
+    if percent:
+        value /= 100
+        display = s
+    return _number(value), display
+
+
+def _parse_date(text: str) -> int | None:
+    s = text.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", s)  # en_US month/day/year
+        if not m:
+            return None
+        mo, d, y = int(m[1]), int(m[2]), int(m[3])
+    try:
+        return (dt.date(y, mo, d) - _EPOCH).days
+    except ValueError:
+        return None
+
+
+def to_cell(value: Any, user_entered: bool) -> Cell | None | object:
+    """A JSON value from a write -> Cell, None (clear the cell) or _SKIP (leave it)."""
+    if value is None:
+        return _SKIP
+    if isinstance(value, bool):
+        return Cell("bool", value)
+    if isinstance(value, (int, float)):
+        return Cell("number", _number(value))
+    if not isinstance(value, str):
+        raise _bad_request(f"Invalid values: a cell must be a string, number or boolean, got {json.dumps(value)}")
+    if len(value) > MAX_CELL_CHARS:
+        raise _bad_request(
+            f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a single cell."
+        )
+    if value == "":
+        return None
+    if not user_entered:
+        return Cell("text", value)
+    if value.startswith("'"):
+        return Cell("text", value[1:]) if len(value) > 1 else None
+    if value.startswith("=") and len(value) > 1:
+        return Cell("formula", value)
+    if value.strip().upper() in ("TRUE", "FALSE"):
+        return Cell("bool", value.strip().upper() == "TRUE")
+    number = _parse_number(value)
+    if number is not None:
+        return Cell("number", number[0], number[1])
+    serial = _parse_date(value)
+    if serial is not None:
+        return Cell("date", serial, value.strip())
+    if value[0] in "+-" and len(value) > 1:
+        return Cell("formula", "=" + value)  # the UI parses +x / -x as a formula
+    return Cell("text", value)
+
+
+def render(cell: Cell | None, value_render: str, date_render: str) -> Any:
+    """How values.get shows a cell under valueRenderOption / dateTimeRenderOption."""
+    if cell is None:
+        return ""
+    formatted = value_render == "FORMATTED_VALUE"
+    if cell.kind == "formula":
+        return cell.value if value_render == "FORMULA" else FORMULA_RESULT_PREFIX + cell.value
+    if cell.kind == "text":
+        return cell.value
+    if cell.kind == "bool":
+        return ("TRUE" if cell.value else "FALSE") if formatted else cell.value
+    if cell.kind == "date":
+        return cell.display if formatted or date_render == "FORMATTED_STRING" else cell.value
+    if formatted:
+        return cell.display or format_number(cell.value)
+    return cell.value
+
+
+def stored_text(cell: Cell) -> str:
+    """What a person sees typed into the cell: formula text, literal text, or the number."""
+    if cell.kind in ("text", "formula"):
+        return cell.value
+    return render(cell, "FORMATTED_VALUE", "SERIAL_NUMBER")
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class Sheet:
+    sheet_id: int
+    title: str
+    row_count: int = 1000
+    col_count: int = 26
+    frozen_rows: int = 0
+    frozen_cols: int = 0
+    hidden: bool = False
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+
+    def properties(self, index: int) -> dict:
+        grid: dict[str, int] = {"rowCount": self.row_count, "columnCount": self.col_count}
+        if self.frozen_rows:
+            grid["frozenRowCount"] = self.frozen_rows
+        if self.frozen_cols:
+            grid["frozenColumnCount"] = self.frozen_cols
+        props: dict[str, Any] = {
+            "sheetId": self.sheet_id,
+            "title": self.title,
+            "index": index,
+            "sheetType": "GRID",
+            "gridProperties": grid,
+        }
+        if self.hidden:
+            props["hidden"] = True
+        return props
+
+    def a1(self, r0: int, c0: int, r1: int, c1: int) -> str:
+        """Google's A1 text for the half-open block [r0, r1) x [c0, c1)."""
+        start = f"{col_letters(c0)}{r0 + 1}"
+        if r1 - r0 <= 1 and c1 - c0 <= 1:
+            return f"{quote_sheet_title(self.title)}!{start}"
+        return f"{quote_sheet_title(self.title)}!{start}:{col_letters(c1 - 1)}{r1}"
+
+    def shift_rows(self, at: int, by: int) -> None:
+        """Move rows >= at down by `by` (negative: delete rows [at, at-by))."""
+        moved: dict[tuple[int, int], Cell] = {}
+        for (r, c), cell in self.cells.items():
+            if r < at:
+                moved[(r, c)] = cell
+            elif by > 0 or r >= at - by:
+                moved[(r + by, c)] = cell
+        self.cells = moved
+
+    def shift_cols(self, at: int, by: int) -> None:
+        moved: dict[tuple[int, int], Cell] = {}
+        for (r, c), cell in self.cells.items():
+            if c < at:
+                moved[(r, c)] = cell
+            elif by > 0 or c >= at - by:
+                moved[(r, c + by)] = cell
+        self.cells = moved
+
+    def truncate(self) -> None:
+        self.cells = {k: v for k, v in self.cells.items() if k[0] < self.row_count and k[1] < self.col_count}
+
+
+@dataclass
+class Spreadsheet:
+    spreadsheet_id: str
+    title: str
+    sheets: list[Sheet]
+    locale: str = "en_US"
+    time_zone: str = "Etc/GMT"
+    next_sheet_id: int = 1
+
+    def metadata(self) -> dict:
+        return {
+            "spreadsheetId": self.spreadsheet_id,
+            "properties": {
+                "title": self.title,
+                "locale": self.locale,
+                "autoRecalc": "ON_CHANGE",
+                "timeZone": self.time_zone,
+                "defaultFormat": {
+                    "backgroundColor": {"red": 1, "green": 1, "blue": 1},
+                    "verticalAlignment": "BOTTOM",
+                    "wrapStrategy": "OVERFLOW_CELL",
+                    "textFormat": {"fontFamily": "arial,sans,sans-serif", "fontSize": 10},
+                },
+            },
+            "sheets": [{"properties": s.properties(i)} for i, s in enumerate(self.sheets)],
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
+        }
+
+    def sheet_by_title(self, title: str) -> Sheet | None:
+        # Sheet titles are unique regardless of case in Google Sheets.
+        wanted = title.casefold()
+        return next((s for s in self.sheets if s.title.casefold() == wanted), None)
+
+    def sheet_by_id(self, sheet_id: int) -> Sheet | None:
+        return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
+
+    def total_cells(self) -> int:
+        return sum(s.row_count * s.col_count for s in self.sheets)
+
+    def resolve(self, text: str) -> tuple[Sheet, GridRange]:
+        """A1 text from a request -> (sheet, grid range); 400 like Google if it cannot."""
+        try:
+            title, a1 = split_sheet_title(text)
+            if title is None:
+                sheet = self.sheet_by_title(text)
+                if sheet is not None:  # a bare sheet title means the whole sheet
+                    return sheet, GridRange()
+                sheet = next(s for s in self.sheets if not s.hidden)
+                return sheet, parse_a1(a1)
+            sheet = self.sheet_by_title(title)
+            if sheet is None:
+                raise ValueError(title)
+            return sheet, parse_a1(a1)
+        except (ValueError, StopIteration):
+            raise _bad_request(f"Unable to parse range: {text}") from None
+
+
+def _grid_error(sheet: Sheet, row: int, col: int) -> ApiError:
+    return _bad_request(
+        f"Range ({quote_sheet_title(sheet.title)}!{col_letters(col)}{row + 1}) exceeds grid limits. "
+        f"Max rows: {sheet.row_count}, max columns: {sheet.col_count}"
+    )
+
+
+def _read_box(sheet: Sheet, grid: GridRange) -> tuple[int, int, int, int]:
+    """Clamp a read range to the grid; its start must lie inside the grid."""
+    r0, c0 = grid.start_row or 0, grid.start_col or 0
+    if r0 >= sheet.row_count or c0 >= sheet.col_count:
+        raise _grid_error(sheet, r0, c0)
+    r1 = sheet.row_count if grid.end_row is None else min(grid.end_row, sheet.row_count)
+    c1 = sheet.col_count if grid.end_col is None else min(grid.end_col, sheet.col_count)
+    return r0, c0, r1, c1
+
+
+def _shape(values: list) -> tuple[int, int]:
+    return len(values), max((len(row) for row in values), default=0)
+
+
+def _normalise_values(body_values: Any, major: str | None) -> list[list[Any]]:
+    """Request 'values' -> rows of cells (transposing COLUMNS input)."""
+    if body_values is None:
+        return []
+    if not isinstance(body_values, list) or not all(isinstance(row, list) for row in body_values):
+        raise _bad_request("Invalid values: expected a list of lists.")
+    if major == "COLUMNS":
+        height = max((len(col) for col in body_values), default=0)
+        return [[col[r] if r < len(col) else None for col in body_values] for r in range(height)]
+    if major not in (None, "ROWS", "DIMENSION_UNSPECIFIED"):
+        raise _bad_request(f"Invalid value at 'data.major_dimension' ({major})")
+    return body_values
+
+
+def _check_write(sheet: Sheet, grid: GridRange, r0: int, c0: int, rows: list[list[Any]], bounded: bool) -> None:
+    """Raise like Google when a block of values does not fit its range or the grid."""
+    height, width = _shape(rows)
+    if r0 >= sheet.row_count or c0 >= sheet.col_count:
+        raise _grid_error(sheet, r0, c0)
+    if bounded:
+        wanted = sheet.a1(
+            r0,
+            c0,
+            sheet.row_count if grid.end_row is None else grid.end_row,
+            sheet.col_count if grid.end_col is None else grid.end_col,
+        )
+        if grid.end_row is not None and r0 + height > grid.end_row:
+            raise _bad_request(
+                f"Requested writing within range [{wanted}], but tried writing to row [{grid.end_row + 1}]"
+            )
+        if grid.end_col is not None and c0 + width > grid.end_col:
+            raise _bad_request(
+                f"Requested writing within range [{wanted}], but tried writing to column "
+                f"[{col_letters(grid.end_col)}]"
+            )
+    if r0 + height > sheet.row_count:
+        raise _grid_error(sheet, sheet.row_count, c0)
+    if c0 + width > sheet.col_count:
+        raise _grid_error(sheet, r0, sheet.col_count)
+
+
+def _write(sheet: Sheet, r0: int, c0: int, rows: list[list[Any]], user_entered: bool) -> dict:
+    """Write already-checked values; returns Google's update counts."""
+    converted = [[to_cell(v, user_entered) for v in row] for row in rows]  # may raise before writing
+    cells = 0
+    for i, row in enumerate(converted):
+        for j, cell in enumerate(row):
+            if cell is _SKIP:
+                continue
+            cells += 1
+            if cell is None:
+                sheet.cells.pop((r0 + i, c0 + j), None)
+            else:
+                sheet.cells[(r0 + i, c0 + j)] = cell
+    height, width = _shape(rows)
+    return {
+        "updatedRange": sheet.a1(r0, c0, r0 + max(height, 1), c0 + max(width, 1)),
+        "updatedRows": height,
+        "updatedColumns": width,
+        "updatedCells": cells,
+    }
+
+
+def read_values(sheet: Sheet, box: tuple[int, int, int, int], major: str, value_render: str, date_render: str) -> list:
+    """Rendered values of a block, trimmed like Google (trailing empties dropped)."""
+    r0, c0, r1, c1 = box
+    present = [(r, c) for (r, c) in sheet.cells if r0 <= r < r1 and c0 <= c < c1]
+    if not present:
+        return []
+    last_r = max(r for r, _ in present)
+    last_c = max(c for _, c in present)
+    if major == "COLUMNS":
+        outer = [[sheet.cells.get((r, c)) for r in range(r0, last_r + 1)] for c in range(c0, last_c + 1)]
+    else:
+        outer = [[sheet.cells.get((r, c)) for c in range(c0, last_c + 1)] for r in range(r0, last_r + 1)]
+    result = []
+    for line in outer:
+        while line and line[-1] is None:
+            line.pop()
+        result.append([render(cell, value_render, date_render) for cell in line])
+    while result and not result[-1]:
+        result.pop()
+    return result
+
+
+def _find_table(sheet: Sheet, grid: GridRange) -> tuple[int, int, int, int] | None:
+    """The table values.append appends to, as (r0, c0, r1, c1), or None if none."""
+    r0, c0 = grid.start_row or 0, grid.start_col or 0
+    # A single cell, or a range without columns, searches rightwards to the grid's edge.
+    c1 = sheet.col_count if grid.single_cell or grid.end_col is None else grid.end_col
+    search_end = sheet.row_count if grid.end_row is None else grid.end_row
+    rows_with_data = {r for (r, c) in sheet.cells if c0 <= c < c1}
+    first = next((r for r in sorted(rows_with_data) if r0 <= r < search_end), None)
+    if first is None:
+        return None
+    last = first
+    while last + 1 in rows_with_data:  # a blank row ends the table
+        last += 1
+    cols = [c for (r, c) in sheet.cells if first <= r <= last and c0 <= c < c1]
+    return first, min(cols), last + 1, max(cols) + 1
+
+
+# --------------------------------------------------------------------------- request log
+
+
+@dataclass
+class RecordedRequest:
+    """One request the fake received, as the client sent it."""
+
+    method: str
+    path: str  # raw, still percent-encoded
+    query: dict[str, list[str]]
+    body: Any  # parsed JSON, or None
+    kind: str  # e.g. "values.append"; "unsupported" for 501s
+    spreadsheet_id: str | None
+    range: str | None  # decoded A1 range from the path, if any
+    time: float  # time.time() on arrival
+    status: int | None = None  # None while in flight or when the connection was dropped
+    fault: Any = None  # the injected fault applied, if any
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class _FaultRule:
+    kind: str | None
+    fault: Any
+    remaining: int
+
+
+def _check_fault(fault: Any) -> None:
+    if isinstance(fault, tuple):
+        if len(fault) == 2 and fault[0] == "slow" and isinstance(fault[1], (int, float)) and fault[1] >= 0:
+            return
+    elif fault in FAULTS:
+        return
+    raise ValueError(f"unknown fault {fault!r}; use one of {FAULTS} or ('slow', seconds)")
+
+
+def _route(method: str, raw_path: str) -> tuple[str, str | None, str | None]:
+    """(kind, spreadsheet id, decoded range) for a raw request path."""
+    if not raw_path.startswith(API_PREFIX):
+        return "unsupported", None, None
+    parts = raw_path[len(API_PREFIX) :].split("/")
+    head, colon, verb = parts[0].partition(":")
+    sid = unquote(head)
+    if not sid:
+        return "unsupported", None, None
+    if len(parts) == 1:
+        if not colon and method == "GET":
+            return "spreadsheets.get", sid, None
+        if verb == "batchUpdate" and method == "POST":
+            return "spreadsheets.batchUpdate", sid, None
+        return "unsupported", sid, None
+    if colon:
+        return "unsupported", sid, None
+    if len(parts) == 2:
+        known = {
+            ("GET", "values:batchGet"): "values.batchGet",
+            ("POST", "values:batchUpdate"): "values.batchUpdate",
+            ("POST", "values:batchClear"): "values.batchClear",
+        }
+        return known.get((method, parts[1]), "unsupported"), sid, None
+    if len(parts) == 3 and parts[1] == "values" and parts[2]:
+        # gspread quotes the range and appends ':append' / ':clear' after quoting,
+        # so the verb is the literal suffix of the raw segment.
+        raw = parts[2]
+        for suffix, kind in ((":append", "values.append"), (":clear", "values.clear")):
+            if raw.endswith(suffix):
+                return (kind if method == "POST" else "unsupported"), sid, unquote(raw[: -len(suffix)])
+        kind = {"GET": "values.get", "PUT": "values.update"}.get(method, "unsupported")
+        return kind, sid, unquote(raw)
+    return "unsupported", sid, None
+
+
+def _flag(query: dict[str, list[str]], name: str) -> bool:
+    # requests serialises Python booleans as "True"/"False".
+    return (query.get(name) or ["false"])[0].lower() == "true"
+
+
+def _one(query: dict[str, list[str]], name: str, default: str) -> str:
+    values = query.get(name)
+    return values[0] if values and values[0] else default
+
+
+# --------------------------------------------------------------------------- HTTP server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    timeout = 30  # idle keep-alive connections give their thread back eventually
+    server: "_Server"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without NODELAY, Nagle plus the
+        # client's delayed ACK would add ~40 ms to every request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def _any(self) -> None:
+        self.server.api._handle(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        pass  # keep test output quiet; the request log is on the API object
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, api: "FakeSheetsAPI"):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.api = api
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (or stop() cutting a connection) is not an error.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+    def track(self, conn: socket.socket, alive: bool) -> None:
+        with self._connections_lock:
+            (self._connections.add if alive else self._connections.discard)(conn)
+
+    def drop_connections(self) -> None:
+        with self._connections_lock:
+            conns = list(self._connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------- the fake
+
+
+class FakeSheetsAPI:
+    """In-memory spreadsheets behind a real loopback HTTP server.
+
+    Use ``with FakeSheetsAPI() as api:`` (or ``start()`` / ``stop()``), seed data with
+    ``create_spreadsheet``, point gspread at ``api.base_url`` with
+    :func:`gspread_client_for`, inspect ``api.requests`` / ``api.count(...)`` and
+    inject faults with ``api.inject(...)``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._spreadsheets: dict[str, Spreadsheet] = {}
+        self._log: list[RecordedRequest] = []
+        self._faults: list[_FaultRule] = []
+        self._quota_hits: dict[str, deque[float]] = {"read": deque(), "write": deque()}
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url: str | None = None
+        self.errors: list[str] = []  # tracebacks of bugs in the fake itself (answered 500)
+        # Optional per-minute quota for reads and for writes (each counted apart,
+        # as Google does); None disables it. `clock` is swappable so tests need not wait.
+        self.quota_per_minute: int | None = None
+        self.clock = time.monotonic
+
+    # ---- lifecycle
+
+    def start(self) -> str:
+        """Start serving on 127.0.0.1 with an OS-assigned port; returns the base URL."""
+        if self._server is not None:
+            return self.base_url  # type: ignore[return-value]
+        self._stopping.clear()
+        self._server = _Server(self)
+        host, port = self._server.server_address[:2]
+        self.base_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-sheets-api", daemon=True
+        )
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop the server, cut open keep-alive connections and wake slow faults."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._server.drop_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> "FakeSheetsAPI":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget all spreadsheets, requests, faults and quota use (the server keeps running)."""
+        with self._lock:
+            self._spreadsheets.clear()
+            self._log.clear()
+            self._faults.clear()
+            for hits in self._quota_hits.values():
+                hits.clear()
+            self.errors.clear()
+            self.quota_per_minute = None
+
+    # ---- seeding and inspecting data
+
+    def create_spreadsheet(
+        self,
+        spreadsheet_id: str,
+        title: str = "dealreg",
+        sheets: dict[str, list[list[Any]] | None] | None = None,
+        *,
+        rows: int = 1000,
+        cols: int = 26,
+    ) -> str:
+        """Add a spreadsheet. Seed values are stored as RAW (strings stay text).
+
+        Each sheet gets a rows x cols grid (grown to fit its seed data); the first
+        sheet has sheetId 0, like a new Google spreadsheet.
+        """
+        sheets = {"Sheet1": None} if sheets is None else sheets
+        if not sheets:
+            raise ValueError("a spreadsheet needs at least one sheet")
+        book = Spreadsheet(spreadsheet_id, title, [])
+        for n, (sheet_title, data) in enumerate(sheets.items()):
+            data = data or []
+            height, width = _shape(data)
+            sheet = Sheet(n, sheet_title, max(rows, height), max(cols, width))
+            _write(sheet, 0, 0, data, user_entered=False)
+            book.sheets.append(sheet)
+        book.next_sheet_id = len(book.sheets)
+        with self._lock:
+            if spreadsheet_id in self._spreadsheets:
+                raise ValueError(f"spreadsheet {spreadsheet_id!r} exists")
+            self._spreadsheets[spreadsheet_id] = book
+        return spreadsheet_id
+
+    def set_values(
+        self, spreadsheet_id: str, sheet_title: str, rows: list[list[Any]], *, user_entered: bool = False
+    ) -> None:
+        """Replace a sheet's contents (from A1), growing the grid if needed."""
+        with self._lock:
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            height, width = _shape(rows)
+            sheet.row_count = max(sheet.row_count, height)
+            sheet.col_count = max(sheet.col_count, width)
+            sheet.cells = {}
+            _write(sheet, 0, 0, rows, user_entered)
+
+    def values(self, spreadsheet_id: str, sheet_title: str) -> list[list[str]]:
+        """What is stored, as text: formula text for formulas, trailing empties trimmed."""
+        with self._lock:
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            if not sheet.cells:
+                return []
+            rows: list[list[str]] = [[] for _ in range(max(r for r, _ in sheet.cells) + 1)]
+            for (r, c), cell in sorted(sheet.cells.items()):
+                rows[r].extend([""] * (c - len(rows[r])))
+                rows[r].append(stored_text(cell))
+            return rows
+
+    def cell_kind(self, spreadsheet_id: str, sheet_title: str, a1: str) -> str | None:
+        """'text', 'number', 'bool', 'date', 'formula', or None for an empty cell."""
+        with self._lock:
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            grid = parse_a1(a1)
+            cell = sheet.cells.get((grid.start_row, grid.start_col))
+            return cell.kind if cell else None
+
+    def cell_is_formula(self, spreadsheet_id: str, sheet_title: str, a1: str) -> bool:
+        return self.cell_kind(spreadsheet_id, sheet_title, a1) == "formula"
+
+    def sheet_titles(self, spreadsheet_id: str) -> list[str]:
+        with self._lock:
+            return [s.title for s in self._book(spreadsheet_id).sheets]
+
+    def grid_size(self, spreadsheet_id: str, sheet_title: str) -> tuple[int, int]:
+        """(rowCount, columnCount) of a sheet."""
+        with self._lock:
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            return sheet.row_count, sheet.col_count
+
+    def _book(self, spreadsheet_id: str) -> Spreadsheet:
+        try:
+            return self._spreadsheets[spreadsheet_id]
+        except KeyError:
+            raise KeyError(f"no spreadsheet {spreadsheet_id!r}") from None
+
+    def _sheet(self, spreadsheet_id: str, sheet_title: str) -> Sheet:
+        sheet = self._book(spreadsheet_id).sheet_by_title(sheet_title)
+        if sheet is None:
+            raise KeyError(f"no sheet {sheet_title!r} in {spreadsheet_id!r}")
+        return sheet
+
+    # ---- request log
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received, in arrival order."""
+        with self._lock:
+            return list(self._log)
+
+    def count(self, method: str | None = None, kind: str | None = None) -> int:
+        """How many requests matched (method is case-insensitive; kind as in KINDS)."""
+        with self._lock:
+            return sum(
+                1
+                for r in self._log
+                if (method is None or r.method == method.upper()) and (kind is None or r.kind == kind)
+            )
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    # ---- faults
+
+    def inject(self, kind: str | None, fault: Any, times: int = 1) -> None:
+        """Answer the next `times` requests of `kind` (None: any kind) with `fault`.
+
+        Faults: 429, 500, 503 (answered without touching data), "503-after-write"
+        (apply the request, then answer 503), ("slow", seconds) (wait, then answer
+        normally), "reset" (drop the connection without applying or answering),
+        "reset-after-write" (apply, then drop), and 400/403/404. Rules are consumed
+        in the order they were injected.
+        """
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; use one of {KINDS}")
+        _check_fault(fault)
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._faults.append(_FaultRule(kind, fault, times))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, kind: str) -> Any:
+        for rule in self._faults:
+            if rule.kind is None or rule.kind == kind:
+                rule.remaining -= 1
+                if rule.remaining == 0:
+                    self._faults.remove(rule)
+                return rule.fault
+        return None
+
+    def _over_quota(self, kind: str) -> bool:
+        if self.quota_per_minute is None:
+            return False
+        now = self.clock()
+        hits = self._quota_hits["read" if kind in READ_KINDS else "write"]
+        while hits and hits[0] <= now - 60:
+            hits.popleft()
+        if len(hits) >= self.quota_per_minute:
+            return True
+        hits.append(now)
+        return False
+
+    # ---- HTTP handling
+
+    def _handle(self, handler: _Handler) -> None:
+        method = handler.command.upper()
+        raw_path, _, raw_query = handler.path.partition("?")
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw_body = handler.rfile.read(length) if length else b""
+        query = parse_qs(raw_query, keep_blank_values=True)
+        kind, sid, range_text = _route(method, raw_path)
+        try:
+            body = json.loads(raw_body) if raw_body else None
+            body_error = None
+        except ValueError:
+            body, body_error = raw_body.decode("utf-8", "replace"), _bad_request("Invalid JSON payload received.")
+        record = RecordedRequest(method, raw_path, query, body, kind, sid, range_text, time.time())
+        with self._lock:
+            self._log.append(record)
+
+        status, payload, drop = self._answer(handler, record, body_error)
+        if drop:
+            # Abortive close (RST), no response: the client sees a connection error.
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handler.close_connection = True
+            return
+        record.status = status
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=UTF-8")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _answer(self, handler: _Handler, record: RecordedRequest, body_error: ApiError | None) -> tuple[int, Any, bool]:
+        """(status, JSON payload, drop the connection?)"""
+        auth = handler.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            err = ApiError(
+                401,
+                "UNAUTHENTICATED",
+                "Request is missing required authentication credential. Expected OAuth 2 access token, "
+                "login cookie or other valid authentication credential. "
+                "See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            )
+            return 401, err.body(), False
+        if record.kind == "unsupported":
+            err = ApiError(
+                501,
+                "UNIMPLEMENTED",
+                f"FakeSheetsAPI does not implement {record.method} {record.path}; add it to tests/fakes/sheets_api.py",
+            )
+            return 501, err.body(), False
+
+        with self._lock:
+            fault = self._take_fault(record.kind)
+            over_quota = fault is None and self._over_quota(record.kind)
+            record.fault = fault
+        if over_quota:
+            return 429, quota_error(record.kind).body(), False
+        if isinstance(fault, tuple):  # ("slow", seconds): wait outside the lock, then answer normally
+            self._stopping.wait(fault[1])
+        elif fault == "reset":
+            return 0, None, True
+        elif fault in (400, 403, 404, 429, 500, 503):  # answered without touching data
+            err = _fault_error(fault, record.kind)
+            return err.code, err.body(), False
+
+        try:
+            if body_error is not None:
+                raise body_error
+            with self._lock:
+                payload = self._dispatch(record)
+            status = 200
+        except ApiError as err:
+            status, payload = err.code, err.body()
+        except Exception as exc:  # a bug in the fake: answer loudly, keep the traceback
+            with self._lock:
+                self.errors.append(traceback.format_exc())
+            status, payload = 500, ApiError(500, "INTERNAL", f"FakeSheetsAPI bug: {exc!r}").body()
+        if fault == "503-after-write":
+            return 503, _fault_error(fault, record.kind).body(), False
+        if fault == "reset-after-write":
+            return 0, None, True
+        return status, payload, False
+
+    def _dispatch(self, record: RecordedRequest) -> dict:
+        book = self._spreadsheets.get(record.spreadsheet_id or "")
+        if book is None:
+            raise ApiError(404, "NOT_FOUND", "Requested entity was not found.")
+        body = record.body if isinstance(record.body, dict) else {}
+        q = record.query
+        if record.kind == "spreadsheets.get":
+            if _flag(q, "includeGridData"):
+                raise ApiError(501, "UNIMPLEMENTED", "FakeSheetsAPI does not implement includeGridData=true")
+            return book.metadata()
+        if record.kind == "spreadsheets.batchUpdate":
+            return self._batch_update_sheets(book, body)
+        if record.kind == "values.get":
+            return self._get(book, record.range or "", q)
+        if record.kind == "values.batchGet":
+            return {
+                "spreadsheetId": book.spreadsheet_id,
+                "valueRanges": [self._get(book, text, q) for text in q.get("ranges", [])],
+            }
+        if record.kind == "values.update":
+            return self._update(book, record.range or "", body, q)
+        if record.kind == "values.batchUpdate":
+            return self._batch_update_values(book, body)
+        if record.kind == "values.append":
+            return self._append(book, record.range or "", body, q)
+        if record.kind == "values.clear":
+            return {"spreadsheetId": book.spreadsheet_id, "clearedRange": self._clear(book, record.range or "")}
+        if record.kind == "values.batchClear":
+            ranges = body.get("ranges") or []
+            for text in ranges:  # validate all first: nothing is cleared if one is bad
+                book.resolve(text)
+            return {"spreadsheetId": book.spreadsheet_id, "clearedRanges": [self._clear(book, t) for t in ranges]}
+        raise AssertionError(record.kind)
+
+    # ---- values endpoints
+
+    def _get(self, book: Spreadsheet, text: str, q: dict[str, list[str]]) -> dict:
+        sheet, grid = book.resolve(text)
+        box = _read_box(sheet, grid)
+        major = _one(q, "majorDimension", "ROWS")
+        if major not in ("ROWS", "COLUMNS"):
+            raise _bad_request(f"Invalid majorDimension: {major}")
+        value_render = _one(q, "valueRenderOption", "FORMATTED_VALUE")
+        if value_render not in ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"):
+            raise _bad_request(f"Invalid valueRenderOption: {value_render}")
+        date_render = _one(q, "dateTimeRenderOption", "SERIAL_NUMBER")
+        result: dict[str, Any] = {"range": sheet.a1(*box[:2], *box[2:]), "majorDimension": major}
+        values = read_values(sheet, box, major, value_render, date_render)
+        if values:  # Google omits "values" for an empty range
+            result["values"] = values
+        return result
+
+    def _input_option(self, option: str | None) -> bool:
+        if option not in ("RAW", "USER_ENTERED"):
+            raise _bad_request(
+                "'valueInputOption' is required but not specified"
+                if not option
+                else f"Invalid value at 'value_input_option' ({option})"
+            )
+        return option == "USER_ENTERED"
+
+    def _with_data(self, book: Spreadsheet, result: dict, include: bool, q_render: str) -> dict:
+        if include:
+            sheet, grid = book.resolve(result["updatedRange"])
+            box = _read_box(sheet, grid)
+            data = {"range": result["updatedRange"], "majorDimension": "ROWS"}
+            values = read_values(sheet, box, "ROWS", q_render, "SERIAL_NUMBER")
+            if values:
+                data["values"] = values
+            result["updatedData"] = data
+        return result
+
+    def _prepare_update(
+        self, book: Spreadsheet, text: str, values: Any, major: str | None
+    ) -> tuple[Sheet, int, int, list[list[Any]], GridRange]:
+        sheet, grid = book.resolve(text)
+        rows = _normalise_values(values, major)
+        r0, c0 = grid.start_row or 0, grid.start_col or 0
+        # A single cell or a bare sheet is only an anchor; other ranges bound the write.
+        bounded = not (grid.single_cell or grid.whole_sheet)
+        _check_write(sheet, grid, r0, c0, rows, bounded)
+        for row in rows:
+            for v in row:
+                to_cell(v, False)  # reject bad types / oversize cells before writing anything
+        return sheet, r0, c0, rows, grid
+
+    def _update(self, book: Spreadsheet, text: str, body: dict, q: dict[str, list[str]]) -> dict:
+        user_entered = self._input_option(_one(q, "valueInputOption", ""))
+        if body.get("range"):
+            if book.resolve(body["range"]) != book.resolve(text):
+                raise _bad_request(
+                    f"Requested range [{body['range']}] must match the range in the URL [{text}]"
+                )
+        sheet, r0, c0, rows, _ = self._prepare_update(book, text, body.get("values"), body.get("majorDimension"))
+        if not rows:
+            return {"spreadsheetId": book.spreadsheet_id, "updatedRange": sheet.a1(r0, c0, r0 + 1, c0 + 1)}
+        result = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered)}
+        return self._with_data(
+            book,
+            result,
+            _flag(q, "includeValuesInResponse"),
+            _one(q, "responseValueRenderOption", "FORMATTED_VALUE"),
+        )
+
+    def _batch_update_values(self, book: Spreadsheet, body: dict) -> dict:
+        user_entered = self._input_option(body.get("valueInputOption"))
+        data = body.get("data") or []
+        # Atomic like Google: check every range before writing any.
+        prepared = [self._prepare_update(book, d.get("range", ""), d.get("values"), d.get("majorDimension")) for d in data]
+        responses = []
+        for sheet, r0, c0, rows, _ in prepared:
+            if rows:
+                result = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered)}
+                responses.append(
+                    self._with_data(
+                        book,
+                        result,
+                        bool(body.get("includeValuesInResponse")),
+                        body.get("responseValueRenderOption") or "FORMATTED_VALUE",
+                    )
+                )
+        return {
+            "spreadsheetId": book.spreadsheet_id,
+            "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
+            "totalUpdatedColumns": sum(r["updatedColumns"] for r in responses),
+            "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
+            "totalUpdatedSheets": len({p[0].sheet_id for p in prepared if p[3]}),
+            "responses": responses,
+        }
+
+    def _append(self, book: Spreadsheet, text: str, body: dict, q: dict[str, list[str]]) -> dict:
+        user_entered = self._input_option(_one(q, "valueInputOption", ""))
+        insert = _one(q, "insertDataOption", "OVERWRITE")
+        if insert not in ("OVERWRITE", "INSERT_ROWS"):
+            raise _bad_request(f"Invalid insertDataOption: {insert}")
+        sheet, grid = book.resolve(text)
+        rows = _normalise_values(body.get("values"), body.get("majorDimension"))
+        if (grid.start_row or 0) >= sheet.row_count or (grid.start_col or 0) >= sheet.col_count:
+            raise _grid_error(sheet, grid.start_row or 0, grid.start_col or 0)
+        table = _find_table(sheet, grid)
+        if table is None:
+            r0, c0 = grid.start_row or 0, grid.start_col or 0
+        else:
+            r0, c0 = table[2], table[1]
+        height, width = _shape(rows)
+        if c0 + width > sheet.col_count:  # append grows rows, never columns
+            raise _grid_error(sheet, r0, sheet.col_count)
+        for row in rows:
+            for v in row:
+                to_cell(v, False)
+        grow = height if insert == "INSERT_ROWS" else max(0, r0 + height - sheet.row_count)
+        if (book.total_cells() + grow * sheet.col_count) > MAX_WORKBOOK_CELLS:
+            raise _bad_request(
+                f"This action would increase the number of cells in the workbook above the limit of "
+                f"{MAX_WORKBOOK_CELLS} cells."
+            )
+        if insert == "INSERT_ROWS":
+            sheet.shift_rows(r0, height)
+        sheet.row_count += grow
+        result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if table is not None:
+            result["tableRange"] = sheet.a1(*table[:2], *table[2:])
+        updates = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered)}
+        result["updates"] = self._with_data(
+            book, updates, _flag(q, "includeValuesInResponse"), _one(q, "responseValueRenderOption", "FORMATTED_VALUE")
+        )
+        return result
+
+    def _clear(self, book: Spreadsheet, text: str) -> str:
+        sheet, grid = book.resolve(text)
+        r0, c0, r1, c1 = _read_box(sheet, grid)
+        for key in [k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1]:
+            del sheet.cells[key]
+        return sheet.a1(r0, c0, r1, c1)
+
+    # ---- spreadsheets.batchUpdate
+
+    def _batch_update_sheets(self, book: Spreadsheet, body: dict) -> dict:
+        requests_ = body.get("requests")
+        if not isinstance(requests_, list) or not requests_:
+            raise _bad_request("Must specify at least one request.")
+        work = copy.deepcopy(book)  # atomic: apply to a copy, keep it only if all succeed
+        replies = []
+        for i, request in enumerate(requests_):
+            if not isinstance(request, dict) or len(request) != 1:
+                raise _bad_request(f"Invalid requests[{i}]: exactly one request type is required.")
+            (name, args), = request.items()
+            handler = getattr(self, f"_req_{name}", None)
+            if handler is not None:
+                try:
+                    replies.append(handler(work, args or {}))
+                except ApiError as err:
+                    raise _bad_request(f"Invalid requests[{i}].{name}: {err.message}") from None
+            elif name in IGNORED_SHEET_REQUESTS:
+                replies.append({})
+            else:
+                raise ApiError(501, "UNIMPLEMENTED", f"FakeSheetsAPI does not implement batchUpdate request {name!r}")
+        self._spreadsheets[book.spreadsheet_id] = work
+        return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+
+    @staticmethod
+    def _target(book: Spreadsheet, sheet_id: Any) -> Sheet:
+        sheet = book.sheet_by_id(sheet_id if isinstance(sheet_id, int) else 0)
+        if sheet is None:
+            raise _bad_request(f"No grid with id: {sheet_id}")
+        return sheet
+
+    def _req_addSheet(self, book: Spreadsheet, args: dict) -> dict:
+        props = args.get("properties") or {}
+        title = props.get("title")
+        if title is None:
+            n = len(book.sheets) + 1
+            while book.sheet_by_title(f"Sheet{n}"):
+                n += 1
+            title = f"Sheet{n}"
+        if book.sheet_by_title(title):
+            raise _bad_request(f'A sheet with the name "{title}" already exists. Please enter another name.')
+        sheet_id = props.get("sheetId")
+        if sheet_id is None:
+            sheet_id = book.next_sheet_id
+        elif book.sheet_by_id(sheet_id):
+            raise _bad_request(f"A sheet with the id {sheet_id} already exists.")
+        book.next_sheet_id = max(book.next_sheet_id, sheet_id + 1)
+        grid = props.get("gridProperties") or {}
+        sheet = Sheet(
+            sheet_id,
+            title,
+            grid.get("rowCount", 1000),
+            grid.get("columnCount", 26),
+            grid.get("frozenRowCount", 0),
+            grid.get("frozenColumnCount", 0),
+            bool(props.get("hidden", False)),
+        )
+        if book.total_cells() + sheet.row_count * sheet.col_count > MAX_WORKBOOK_CELLS:
+            raise _bad_request(
+                f"This action would increase the number of cells in the workbook above the limit of "
+                f"{MAX_WORKBOOK_CELLS} cells."
+            )
+        index = props.get("index")
+        book.sheets.insert(len(book.sheets) if index is None else min(index, len(book.sheets)), sheet)
+        return {"addSheet": {"properties": sheet.properties(book.sheets.index(sheet))}}
+
+    def _req_deleteSheet(self, book: Spreadsheet, args: dict) -> dict:
+        sheet = self._target(book, args.get("sheetId"))
+        if len(book.sheets) == 1:
+            raise _bad_request("You can't remove all the sheets in a document.")
+        book.sheets.remove(sheet)
+        return {}
+
+    def _req_updateSheetProperties(self, book: Spreadsheet, args: dict) -> dict:
+        props = args.get("properties") or {}
+        sheet = self._target(book, props.get("sheetId", 0))
+        fields = {f.strip().replace("/", ".") for f in (args.get("fields") or "").split(",") if f.strip()}
+        if not fields:
+            raise _bad_request("At least one field must be updated, but none were specified.")
+
+        def wanted(name: str) -> bool:
+            return "*" in fields or name in fields or name.split(".")[0] in fields
+
+        grid = props.get("gridProperties") or {}
+        if wanted("title"):
+            title = props.get("title") or ""
+            other = book.sheet_by_title(title)
+            if other is not None and other is not sheet:
+                raise _bad_request(f'A sheet with the name "{title}" already exists. Please enter another name.')
+            sheet.title = title
+        if wanted("gridProperties.rowCount") and "rowCount" in grid:
+            sheet.row_count = grid["rowCount"]
+        if wanted("gridProperties.columnCount") and "columnCount" in grid:
+            sheet.col_count = grid["columnCount"]
+        if wanted("gridProperties.frozenRowCount"):
+            sheet.frozen_rows = grid.get("frozenRowCount", 0)
+        if wanted("gridProperties.frozenColumnCount"):
+            sheet.frozen_cols = grid.get("frozenColumnCount", 0)
+        if wanted("hidden"):
+            sheet.hidden = bool(props.get("hidden", False))
+        if wanted("index") and "index" in props:
+            book.sheets.remove(sheet)
+            book.sheets.insert(min(props["index"], len(book.sheets)), sheet)
+        if sheet.row_count < 1 or sheet.col_count < 1:
+            raise _bad_request("A sheet must have at least one row and one column.")
+        if book.total_cells() > MAX_WORKBOOK_CELLS:
+            raise _bad_request(
+                f"This action would increase the number of cells in the workbook above the limit of "
+                f"{MAX_WORKBOOK_CELLS} cells."
+            )
+        sheet.truncate()
+        return {}
+
+    def _req_updateSpreadsheetProperties(self, book: Spreadsheet, args: dict) -> dict:
+        props = args.get("properties") or {}
+        fields = {f.strip() for f in (args.get("fields") or "").split(",")}
+        if "title" in fields or "*" in fields:
+            book.title = props.get("title", book.title)
+        if "locale" in fields or "*" in fields:
+            book.locale = props.get("locale", book.locale)
+        if "timeZone" in fields or "*" in fields:
+            book.time_zone = props.get("timeZone", book.time_zone)
+        return {}
+
+    def _req_appendDimension(self, book: Spreadsheet, args: dict) -> dict:
+        sheet = self._target(book, args.get("sheetId", 0))
+        length = int(args.get("length", 0))
+        if length < 1:
+            raise _bad_request("length must be at least 1")
+        if args.get("dimension") == "COLUMNS":
+            sheet.col_count += length
+        else:
+            sheet.row_count += length
+        return {}
+
+    def _req_insertDimension(self, book: Spreadsheet, args: dict) -> dict:
+        rng = args.get("range") or {}
+        sheet = self._target(book, rng.get("sheetId", 0))
+        start, end = int(rng.get("startIndex", 0)), int(rng.get("endIndex", 0))
+        if end <= start:
+            raise _bad_request("endIndex must be greater than startIndex")
+        if rng.get("dimension") == "COLUMNS":
+            sheet.shift_cols(start, end - start)
+            sheet.col_count += end - start
+        else:
+            sheet.shift_rows(start, end - start)
+            sheet.row_count += end - start
+        return {}
+
+    def _req_deleteDimension(self, book: Spreadsheet, args: dict) -> dict:
+        rng = args.get("range") or {}
+        sheet = self._target(book, rng.get("sheetId", 0))
+        columns = rng.get("dimension") == "COLUMNS"
+        size = sheet.col_count if columns else sheet.row_count
+        start = int(rng.get("startIndex", 0))
+        end = int(rng.get("endIndex", size))
+        if not 0 <= start < end <= size:
+            raise _bad_request("Invalid range for deleteDimension")
+        if end - start == size:
+            raise _bad_request("You can't delete all the rows on the sheet." if not columns else
+                               "You can't delete all the columns on the sheet.")
+        if columns:
+            sheet.shift_cols(start, start - end)
+            sheet.col_count -= end - start
+        else:
+            sheet.shift_rows(start, start - end)
+            sheet.row_count -= end - start
+        return {}
+
+
+# --------------------------------------------------------------------------- gspread wiring
+
+
+class FakeCredentials(google.auth.credentials.Credentials):
+    """A static bearer token; refresh() never touches the network."""
+
+    def __init__(self, token: str = "fake-token"):
+        super().__init__()
+        self.token = token
+
+    def refresh(self, request: Any) -> None:
+        # Nothing to fetch: the fake accepts any bearer token.
+        self.token = self.token or "fake-token"
+
+
+class LoopbackAdapter(HTTPAdapter):
+    """Sends https://sheets.googleapis.com/... to base_url instead, path and query unchanged."""
+
+    def __init__(self, base_url: str, origin: str = SHEETS_ORIGIN):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.origin = origin
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if not request.url or not request.url.startswith(self.origin + "/"):
+            raise requests.ConnectionError(f"LoopbackAdapter only handles {self.origin}, not {request.url}")
+        request.url = self.base_url + request.url[len(self.origin) :]
+        return super().send(request, **kwargs)
+
+
+class RefuseAdapter(HTTPAdapter):
+    """Fails every request at once: nothing but the fake may be reached."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        raise requests.ConnectionError(
+            f"blocked in tests: {request.method} {request.url} (only the fake Sheets API is reachable)",
+            request=request,
+        )
+
+
+def redirect_session_to(session: requests.Session, base_url: str) -> requests.Session:
+    """Route a session's Sheets traffic to base_url and refuse everything else."""
+    session.mount("https://", RefuseAdapter())
+    session.mount("http://", RefuseAdapter())
+    session.mount(SHEETS_ORIGIN + "/", LoopbackAdapter(base_url))
+    return session
+
+
+def gspread_client_for(base_url: str, timeout: float | None = None) -> gspread.Client:
+    """A real gspread.Client whose requests go to the fake at base_url."""
+    client = gspread.Client(auth=FakeCredentials())
+    redirect_session_to(client.http_client.session, base_url)
+    if timeout is not None:
+        client.set_timeout(timeout)
+    return client
+
+
+# --------------------------------------------------------------------------- test helpers
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@contextmanager
+def loopback_only() -> Iterator[list[str]]:
+    """Make DNS lookups of non-loopback hosts fail; yields the hosts that were refused.
+
+    Every TCP client in the process resolves through socket.getaddrinfo, so inside
+    this block nothing can reach the internet, whatever library tries.
+    """
+    refused: list[str] = []
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in _LOOPBACK:
+            refused.append(name)
+            raise socket.gaierror(socket.EAI_NONAME, f"non-loopback host {name!r} blocked in tests")
+        return real(host, *args, **kwargs)
+
+    socket.getaddrinfo = guarded
+    try:
+        yield refused
+    finally:
+        socket.getaddrinfo = real
+
+
+def fake_sheets_api() -> Iterator[FakeSheetsAPI]:
+    """Generator for a pytest fixture: ``sheets_api = pytest.fixture(fake_sheets_api)``."""
+    api = FakeSheetsAPI()
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()

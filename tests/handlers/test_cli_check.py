@@ -1,0 +1,167 @@
+"""`dealreg check`: the batch suppression pass over a Clay export, as a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dealreg.models import DECISION_FIELDS
+from handlers.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REGISTRY_HEADER = "registration_id,submitted_at,partner,company_name,company_domain,state\n"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def check_examples(*extra: str):
+    return run("check", str(EXAMPLES / "prospects.csv"), "--registry", str(EXAMPLES / "registrations.csv"),
+               "--rules", str(EXAMPLES / "rules.yaml"), "--as-of", "2026-11-20", "-o", "-", *extra)
+
+
+def test_examples_every_input_column_kept_then_the_decision_fields_in_spec_order():
+    result = check_examples()
+    assert result.exit_code == 0, result.output
+    out = rows_of(result.stdout)
+    header = next(csv.reader(io.StringIO(result.stdout)))
+    inputs = next(csv.reader((EXAMPLES / "prospects.csv").open(encoding="utf-8")))
+    assert header == inputs + list(DECISION_FIELDS)
+    by_company = {r["Company Name"] or r["Work Email"]: r for r in out}
+    assert (by_company["PERSONIO"]["status"], by_company["PERSONIO"]["owner"]) == ("conflict", "Northwind Partners")
+    assert by_company["PERSONIO"]["suppress"] == "true"
+    assert by_company["Personio"]["status"] == "duplicate"
+    assert (by_company["Celonis"]["owner"], by_company["Celonis"]["rule"]) == ("direct", "direct_above_deal_size")
+    assert (by_company["Canva"]["owner"], by_company["Canva"]["rule"]) == ("Fabrikam Solutions", "partner_territory")
+    assert (by_company["Siemens AG"]["owner"], by_company["Siemens AG"]["rule"]) == ("direct", "same_party")
+    assert (by_company["Zalando"]["status"], by_company["Zalando"]["suppress"]) == ("clear", "false")  # lost deal
+    assert by_company["Mollie"]["rule"] == "expiry" and by_company["Mollie"]["matched_registration_id"] == "R-0004"
+    assert by_company["jane@gmail.com"]["status"] == "rejected"
+    assert by_company["Figma Inc"]["status"] == "rejected" and "deal_value" in by_company["Figma Inc"]["reason"]
+    assert by_company["Persono"]["status"] == "needs_review"
+    assert "linkedin" in by_company["Mirо"]["match_evidence"]
+    assert "rows decided" in result.stderr
+
+
+def test_table_format_for_people():
+    result = check_examples("--format", "table")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["company", "for", "status", "owner"] and len(lines) == 12
+
+
+def test_output_file(tmp_path):
+    out = tmp_path / "out.csv"
+    result = run("check", str(EXAMPLES / "prospects.csv"), "--registry", str(EXAMPLES / "registrations.csv"),
+                 "--as-of", "2026-11-20", "-o", str(out))
+    assert result.exit_code == 0 and len(rows_of(out.read_text())) == 11
+
+
+def test_as_of_makes_runs_reproducible(tmp_path):
+    registry = tmp_path / "r.csv"
+    registry.write_text(REGISTRY_HEADER + "R1,2026-01-01,Northwind,Miro,miro.com,open\n")
+    prospects = tmp_path / "p.csv"
+    prospects.write_text("company,website\nMiro,miro.com\n")
+    early = run("check", str(prospects), "--registry", str(registry), "--as-of", "2026-02-01")
+    late = run("check", str(prospects), "--registry", str(registry), "--as-of", "2026-06-01")
+    assert rows_of(early.stdout)[0]["status"] == "conflict"
+    assert rows_of(late.stdout)[0]["status"] == "clear" and rows_of(late.stdout)[0]["rule"] == "expiry"
+
+
+def test_input_columns_named_like_decision_fields_are_kept(tmp_path):
+    prospects = tmp_path / "p.csv"
+    prospects.write_text("company,status\nMiro,lead\n")
+    registry = tmp_path / "r.csv"
+    registry.write_text(REGISTRY_HEADER)
+    out = rows_of(run("check", str(prospects), "--registry", str(registry), "--as-of", "2026-01-01").stdout)
+    assert out[0]["status"] == "lead" and out[0]["dealreg_status"] == "clear"
+
+
+def test_formula_like_values_are_defanged_in_the_output(tmp_path):
+    prospects = tmp_path / "p.csv"
+    prospects.write_text('company,website\n"=HYPERLINK(""http://x"")",acme.com\n')
+    registry = tmp_path / "r.csv"
+    registry.write_text(REGISTRY_HEADER)
+    out = rows_of(run("check", str(prospects), "--registry", str(registry), "--as-of", "2026-01-01").stdout)
+    assert out[0]["company"] == "'=HYPERLINK(\"http://x\")"
+
+
+@pytest.mark.parametrize(
+    ("registry", "prospects", "message"),
+    [
+        (None, "company\nMiro\n", "no such file"),
+        ("registration_id,partner,company_name\nR1,N,Miro\n", "company\nMiro\n", "missing column 'submitted_at'"),
+        ("registration_id,submitted_at,partner\nR1,2026-01-01,N\n", "company\nMiro\n", "needs at least one of the columns"),
+        (REGISTRY_HEADER + "R1,not-a-date,N,Miro,miro.com,open\n", "company\nMiro\n", "row 2, column submitted_at"),
+        (REGISTRY_HEADER + "R1,2026-01-01,N,Miro,miro.com,maybe\n", "company\nMiro\n", "row 2, column state"),
+        (REGISTRY_HEADER + "R1,2026-01-01,N,Miro,,open\nR1,2026-01-01,N,Miro,,open\n", "company\nMiro\n", "repeats row 2"),
+        (REGISTRY_HEADER, "first,last\nJane,Doe\n", "needs a company name or a domain column"),
+        (REGISTRY_HEADER, "", "the file is empty"),
+    ],
+)
+def test_bad_files_exit_2_naming_file_and_column(tmp_path, registry, prospects, message):
+    reg_path = tmp_path / "registry.csv"
+    if registry is not None:
+        reg_path.write_text(registry)
+    in_path = tmp_path / "in.csv"
+    in_path.write_text(prospects)
+    result = CliRunner().invoke(main, ["check", str(in_path), "--registry", str(reg_path), "--as-of", "2026-02-01"])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_rules_file_exit_2(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - direct_above_deal_size: {threshold: 0}\n")
+    result = CliRunner().invoke(main, ["check", str(EXAMPLES / "prospects.csv"), "--registry",
+                                       str(EXAMPLES / "registrations.csv"), "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert "rules[0].direct_above_deal_size.threshold: must be a positive number" in result.output
+
+
+def test_bad_as_of_exit_2():
+    result = CliRunner().invoke(main, ["check", str(EXAMPLES / "prospects.csv"), "--registry",
+                                       str(EXAMPLES / "registrations.csv"), "--as-of", "someday"])
+    assert result.exit_code == 2 and "--as-of" in result.output
+
+
+def test_bad_rows_are_rejected_and_the_batch_goes_on(tmp_path):
+    prospects = tmp_path / "p.csv"
+    prospects.write_text("company,website,deal_value,submitted_at\n,,,\nAcme,acme.com,12abc,\nBeta,beta.io,,2026-13-01\nMiro,miro.com,,\n")
+    registry = tmp_path / "r.csv"
+    registry.write_text(REGISTRY_HEADER)
+    result = run("check", str(prospects), "--registry", str(registry), "--as-of", "2026-01-01")
+    out = rows_of(result.stdout)
+    assert [r["status"] for r in out] == ["rejected", "rejected", "clear"]  # the empty row is skipped
+    assert "deal_value" in out[0]["reason"] and "submitted_at" in out[1]["reason"]
+
+
+def test_rules_check_command():
+    result = run("rules", "check", str(EXAMPLES / "rules.yaml"))
+    assert result.exit_code == 0 and "valid" in result.stdout and "first_to_register" in result.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["check"], ["rules"], ["rules", "check"]])
+def test_every_command_has_help(args):
+    result = run(*args, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_the_console_script_is_installed():
+    exe = shutil.which("dealreg", path=str(Path(sys.executable).parent))
+    assert exe is not None, "pip install -e . should put `dealreg` in the venv"
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
+    assert "check" in out
