@@ -17,14 +17,18 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	@echo "== dealreg check: the example Clay export against the example registrations =="
 	$(VENV)/bin/dealreg check examples/prospects.csv --registry examples/registrations.csv \
 		--rules examples/rules.yaml --as-of 2026-11-20 -o - --format table
+	@echo "== dealreg serve: the webhooks on http://127.0.0.1:8000 (Ctrl-C to stop) =="
+	$(VENV)/bin/dealreg serve --dev-secrets
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_http.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

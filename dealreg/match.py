@@ -16,8 +16,9 @@ Every candidate carries its evidence (`domain`, `linkedin`, `duns`, `name:93`, `
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -27,21 +28,32 @@ from dealreg.normalise import NameKey, account_domain, duns_key, linkedin_key, n
 
 # Evidence weights (log-odds points). Calibrated on tests/data/matching (see bench/RESULTS.md).
 W_DUNS, W_DUNS_DIFF = 10.0, -8.0
-W_DOMAIN, W_DOMAIN_DIFF, W_DOMAIN_LABEL = 9.0, -6.0, 4.0
+W_DOMAIN, W_DOMAIN_DIFF, W_DOMAIN_LABEL = 9.0, -6.0, 1.0  # acme.de vs acme.com: often, not always, one company
 W_LINKEDIN, W_LINKEDIN_DIFF = 9.0, -4.0
 W_NAME_EXACT_MULTI, W_NAME_EXACT_ONE = 9.0, 5.0
 W_NAME_FUZZY_HIGH, W_NAME_FUZZY_MID, W_NAME_FUZZY_ONE = 8.0, 5.0, 4.0
 W_ACRONYM = 4.0
+W_BRAND = 4.0
+W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")  # a name-only record whose name is the candidate's own domain: "Zalando" vs zalando.com
 W_COUNTRY = 1.0
 MATCH_AT, POSSIBLE_AT = 8.0, 3.0
 
 FUZZY_HIGH, FUZZY_MID = 92, 85  # name similarity bands (0-100)
+CORE_SIMILARITY = 97  # the same name once generic trailing words are set aside ("Airbus Group" / "Airbus")
 TYPO_MIN_LEN = 5  # tokens shorter than this must match exactly
+BRAND_TYPO_MIN_LEN = 6  # a name one edit from a domain counts as that brand only from this length
 STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "die", "van", "von", "y", "e"})
+# Words that describe a company's shape rather than name it, set aside at the end of a name
+# for the "core" comparison (never alone: "Group" stays "group"). Not "bank", "energy",
+# "partners" …: those tell real companies apart (Apple Bank, Siemens Energy, Stripe Partners).
+GENERIC = frozenset({
+    "group", "groupe", "gruppe", "grupo", "holding", "holdings", "international", "global", "worldwide",
+    "technologies", "technology", "labs", "industries", "industry", "enterprises", "platforms", "com", "io",
+})
+LEADING_GENERIC = frozenset({"groupe", "grupo", "gruppo"})  # "Groupe Danone"
 
 
-@dataclass(frozen=True, slots=True)
-class Keys:
+class Keys(NamedTuple):
     """The normalised keys of one record or claim."""
 
     domain: str | None
@@ -50,6 +62,10 @@ class Keys:
     duns: str | None
     name: NameKey
     compact: str  # the name key without spaces ("hub spot" -> "hubspot")
+    core_tokens: tuple[str, ...]  # the tokens without generic trailing words ("airbus group" -> airbus)
+    core: str  # the core tokens joined without spaces
+    label_core: str  # the domain label without generic parts ("volkswagen-group" -> "volkswagen")
+    informative: int  # tokens that are not stop words
     acronym: str  # initials of a 3+ token name ("ibm"), else ""
     country: str
 
@@ -66,6 +82,11 @@ def keys_of(
     domain = account_domain(company_domain, contact_email)
     name = name_key(company_name)
     informative = [t for t in name.tokens if t not in STOPWORDS]
+    core = list(name.tokens)
+    while len(core) > 1 and core[-1] in GENERIC:
+        core.pop()
+    while len(core) > 1 and core[0] in LEADING_GENERIC:
+        core.pop(0)
     return Keys(
         domain=domain,
         domain_label=domain.split(".", 1)[0] if domain else None,
@@ -73,13 +94,16 @@ def keys_of(
         duns=duns_key(duns) if duns else None,
         name=name,
         compact=name.key.replace(" ", ""),
+        core_tokens=tuple(core),
+        core="".join(core),
+        label_core=_label_core(domain.split(".", 1)[0]) if domain else "",
+        informative=len(informative),
         acronym="".join(t[0] for t in informative) if len(informative) >= 3 else "",
         country=country.strip().casefold(),
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One scored candidate."""
 
     claim_id: str
@@ -89,29 +113,65 @@ class Hit:
     evidence: tuple[str, ...]
 
 
+_LABEL_PREFIXES = ("the", "get", "try")
+_LABEL_SUFFIXES = ("group", "holdings", "holding", "company", "corp", "inc", "global", "international", "hq")
+
+
+def _label_core(label: str) -> str:
+    """The name a domain label spells: "volkswagen-group" -> "volkswagen",
+    "theheinekencompany" -> "heineken", "datadoghq" -> "datadog"."""
+    if "-" not in label and not label.startswith(_LABEL_PREFIXES) and not label.endswith(_LABEL_SUFFIXES):
+        return label  # the common case, decided in C
+    core = label.replace("-", "")
+    for prefix in _LABEL_PREFIXES:
+        if core.startswith(prefix) and len(core) - len(prefix) >= 3:
+            core = core[len(prefix):]
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _LABEL_SUFFIXES:
+            if core.endswith(suffix) and len(core) - len(suffix) >= 3:
+                core, changed = core[: -len(suffix)], True
+    return core
+
+
 def confidence_of(score: float) -> int:
     """Map log-odds points to 0-100 (logistic; MATCH_AT is about 88, POSSIBLE_AT about 12)."""
     return max(0, min(100, round(100 / (1 + math.exp(-0.8 * (score - 5.5))))))
 
 
-def name_similarity(a: NameKey, b: NameKey, a_compact: str, b_compact: str) -> int:
-    """0-100. Exact keys (or the same letters with other spacing) score 100. Otherwise the
-    best of ratio / token_sort_ratio, capped when each side has a token the other lacks
-    and the two are not near-spellings (First National Bank of *Omaha* vs *Pennsylvania*)."""
-    if a.key == b.key or a_compact == b_compact:
+def name_similarity(a: Keys, b: Keys) -> int:
+    """0-100. The same key, or the same letters with other spacing ("Hub Spot"), is 100;
+    the same core once generic trailing words are set aside is 97. Otherwise the best of
+    ratio / token_sort_ratio, capped below the fuzzy band when a word on one side has no
+    near-spelling on the other: a different company (First National Bank of *Omaha* vs
+    *Pennsylvania*) or a missing word ("Starbucks Coffee" vs "Starbucks"), never a typo."""
+    if a.name.key == b.name.key or a.compact == b.compact:
         return 100
-    if not a.key or not b.key:
+    if not a.name.key or not b.name.key:
         return 0
-    score = max(fuzz.ratio(a.key, b.key), fuzz.token_sort_ratio(a.key, b.key), fuzz.ratio(a_compact, b_compact))
+    if a.core == b.core:
+        return CORE_SIMILARITY
+    score = int(max(fuzz.ratio(a.name.key, b.name.key), fuzz.token_sort_ratio(a.name.key, b.name.key),
+                    fuzz.ratio(a.compact, b.compact), fuzz.ratio(a.core, b.core)))
     if score < FUZZY_MID:
-        return int(score)
-    only_a = set(a.tokens) - set(b.tokens)
-    only_b = set(b.tokens) - set(a.tokens)
+        return score
+    return score if _words_pair_up(a.core_tokens, b.core_tokens) else min(score, FUZZY_MID - 1)
+
+
+def _words_pair_up(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = False) -> bool:
+    """Whether every word of `a` has an equal or near-spelt word in `b` and (unless `subset`)
+    the other way round. Single letters ("J Sainsbury", "F. Hoffmann") are not words here."""
+    left = Counter(t for t in a if len(t) > 1 and t not in STOPWORDS)
+    left.subtract(t for t in b if len(t) > 1 and t not in STOPWORDS)
+    only_a = [t for t, n in left.items() if n > 0 for _ in range(n)]
+    only_b = [t for t, n in left.items() if n < 0 for _ in range(-n)]
     for token in only_a:
-        if not any(_near(token, other) for other in only_b):
-            # a token with no near-spelling on the other side: a different company or a missing word
-            return int(min(score, FUZZY_MID - 1)) if only_b or len(token) >= 3 else int(score)
-    return int(score)
+        near = next((other for other in only_b if _near(token, other)), None)
+        if near is None:
+            return False
+        only_b.remove(near)
+    return subset or not only_b
 
 
 def _near(x: str, y: str) -> bool:
@@ -120,25 +180,46 @@ def _near(x: str, y: str) -> bool:
     return OSA.distance(x, y, score_cutoff=2) <= (2 if min(len(x), len(y)) >= 9 else 1)  # OSA: a swap is one edit
 
 
+def _brand(core: str, label: str) -> bool:
+    """Whether a name spells a domain label, allowing one typo in longer names and the
+    German ae/oe/ue spelling of a/o/u in domains ("Wurth" / wuerth.de)."""
+    if core == label:
+        return True
+    if min(len(core), len(label)) >= BRAND_TYPO_MIN_LEN and OSA.distance(core, label, score_cutoff=1) <= 1:
+        return True
+    folded = label.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    return folded != label and core == folded
+
+
+def _name_part_and_brand(q: Keys, c: Keys) -> bool:
+    """Every word of the record's name is a word of the candidate's name, or spells its
+    domain, and the domain is spelt: "Bosch" / Robert Bosch (bosch.com), "LM Ericsson" /
+    Telefonaktiebolaget LM Ericsson (ericsson.com), "Saudi Aramco" / Saudi Arabian Oil
+    (aramco.com). "Siemens Energy" is not Siemens AG: "energy" is in neither."""
+    label = c.label_core
+    words = [t for t in q.core_tokens if len(t) > 1 and t not in STOPWORDS]
+    if not words or not (_brand(q.core, label) or any(_brand(t, label) for t in words)):
+        return False
+    rest = tuple(t for t in words if not _brand(t, label))
+    return _words_pair_up(rest, c.name.tokens, subset=True)
+
+
 def _deletes(token: str) -> Iterable[str]:
     return {token[:i] + token[i + 1:] for i in range(len(token))}
 
 
 class AccountIndex:
     """The keys of every claim, indexed for fast candidate lookup. Claims are added one
-    at a time (`add`), so a server keeps one index warm and adds new registrations."""
+    at a time (`add`), so a server keeps one index warm and adds new registrations.
+
+    One dict maps prefixed keys ("d:acme.com", "t:robotics" …) to a claim id, or to a set
+    of ids once a key is shared: most keys belong to one claim, and a bare string costs
+    no allocation."""
 
     def __init__(self) -> None:
         self.keys: dict[str, Keys] = {}
-        self._by_domain: dict[str, set[str]] = {}
-        self._by_label: dict[str, set[str]] = {}
-        self._by_linkedin: dict[str, set[str]] = {}
-        self._by_duns: dict[str, set[str]] = {}
-        self._by_name: dict[str, set[str]] = {}
-        self._by_compact: dict[str, set[str]] = {}
-        self._by_token: dict[str, set[str]] = {}
-        self._by_acronym: dict[str, set[str]] = {}
-        self._vocab_deletes: dict[str, set[str]] = {}  # token with one letter deleted -> vocabulary tokens
+        self._post: dict[str, str | set[str]] = {}
+        self._deletes: dict[str, set[str]] | None = None  # built on the first typo lookup
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -150,89 +231,111 @@ class AccountIndex:
         if claim_id in self.keys:
             self.remove(claim_id)
         self.keys[claim_id] = keys
-        for table, key in self._postings(keys):
-            table.setdefault(key, set()).add(claim_id)
-        for token in keys.name.tokens:
-            if len(token) >= TYPO_MIN_LEN and len(self._by_token.get(token, ())) == 1:
-                for deleted in _deletes(token):
-                    self._vocab_deletes.setdefault(deleted, set()).add(token)
+        post = self._post
+        for key in _postings(keys):
+            ids = post.get(key)
+            if ids is None:
+                post[key] = claim_id
+                if self._deletes is not None and key[:2] == "t:":
+                    self._add_deletes(key[2:])
+            elif ids.__class__ is str:
+                if ids != claim_id:
+                    post[key] = {ids, claim_id}
+            else:
+                ids.add(claim_id)  # type: ignore[union-attr]
 
     def remove(self, claim_id: str) -> None:
         keys = self.keys.pop(claim_id)
-        for table, key in self._postings(keys):
-            ids = table.get(key)
-            if ids is not None:
+        for key in _postings(keys):
+            ids = self._post.get(key)
+            if ids == claim_id:
+                del self._post[key]
+            elif isinstance(ids, set):
                 ids.discard(claim_id)
-                if not ids:
-                    del table[key]
-        # The deletion index keeps stale vocabulary; lookups go through _by_token, which is exact.
+        # The deletion index may keep stale vocabulary; lookups confirm through the postings.
 
-    def _postings(self, keys: Keys) -> Iterable[tuple[dict[str, set[str]], str]]:
-        if keys.domain:
-            yield self._by_domain, keys.domain
-            yield self._by_label, keys.domain_label or ""
-        if keys.linkedin:
-            yield self._by_linkedin, keys.linkedin
-        if keys.duns:
-            yield self._by_duns, keys.duns
-        if keys.name.key:
-            yield self._by_name, keys.name.key
-            yield self._by_compact, keys.compact
-        if keys.acronym:
-            yield self._by_acronym, keys.acronym
-        for token in set(keys.name.tokens):
-            yield self._by_token, token
+    def _ids(self, key: str) -> set[str] | tuple[str, ...]:
+        ids = self._post.get(key)
+        if ids is None:
+            return ()
+        return (ids,) if ids.__class__ is str else ids  # type: ignore[return-value]
+
+    def _add_deletes(self, token: str) -> None:
+        if len(token) >= TYPO_MIN_LEN and self._deletes is not None:
+            for deleted in _deletes(token):
+                self._deletes.setdefault(deleted, set()).add(token)
+
+    def _typo_neighbours(self, token: str) -> set[str]:
+        """Vocabulary tokens one edit away (symmetric deletion: a substituted, missing,
+        extra or swapped letter)."""
+        if self._deletes is None:
+            self._deletes = {}
+            for key in self._post:
+                if key[:2] == "t:":
+                    self._add_deletes(key[2:])
+        near: set[str] = set()
+        for variant in _deletes(token) | {token}:
+            if "t:" + variant in self._post:
+                near.add(variant)
+            near.update(self._deletes.get(variant, ()))
+        return {v for v in near if "t:" + v in self._post and _near(token, v)}
 
     # -- lookup -----------------------------------------------------------------------
 
-    def _block_limit(self) -> int:
-        return max(200, len(self.keys) // 50)  # tokens in more than ~2% of names carry no signal
-
     def candidates(self, q: Keys) -> set[str]:
         found: set[str] = set()
-        for table, key in (
-            (self._by_domain, q.domain),
-            (self._by_label, q.domain_label),
-            (self._by_linkedin, q.linkedin),
-            (self._by_duns, q.duns),
-            (self._by_name, q.name.key or None),
-            (self._by_compact, q.compact or None),
-        ):
-            if key and key in table:
-                found |= table[key]
-        if q.compact and len(q.compact) <= 5 and q.compact in self._by_acronym:
-            found |= self._by_acronym[q.compact]
-        limit = self._block_limit()
-        tokens = [t for t in set(q.name.tokens) if t not in STOPWORDS]
-        postings: list[set[str]] = []
-        for token in tokens:
-            ids = self._by_token.get(token)
-            if ids is not None:
+        for key in _postings(q, tokens=False):
+            found.update(self._ids(key))
+        if q.core and q.core != q.compact:
+            found.update(self._ids("c:" + q.core))  # "Airbus Group" -> "Airbus"
+        if q.core:
+            found.update(self._ids("k:" + q.core))  # "Airbus" -> "Airbus Group"
+        if q.compact and len(q.compact) <= 5:
+            found.update(self._ids("a:" + q.compact))  # "IBM" -> International Business Machines
+        if q.acronym:
+            found.update(self._ids("c:" + q.acronym))  # International Business Machines -> "IBM"
+        limit = max(200, len(self.keys) // 50)  # tokens in more than ~2% of names carry no signal
+        postings: list[set[str] | tuple[str, ...]] = []
+        for token in set(q.name.tokens) - STOPWORDS:
+            ids = self._ids("t:" + token)
+            if ids:
                 postings.append(ids)
             elif len(token) >= TYPO_MIN_LEN:
-                # symmetric deletion: catches one substituted, missing, extra or swapped letter
-                near: set[str] = set()
-                for variant in _deletes(token) | {token}:
-                    if variant in self._by_token:
-                        near.add(variant)
-                    near.update(self._vocab_deletes.get(variant, ()))
-                for vocab in near:
-                    if vocab in self._by_token and _near(token, vocab):
-                        postings.append(self._by_token[vocab])
+                postings.extend(self._ids("t:" + v) for v in self._typo_neighbours(token))
         for ids in sorted(postings, key=len)[:3]:
             if len(ids) <= limit:
-                found |= ids
+                found.update(ids)
         return found
 
     def lookup(self, q: Keys) -> list[Hit]:
         """Every claim the record may be, best first; only `match` and `possible` levels."""
         hits = []
+        keys = self.keys
         for claim_id in self.candidates(q):
-            hit = score(q, claim_id, self.keys[claim_id])
+            hit = score(q, claim_id, keys[claim_id])
             if hit is not None:
                 hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.claim_id))
         return hits
+
+
+def _postings(keys: Keys, *, tokens: bool = True) -> list[str]:
+    out = []
+    if keys.domain:
+        out += ("d:" + keys.domain, "l:" + (keys.domain_label or ""))
+    if keys.linkedin:
+        out.append(keys.linkedin)  # already prefixed: "li:acme", "li_id:123"
+    if keys.duns:
+        out.append("u:" + keys.duns)
+    if keys.compact:
+        out.append("c:" + keys.compact)  # equal names have equal compact forms
+        if keys.core != keys.compact:
+            out.append("k:" + keys.core)
+    if tokens:
+        if keys.acronym:
+            out.append("a:" + keys.acronym)
+        out += ["t:" + t for t in set(keys.name.tokens)]
+    return out
 
 
 def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
@@ -259,18 +362,28 @@ def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
         else:
             points += W_LINKEDIN_DIFF; evidence.append("-linkedin")
 
-    sim = name_similarity(q.name, c.name, q.compact, c.compact) if q.name.key and c.name.key else 0
-    multi = min(len(q.name.tokens), len(c.name.tokens)) >= 2
+    sim = name_similarity(q, c) if q.name.key and c.name.key else 0
+    multi = min(q.informative, c.informative) >= 2
     if sim == 100:
         points += W_NAME_EXACT_MULTI if multi else W_NAME_EXACT_ONE
     elif sim >= FUZZY_HIGH:
         points += W_NAME_FUZZY_HIGH if multi else W_NAME_FUZZY_ONE
     elif sim >= FUZZY_MID:
         points += W_NAME_FUZZY_MID if multi else W_NAME_FUZZY_ONE
-    elif (q.compact and (q.compact == c.acronym or c.compact == q.acronym)):
+    elif q.compact and (q.compact == c.acronym or c.compact == q.acronym):
         points += W_ACRONYM; evidence.append("acronym")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")
+    # The second signal for a record without a domain: its name spells the candidate's own
+    # domain, which no other company can hold ("Zalando" / zalando.com, "Bosch" / Robert
+    # Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
+    if not q.domain and c.label_core:
+        if sim >= FUZZY_MID and _brand(q.core, c.label_core):
+            points += W_BRAND; evidence.append("name=domain")
+        elif sim < FUZZY_MID and "acronym" in evidence and q.acronym == c.label_core:
+            points += W_BRAND; evidence.append("name=domain")
+        elif sim < FUZZY_MID and q.informative and _name_part_and_brand(q, c):
+            points += W_NAME_PART + W_BRAND; evidence += ["name_part", "name=domain"]
 
     # Only agreement counts: "DE" and "Germany" are the same country written two ways.
     if q.country and q.country == c.country and (points > 0 or strong_agree):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 from importlib.resources import files
 from urllib.parse import unquote, urlsplit
 
@@ -74,8 +74,9 @@ def clean_text(s: str) -> str:
 # --- company names -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class NameKey:
+class NameKey(NamedTuple):
+    """A company name as it is compared (a NamedTuple: built for every row of a registry)."""
+
     key: str  # normalised name, tokens joined by single spaces ("" without letters or digits)
     tokens: tuple[str, ...]
     legal_form: str  # the legal forms stripped from the name, space-joined ("" if none)
@@ -86,14 +87,20 @@ _WORD = re.compile(r"[^\W_]+|&")
 # bytes.translate, several times faster than the regex.
 _ASCII_PUNCTUATION = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`")
 _ASCII_WORDS = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
-# A letter and a dot followed by a lone letter: "i.b.m." -> "ibm.", "s.p.a" -> "spa".
-_INITIAL_DOT = re.compile(r"(?<![^\W_])([^\W\d_])\.(?=[^\W\d_](?![^\W_]))")
+# Deleted before splitting: the dot after a lone letter followed by another lone letter
+# ("i.b.m." -> "ibm.", "s.p.a" -> "spa"; "e.on" and "2.0" keep theirs), and a web suffix
+# styled into a name ("Salesforce.com, Inc." -> "salesforce").
+_DELETE_DOTS = re.compile(
+    r"(?<=(?<![^\W_])[^\W\d_])\.(?=[^\W\d_](?![^\W_]))"
+    r"|(?<=[^\W_])\.(?:com|net|org|io|ai|app)(?![\w.])"
+)
 _AND = frozenset({"&", "and", "und", "et", "y"})  # "and" only between two words
 _SYNONYMS = {
     "intl": "international", "mfg": "manufacturing", "natl": "national", "svcs": "services",
     "svc": "service", "hldgs": "holdings", "hldg": "holding", "grp": "group", "mgmt": "management",
     "bros": "brothers", "assn": "association", "assoc": "associates",
 }
+_SYNONYM_WORDS = frozenset(_SYNONYMS)
 
 
 def _words(text: str) -> list[str]:
@@ -105,7 +112,7 @@ def _words(text: str) -> list[str]:
     if "&" in s:
         s = s.replace("&", " & ")
     if "." in s:
-        s = _INITIAL_DOT.sub(r"\1", s)
+        s = _DELETE_DOTS.sub("", s)
     if s.isascii():
         words = s.encode().translate(_ASCII_WORDS, b"'`").decode().split()
     else:
@@ -120,27 +127,43 @@ def _words(text: str) -> list[str]:
     return words
 
 
-def _load_legal_forms() -> tuple[frozenset[tuple[str, ...]], frozenset[str]]:
+def _by_word(forms: set[tuple[str, ...]], at: int) -> dict[str, tuple[int, ...]]:
+    """For each first (at=0) or last (at=-1) word, the lengths of the forms it starts or ends, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for form in forms:
+        lengths.setdefault(form[at], set()).add(len(form))
+    return {word: tuple(sorted(ns, reverse=True)) for word, ns in lengths.items()}
+
+
+def _load_legal_forms() -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
+    """Forms stripped from the end of a name, and those ("^pt") stripped from its start."""
     trailing, leading = set(), set()
     for entry in _data_lines("legal_forms.txt"):
         if entry.startswith("^"):
-            leading.add(entry[1:].strip())
+            leading.add(tuple(entry[1:].split()))
         else:
             trailing.add(tuple(entry.split()))
     return frozenset(trailing), frozenset(leading)
 
 
 _TRAILING_FORMS, _LEADING_FORMS = _load_legal_forms()
-# The lengths, longest first, of the forms that end in a given word.
-_FORM_LENGTHS: dict[str, tuple[int, ...]] = {}
-for _form in sorted(_TRAILING_FORMS, key=len, reverse=True):
-    _FORM_LENGTHS[_form[-1]] = (*_FORM_LENGTHS.get(_form[-1], ()), len(_form))
+_TRAILING_LENGTHS = _by_word(_TRAILING_FORMS, -1)
+_LEADING_LENGTHS = _by_word(_LEADING_FORMS, 0)
 
 
 def _trailing_form(tokens: list[str]) -> int:
     """Length of the longest legal form ending the name that leaves at least one token."""
-    for n in _FORM_LENGTHS.get(tokens[-1], ()):
-        if n < len(tokens) and tuple(tokens[-n:]) in _TRAILING_FORMS:
+    for n in _TRAILING_LENGTHS[tokens[-1]]:
+        # A length of 1 listed for the last word means that word alone is a form.
+        if n < len(tokens) and (n == 1 or tuple(tokens[-n:]) in _TRAILING_FORMS):
+            return n
+    return 0
+
+
+def _leading_form(tokens: list[str]) -> int:
+    """Length of the longest legal form starting the name that leaves at least one token."""
+    for n in _LEADING_LENGTHS[tokens[0]]:
+        if n < len(tokens) and (n == 1 or tuple(tokens[:n]) in _LEADING_FORMS):
             return n
     return 0
 
@@ -149,7 +172,8 @@ def name_key(name: str) -> NameKey:
     """The comparable form of a company name, and the legal forms taken off it.
 
     Drops a leading "the", legal forms at the end ("pty ltd", "gmbh and co kg", repeatedly)
-    and a few unambiguous ones at the start ("pt", "ooo"), but never the last token.
+    and a few unambiguous ones at the start ("pt", "ooo", "kabushiki kaisha"), but never
+    the last token.
     """
     tokens = _words(name)
     leading: list[str] = []
@@ -157,14 +181,15 @@ def name_key(name: str) -> NameKey:
     while len(tokens) > 1:
         if tokens[0] == "the":
             del tokens[0]
-        elif tokens[0] in _LEADING_FORMS:
-            leading.append(tokens.pop(0))
-        elif n := _trailing_form(tokens):
+        elif tokens[0] in _LEADING_LENGTHS and (n := _leading_form(tokens)):
+            leading += tokens[:n]
+            del tokens[:n]
+        elif tokens[-1] in _TRAILING_LENGTHS and (n := _trailing_form(tokens)):
             trailing[:0] = tokens[-n:]
             del tokens[-n:]
         else:
             break
-    if not _SYNONYMS.keys().isdisjoint(tokens):
+    if not _SYNONYM_WORDS.isdisjoint(tokens):
         tokens = [_SYNONYMS.get(t, t) for t in tokens]
     return NameKey(" ".join(tokens), tuple(tokens), " ".join(leading + trailing))
 
@@ -179,8 +204,28 @@ _STRIP_AROUND = " \t\r\n<>\"'"
 _REMOVE_INVISIBLE = str.maketrans(dict.fromkeys(_INVISIBLE))
 
 
+_URL_END = re.compile(r"[/?#\\]")
+
+
 def _split_url(value: str) -> tuple[str, str] | None:
     """Host (lower case, no trailing dot) and path of a URL, a bare host[/path] or user@host."""
+    rest = value
+    scheme_end = rest.find("://")
+    if scheme_end != -1:
+        rest = rest[scheme_end + 3:]
+    elif rest.startswith("//"):
+        rest = rest[2:]
+    end = _URL_END.search(rest)
+    netloc, path = (rest[: end.start()], rest[end.start():]) if end else (rest, "")
+    if "[" in netloc or "]" in netloc:
+        return _split_url_slow(value)  # IPv6 literals: rare, let urllib judge them
+    host = netloc.rpartition("@")[2].partition(":")[0].lower().rstrip(".")
+    if path and path[0] != "/":
+        path = ""  # a query or fragment right after the host: no path
+    return (host, path.split("?", 1)[0].split("#", 1)[0]) if host else None
+
+
+def _split_url_slow(value: str) -> tuple[str, str] | None:
     if "://" not in value and not value.startswith("//"):
         value = "//" + value  # so urlsplit reads a bare host as the network location
     try:
@@ -199,10 +244,37 @@ def _host_and_path(value: str) -> tuple[str, str] | None:
     return _split_url(v.removeprefix("mailto:"))
 
 
+# The public suffix rules of tldextract's bundled snapshot (public and private), and every
+# right-hand part of a rule, so the walk below stops as soon as no longer rule can match.
+# The same answer as tldextract for ASCII hosts (a test compares them), several times faster;
+# punycode and non-ASCII hosts go to tldextract itself.
+_SUFFIXES = frozenset(_EXTRACT.tlds)
+_SUFFIX_PARTS = frozenset(
+    ".".join(parts[k:]) for parts in (rule.split(".") for rule in _SUFFIXES) for k in range(len(parts))
+)
+
+
 def _registered(host: str) -> str | None:
     if not _HOST.fullmatch(host):
         return None
-    return _EXTRACT(host).top_domain_under_public_suffix or None
+    if not host.isascii() or "xn--" in host:
+        return _EXTRACT(host).top_domain_under_public_suffix or None
+    labels = host.split(".")
+    start = len(labels)  # where the public suffix begins
+    suffix = ""
+    for i in range(len(labels) - 1, -1, -1):
+        parent = suffix
+        suffix = f"{labels[i]}.{suffix}" if suffix else labels[i]
+        if suffix in _SUFFIX_PARTS:  # a label some rule names: follow it, as tldextract's trie does
+            if suffix in _SUFFIXES:
+                start = i
+            continue
+        if parent and "*." + parent in _SUFFIXES:  # a wildcard rule, unless an exception
+            start = i + 1 if "!" + suffix in _SUFFIXES else i
+        break
+    if start == len(labels) or start == 0:
+        return None  # no public suffix, or the host is a suffix itself
+    return ".".join(labels[start - 1:])
 
 
 def registered_domain(value: str) -> str | None:
@@ -273,7 +345,10 @@ def linkedin_key(url: str) -> str | None:
     if host != "linkedin.com" and not host.endswith(".linkedin.com"):
         return None
     # Decode each segment after splitting, so an encoded "/" or "?" cannot move the boundaries.
-    segments = [unicodedata.normalize("NFC", unquote(s)).strip().casefold() for s in path.split("/")]
+    segments = [
+        unicodedata.normalize("NFC", unquote(s).translate(_REMOVE_INVISIBLE)).strip().casefold()
+        for s in path.split("/")
+    ]
     match [s for s in segments if s]:
         case ["company" | "company-beta", ref, *_]:
             return f"li_id:{ref}" if ref.isascii() and ref.isdigit() else f"li:{ref}"

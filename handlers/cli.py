@@ -41,7 +41,9 @@ def _as_of(value: str | None) -> datetime:
 @main.command()
 @click.argument("input_csv", metavar="INPUT.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--registry", required=True, metavar="REGISTRY.csv",
-              help="The registrations to check against: a CSV in the Registrations layout (the Sheet downloaded as CSV).")
+              help="The registrations to check against: a CSV in the Registrations layout (the Sheet downloaded as CSV), "
+                   "or 'sheets' for the live Google Sheet (DEALREG_SHEET_ID; its Named accounts, Territories and "
+                   "Partners tabs too).")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), metavar="RULES.yaml",
               help="The rules file (default: config/rules.example.yaml).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Decide as of this date or time (default: now), so runs are reproducible.")
@@ -68,7 +70,12 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
         if not ({"company_name", "company_domain"} & columns.keys()):
             raise UsageProblem(f"{input_csv}: needs a company name or a domain column (e.g. company_name, company, "
                                f"website, domain); found: {', '.join(header)}")
-        engine = Engine(rules, registrations=read_registry(registry))
+        if registry == "sheets":
+            from handlers.cli_sheets import sheet_engine
+
+            engine = sheet_engine(rules)
+        else:
+            engine = Engine(rules, registrations=read_registry(registry))
     except (CSVFileError, DealregError) as exc:
         raise UsageProblem(str(exc)) from None
 
@@ -163,6 +170,7 @@ def rules_check(rules_path: Path) -> None:
 from handlers.cli_store import serve; main.add_command(serve)  # noqa: E402,E702
 from handlers.cli_store import import_; main.add_command(import_)  # noqa: E402,E702
 from handlers.cli_store import export; main.add_command(export)  # noqa: E402,E702
+from handlers.cli_sheets import init_sheet; main.add_command(init_sheet)  # noqa: E402,E702
 
 
 if __name__ == "__main__":  # pragma: no cover

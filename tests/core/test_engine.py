@@ -229,7 +229,7 @@ def test_overlap_that_no_rule_settles_goes_to_review_never_clear():
 
 
 def test_possible_match_goes_to_review_with_the_provisional_owner():
-    d = engine(reg("R1", "Northwind", "Stripe, Inc.", "stripe.com")).decide(Record(company_name="Stripe"), AS_OF)
+    d = engine(reg("R1", "Northwind", "Stripe, Inc.")).decide(Record(company_name="Stripe"), AS_OF)
     assert d.status is Status.NEEDS_REVIEW and d.match is MatchLevel.POSSIBLE
     assert d.owner == "Northwind" and d.matched_registration_id == "R1" and "confirm" in d.reason
 

@@ -113,6 +113,8 @@ NAMES = [
     # legal forms written before the name
     P("PT Bank Central Asia Tbk", "bank central asia", "pt tbk", id="PT ... Tbk"),
     P("OOO Romashka", "romashka", "ooo", id="leading OOO"),
+    P("Kabushiki Kaisha Toshiba", "toshiba", "kabushiki kaisha", id="leading Kabushiki Kaisha"),
+    P("Aktiebolaget Volvo", "volvo", "aktiebolaget", id="leading Aktiebolaget"),
     P("\u041e\u041e\u041e Acme", "acme", "ooo", id="leading Cyrillic OOO"),
     # repeated stripping, descriptive words kept
     P("Acme Holdings Pty Ltd", "acme holdings", "pty ltd", id="keeps Holdings"),
@@ -142,6 +144,9 @@ NAMES = [
     P("I.B.M. Corp", "ibm", "corp", id="dotted initials and Corp"),
     P("A. P. Moller - Maersk A/S", "a p moller maersk", "a s", id="spaced initials"),
     P("Web 2.0 Inc", "web 2 0", "inc", id="a version number is not initials"),
+    P("E.ON SE", "e on", "se", id="a dotted word is not initials"),
+    P("Salesforce.com, Inc.", "salesforce", "inc", id="web suffix styled into the name"),
+    P("Just Eat Takeaway.com N.V.", "just eat takeaway", "nv", id="web suffix before a legal form"),
     # diacritics, scripts, invisible characters
     P("Société Générale", "societe generale", "", id="accents"),
     P("Ørsted A/S", "orsted", "a s", id="o with stroke"),
@@ -170,6 +175,12 @@ def test_name_key(name, key, legal_form):
 def test_name_key_is_idempotent(name, key, legal_form):
     once = name_key(name).key
     assert name_key(once).key == once
+
+
+@pytest.mark.parametrize(("name", "key", "legal_form"), NAMES)
+def test_name_key_fast_path_agrees_with_the_general_one(name, key, legal_form):
+    # An invisible character sends ASCII input through the general (Unicode) path.
+    assert name_key(name + "\u200b") == name_key(name)
 
 
 SAME_ACCOUNT = [
@@ -388,6 +399,7 @@ LINKEDIN = [
       id="percent-encoded"),
     P("linkedin.com/company/SOCI%C3%89T%C3%89-G%C3%89N%C3%89RALE", "li:société-générale",
       id="percent-encoded upper case"),
+    P("https://www.linkedin.com/company/acme-inc\u200b/", "li:acme-inc", id="zero-width space pasted with it"),
     P("https://www.linkedin.com/in/jane", None, id="person profile"),
     P("acme-inc", None, id="bare slug"),
     P("company/acme-inc", None, id="path without host"),
@@ -462,3 +474,21 @@ DEFANG = [
 @pytest.mark.parametrize(("value", "expected"), DEFANG)
 def test_defang(value, expected):
     assert defang(value) == expected
+
+
+def test_fast_suffix_walk_agrees_with_tldextract_on_every_rule():
+    """`registered_domain` walks tldextract's own suffix rules without its per-call overhead;
+    it must give tldextract's answer for hosts under every rule of the bundled list."""
+    from dealreg import normalise
+
+    hosts = []
+    for rule in sorted(normalise._SUFFIXES):
+        base = rule.lstrip("!").replace("*", "wild")
+        hosts += [base, f"acme.{base}", f"www.acme.{base}", f"a.b.acme.{base}"]
+    disagree = [
+        (h, normalise._registered(h), normalise._EXTRACT(h).top_domain_under_public_suffix or None)
+        for h in hosts
+        if h.isascii() and "xn--" not in h
+        and normalise._registered(h) != (normalise._EXTRACT(h).top_domain_under_public_suffix or None)
+    ]
+    assert len(hosts) > 30_000 and disagree == []

@@ -54,7 +54,14 @@ Behaviour worth knowing
   rows are non-empty (a blank row ends it), and the new rows go right below, at
   the table's first column. A single-cell range whose cell row is empty writes
   right there (that is what gspread's ``insert_row`` relies on).
-* ``spreadsheets.batchUpdate`` and ``values.batchUpdate`` are atomic.
+* ``spreadsheets.batchUpdate`` and ``values.batchUpdate`` are atomic. Besides the
+  sheet requests (addSheet, updateSheetProperties, dimensions …) it takes the two
+  cell requests a store writes rows with: ``appendCells`` (new rows after the last
+  row with data anywhere in the sheet, growing the grid like Google) and
+  ``updateCells`` (at a ``start`` coordinate, or over a ``range`` whose uncovered
+  cells are cleared). Only the ``userEnteredValue`` field is stored: a
+  ``stringValue`` is text whatever it starts with, ``formulaValue`` a formula, and a
+  cell without a value is cleared when ``fields`` names ``userEnteredValue``.
 * Anything not implemented answers 501, so a test that needs it fails loudly.
 """
 
@@ -673,6 +680,55 @@ def _find_table(sheet: Sheet, grid: GridRange) -> tuple[int, int, int, int] | No
         last += 1
     cols = [c for (r, c) in sheet.cells if first <= r <= last and c0 <= c < c1]
     return first, min(cols), last + 1, max(cols) + 1
+
+
+def _writes_values(fields: Any) -> bool:
+    """Whether a cell request's field mask covers the cell values (formatting is ignored)."""
+    names = {f.strip() for f in (fields or "").split(",") if f.strip()}
+    if not names:
+        raise _bad_request("At least one field must be updated, but none were specified.")
+    return "*" in names or "userEnteredValue" in names
+
+
+def _cell_data(data: Any) -> Cell | None:
+    """A CellData's userEnteredValue as a Cell; None (clear) for a cell without one."""
+    if not isinstance(data, dict):
+        raise _bad_request(f"Invalid CellData: {json.dumps(data)}")
+    value = data.get("userEnteredValue")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) != 1:
+        raise _bad_request(f"Invalid ExtendedValue: exactly one kind of value is required, got {json.dumps(value)}")
+    (kind, v), = value.items()
+    if kind == "stringValue" and isinstance(v, str):
+        if len(v) > MAX_CELL_CHARS:
+            raise _bad_request(
+                f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a single cell."
+            )
+        return Cell("text", v) if v else None  # a string is text, never parsed
+    if kind == "numberValue" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return Cell("number", _number(v))
+    if kind == "boolValue" and isinstance(v, bool):
+        return Cell("bool", v)
+    if kind == "formulaValue" and isinstance(v, str) and v.startswith("="):
+        return Cell("formula", v)
+    raise _bad_request(f"Invalid ExtendedValue: {json.dumps(value)}")
+
+
+def _row_data(rows: Any) -> list[list[Cell | None]]:
+    """RowData[] -> rows of cells, every value checked before anything is written."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise _bad_request("Invalid rows: expected a list of RowData.")
+    return [[_cell_data(c) for c in (row.get("values") or [])] for row in rows]
+
+
+def _put_cells(sheet: Sheet, r0: int, c0: int, rows: list[list[Cell | None]]) -> None:
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if cell is None:
+                sheet.cells.pop((r0 + i, c0 + j), None)
+            else:
+                sheet.cells[(r0 + i, c0 + j)] = cell
 
 
 # --------------------------------------------------------------------------- request log
@@ -1456,6 +1512,53 @@ class FakeSheetsAPI:
         else:
             sheet.shift_rows(start, end - start)
             sheet.row_count += end - start
+        return {}
+
+    def _req_appendCells(self, book: Spreadsheet, args: dict) -> dict:
+        sheet = self._target(book, args.get("sheetId", 0))
+        rows = _row_data(args.get("rows"))
+        if not _writes_values(args.get("fields")):
+            return {}
+        present = [r for r, _ in sheet.cells]
+        r0 = max(present) + 1 if present else 0  # after the last row with data, in any column
+        width = max((len(row) for row in rows), default=0)
+        if width > sheet.col_count:
+            raise _grid_error(sheet, r0, sheet.col_count)
+        grow = max(0, r0 + len(rows) - sheet.row_count)  # Google inserts the rows it needs
+        if book.total_cells() + grow * sheet.col_count > MAX_WORKBOOK_CELLS:
+            raise _bad_request(
+                f"This action would increase the number of cells in the workbook above the limit of "
+                f"{MAX_WORKBOOK_CELLS} cells."
+            )
+        sheet.row_count += grow
+        _put_cells(sheet, r0, 0, rows)
+        return {}
+
+    def _req_updateCells(self, book: Spreadsheet, args: dict) -> dict:
+        start, rng = args.get("start"), args.get("range")
+        if (start is None) == (rng is None):
+            raise _bad_request("Exactly one of start or range must be specified.")
+        rows = _row_data(args.get("rows"))
+        if not _writes_values(args.get("fields")):
+            return {}
+        height, width = len(rows), max((len(row) for row in rows), default=0)
+        if start is not None:
+            sheet = self._target(book, start.get("sheetId", 0))
+            r0, c0 = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
+            r1, c1 = r0 + height, c0 + width
+        else:
+            sheet = self._target(book, rng.get("sheetId", 0))
+            r0, c0 = int(rng.get("startRowIndex", 0)), int(rng.get("startColumnIndex", 0))
+            r1 = int(rng.get("endRowIndex", sheet.row_count))
+            c1 = int(rng.get("endColumnIndex", sheet.col_count))
+            if r0 + height > r1 or c0 + width > c1:
+                raise _bad_request("The rows do not fit in the range.")
+        if r0 < 0 or c0 < 0 or r1 > sheet.row_count or c1 > sheet.col_count:
+            raise _grid_error(sheet, max(r0, min(r1, sheet.row_count)), max(c0, min(c1, sheet.col_count)))
+        if rng is not None:  # a range is written whole: cells the rows do not cover are cleared
+            for key in [k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1]:
+                del sheet.cells[key]
+        _put_cells(sheet, r0, c0, rows)
         return {}
 
     def _req_deleteDimension(self, book: Spreadsheet, args: dict) -> dict:

@@ -486,6 +486,74 @@ def test_inject_rejects_unknown_faults(api):
         api.inject("values.nope", 429)
 
 
+# ---------------------------------------------------------------- appendCells / updateCells
+
+
+def _text(value: str) -> dict:
+    return {"userEnteredValue": {"stringValue": value}}
+
+
+def test_append_cells_adds_rows_after_the_last_row_with_data_as_text(book, api):
+    api.set_values(SID, "Registrations", [HEADER, ["c1"], [], ["", "", "", "", "note far down"]])
+    book.batch_update({"requests": [{"appendCells": {
+        "sheetId": 0, "fields": "userEnteredValue",
+        "rows": [{"values": [_text("c2"), _text(INJECTION), {}, _text("+1")]},
+                 {"values": [{"userEnteredValue": {"numberValue": 7}}, {"userEnteredValue": {"boolValue": True}}]}],
+    }}]})
+    rows = api.values(SID, "Registrations")
+    assert rows[4:] == [["c2", INJECTION, "", "+1"], ["7", "TRUE"]]  # below the extra column's last value
+    assert not api.cell_is_formula(SID, "Registrations", "B5")  # a stringValue is never a formula
+    assert api.cell_kind(SID, "Registrations", "D5") == "text"
+    assert (api.cell_kind(SID, "Registrations", "A6"), api.cell_kind(SID, "Registrations", "B6")) == ("number", "bool")
+    assert api.count(kind="spreadsheets.batchUpdate") == 1
+
+
+def test_append_cells_grows_the_grid_but_not_its_columns(api):
+    api.create_spreadsheet(SID, sheets={"Decisions": [["a"], ["b"]]}, rows=2, cols=3)
+    book = gspread_client_for(api.base_url).open_by_key(SID)
+    book.batch_update({"requests": [{"appendCells": {"sheetId": 0, "fields": "*", "rows": [{"values": [_text("c")]}]}}]})
+    assert api.grid_size(SID, "Decisions") == (3, 3)
+    with pytest.raises(APIError, match="exceeds grid limits"):
+        book.batch_update({"requests": [{"appendCells": {
+            "sheetId": 0, "fields": "userEnteredValue", "rows": [{"values": [_text("x")] * 4}]}}]})
+    assert api.values(SID, "Decisions") == [["a"], ["b"], ["c"]]
+
+
+def test_formula_value_is_a_formula_and_update_cells_clears_cells_without_a_value(book, api):
+    book.batch_update({"requests": [
+        {"updateCells": {"start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 1}, "fields": "userEnteredValue",
+                         "rows": [{"values": [{"userEnteredValue": {"formulaValue": "=1+1"}}, {}]}]}},
+    ]})
+    assert api.values(SID, "Registrations")[1] == ["c1", "=1+1", "", "p1"]
+    assert api.cell_is_formula(SID, "Registrations", "B2")
+
+
+def test_update_cells_over_a_range_clears_what_its_rows_do_not_cover(book, api):
+    book.batch_update({"requests": [{"updateCells": {
+        "range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 2},
+        "fields": "userEnteredValue", "rows": [{"values": [_text("n1")]}]}}]})
+    assert api.values(SID, "Registrations")[1:] == [["n1", "", "acme.com", "p1"], ["", "", "globex.com", "p2"]]
+
+
+@pytest.mark.parametrize(("request_", "message"), [
+    ({"updateCells": {"start": {"sheetId": 0, "rowIndex": 1000}, "fields": "userEnteredValue",
+                      "rows": [{"values": [_text("x")]}]}}, "exceeds grid limits"),
+    ({"updateCells": {"fields": "userEnteredValue", "rows": []}}, "Exactly one of start or range"),
+    ({"appendCells": {"sheetId": 0, "rows": [{"values": [_text("x")]}]}}, "At least one field"),
+    ({"appendCells": {"sheetId": 0, "fields": "*", "rows": [{"values": [{"userEnteredValue": {"stringValue": 1}}]}]}},
+     "Invalid ExtendedValue"),
+    ({"appendCells": {"sheetId": 9, "fields": "*", "rows": []}}, "No grid with id"),
+    ({"appendCells": {"sheetId": 0, "fields": "*", "rows": [{"values": [_text("x" * 50_001)]}]}}, "50000 characters"),
+])
+def test_bad_cell_requests_are_400_and_the_whole_batch_is_refused(book, api, request_, message):
+    before = api.values(SID, "Registrations")
+    good = {"appendCells": {"sheetId": 0, "fields": "userEnteredValue", "rows": [{"values": [_text("kept?")]}]}}
+    with pytest.raises(APIError, match=message) as info:
+        book.batch_update({"requests": [good, request_]})
+    assert info.value.code == 400
+    assert api.values(SID, "Registrations") == before  # atomic: the good request did not land either
+
+
 # ---------------------------------------------------------------- log and concurrency
 
 

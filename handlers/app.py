@@ -1,0 +1,310 @@
+"""The HTTP way in: a Flask app that translates requests into `Service` calls and
+decisions into SPEC's flat JSON. HTTP status codes are chosen here and only here.
+
+Routes (SPEC "Routes"):
+    POST /webhooks/typeform                 Typeform deal registration (signed)
+    POST /webhooks/clay?mode=check|register one Clay row (shared-secret header)
+    POST /api/check, POST /api/registrations the same two actions for any JSON client
+    GET  /healthz                           liveness, and whether the store answers
+
+Order of refusals: not authenticated (401), bad query (400), not JSON (415), body too
+large (413, from Content-Length before reading, then from the bytes read), unreadable
+JSON (400), bad fields (400). Nothing is written for a refused request. The Typeform route never answers 404 or 410: Typeform disables a
+webhook that does (https://www.typeform.com/developers/webhooks/).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from config.settings import Settings
+from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.models import Decision, Record
+from dealreg.records import parse_record
+from handlers.service import Clock, Service, new_registration_id, utc_now
+from integrations.store import Store, open_store
+from integrations.typeform import (
+    DEFAULT_MAPPING,
+    SIGNATURE_HEADER,
+    SOURCE as TYPEFORM,
+    PayloadError,
+    SignatureError,
+    parse_typeform,
+    validate_mapping,
+    verify_signature,
+)
+
+log = logging.getLogger("dealreg.http")
+
+TYPEFORM_PATH = "/webhooks/typeform"
+RETRY_AFTER_SECONDS = "60"
+
+
+class Refused(Exception):
+    """A request refused before anything was written: status, message, and the fields at fault."""
+
+    def __init__(self, status: int, message: str, problems: Sequence[tuple[str, str]] = (),
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = tuple(problems)
+        self.headers = dict(headers or {})
+
+
+def create_app(settings: Settings, store: Store | None = None, *, clock: Clock | None = None,
+               new_id: Callable[[], str] | None = None) -> Flask:
+    """The app for `settings`; tests pass their own store, clock and id generator."""
+    from config.rules import load_rules  # reads files; only at start-up
+
+    try:
+        mapping = validate_mapping({**DEFAULT_MAPPING, **(settings.typeform_mapping or {})})
+    except ValueError as exc:
+        raise ValueError(f"DEALREG_TYPEFORM_MAPPING: {exc}") from None
+    rules = load_rules(settings.rules)
+    service = Service(store if store is not None else open_store(settings), rules,
+                      clock=clock or utc_now, new_id=new_id or new_registration_id)
+
+    app = Flask("dealreg")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # SPEC's field order
+    app.extensions["dealreg"] = service
+    limit = settings.max_body_bytes
+    api_keys = settings.api_keys()
+    typeform_secrets = settings.typeform_secrets()
+
+    # -- routes ------------------------------------------------------------------------
+
+    @app.post(TYPEFORM_PATH)
+    @app.post(TYPEFORM_PATH + "/")
+    def typeform() -> Response:
+        raw = _body(limit)
+        try:
+            verify_signature(raw, request.headers.get(SIGNATURE_HEADER), typeform_secrets)
+        except SignatureError as exc:
+            log.warning("typeform call refused: %s", exc.reason)
+            raise Refused(401, f"Typeform signature refused: {exc.reason}") from None
+        # Signed from here on: an unusable payload is answered 200 `rejected` (a retry would not fix it).
+        try:
+            submission = parse_typeform(_json_object(raw), mapping)
+        except Refused as exc:
+            return _decision(service.refuse(Record(source=TYPEFORM), [exc.message]))
+        except PayloadError as exc:
+            extra = {k: v for k, v in (("token", exc.token), ("event_id", exc.event_id)) if v}
+            return _decision(service.refuse(Record(source=TYPEFORM), [exc.reason], extra))
+        return _decision(service.receive_typeform(submission))
+
+    @app.post("/webhooks/clay")
+    def clay() -> Response:
+        mode = request.args.get("mode", "check").strip().casefold() or "check"
+        _authorize(api_keys)
+        if mode not in ("check", "register"):
+            raise Refused(400, "mode must be check or register", [("mode", f"{mode!r} is not check or register")])
+        record = _record(limit, "clay")
+        return _decision(service.check(record) if mode == "check" else service.register(record))
+
+    @app.post("/api/check")
+    def api_check() -> Response:
+        _authorize(api_keys)
+        return _decision(service.check(_record(limit, "api")))
+
+    @app.post("/api/registrations")
+    def api_register() -> Response:
+        _authorize(api_keys)
+        return _decision(service.register(_record(limit, "api")))
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        health = service.store.health()
+        body = {"status": "ok" if health.ok else "unavailable", "store": health.backend, **health.facts}
+        if health.detail:
+            body["detail"] = health.detail
+        return jsonify(body), 200 if health.ok else 503
+
+    # -- errors: the one place a status is chosen ----------------------------------------
+
+    @app.errorhandler(Refused)
+    def refused(exc: Refused) -> Response:
+        return _error(exc.status, exc.message, exc.problems, exc.headers)
+
+    @app.errorhandler(InputError)
+    def bad_input(exc: InputError) -> Response:
+        return _error(400, "invalid input", exc.problems)
+
+    @app.errorhandler(StoreUnavailable)
+    def unavailable(exc: StoreUnavailable) -> Response:
+        log.error("store unavailable on %s %s: %s", request.method, request.path, exc)
+        return _error(503, "the registration store is unavailable; retry later", (),
+                      {"Retry-After": RETRY_AFTER_SECONDS})
+
+    @app.errorhandler(StoreError)
+    def store_error(exc: StoreError) -> Response:
+        log.error("store error on %s %s: %s", request.method, request.path, exc)
+        return _error(500, "the registration store refused the operation")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if isinstance(exc, RequestEntityTooLarge):
+            return _error(413, f"the body is larger than {limit} bytes")
+        if status in (404, 410) and _under_typeform():
+            # 404/410 would disable the Typeform webhook for good.
+            return _error(400, f"unknown path {request.path}; Typeform posts to {TYPEFORM_PATH}")
+        if status == 404:
+            return _error(404, f"no route {request.path}; see GET /healthz and the README for the routes")
+        allow = {name: value for name, value in exc.get_headers() if name.lower() == "allow"}
+        return _error(status, exc.description or exc.name, (), allow)
+
+    @app.errorhandler(Exception)
+    def internal(exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.path)
+        return _error(500, "internal error; the details are in the server log")
+
+    @app.before_request
+    def started() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def logged(response: Response) -> Response:
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        status = response.headers.get("X-Dealreg-Status", "")
+        log.info("%s %s -> %d %s %.1fms", request.method, request.path, response.status_code, status, elapsed)
+        return response
+
+    return app
+
+
+def app_from_settings(settings: Settings) -> Flask:
+    """The app as `dealreg serve` and the Lambda entry point build it: the store named
+    by the settings, the real clock."""
+    return create_app(settings)
+
+
+# -- helpers (they raise Refused; the handlers above turn it into a response) -------------
+
+def _under_typeform() -> bool:
+    return request.path == TYPEFORM_PATH or request.path.startswith(TYPEFORM_PATH + "/")
+
+
+def _body(limit: int) -> bytes:
+    """The raw body, refused with 413 past `limit` before anything parses it."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Refused(413, f"the body is larger than {limit} bytes")
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise Refused(413, f"the body is larger than {limit} bytes") from None
+    if len(raw) > limit:  # a body without Content-Length (chunked)
+        raise Refused(413, f"the body is larger than {limit} bytes")
+    return raw
+
+
+def _authorize(keys: Sequence[str]) -> None:
+    """`Authorization: Bearer <key>` or `X-Api-Key: <key>`, compared in constant time."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="dealreg"'}
+    if not keys:
+        raise Refused(401, "no API key is configured on the server; set DEALREG_API_KEY", (), challenge)
+    given = request.headers.get("X-Api-Key", "")
+    auth = request.headers.get("Authorization", "")
+    if not given and auth[:7].casefold() == "bearer ":
+        given = auth[7:]
+    given = given.strip()
+    if not given:
+        raise Refused(401, "send the API key as Authorization: Bearer <key> or X-Api-Key: <key>", (), challenge)
+    matched = False
+    for key in keys:  # no early exit, so timing does not tell which key matched
+        matched |= hmac.compare_digest(given.encode("utf-8", "surrogateescape"), key.encode("utf-8"))
+    if not matched:
+        log.warning("api call refused on %s: wrong API key", request.path)
+        raise Refused(401, "the API key is not valid", (), challenge)
+
+
+class _NonFinite:
+    """Stands in for NaN/Infinity while parsing, so the error can name the field."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise Refused(400, f"the JSON object has the key {key!r} twice", [(key, "appears twice")])
+        out[key] = value
+    return out
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object. NaN, Infinity, duplicate keys, non-UTF-8 and non-objects
+    are refused with 400 naming the problem (Python's json would accept the first two)."""
+    if not raw.strip():
+        raise Refused(400, "the body is empty; send a JSON object")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Refused(400, f"the body is not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = json.loads(text, parse_constant=_NonFinite, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise Refused(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise Refused(400, "the body is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise Refused(400, f"the body is not usable JSON: {exc}") from None
+    if not isinstance(data, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
+        raise Refused(400, f"the body must be a JSON object ({{...}}), not {kind}")
+    bad = [(str(k), f"{v.text} is not a number JSON allows; send a finite number")
+           for k, v in data.items() if isinstance(v, _NonFinite)]
+    if bad or _contains_non_finite(data):
+        raise Refused(400, "the body contains NaN or Infinity", bad or [("body", "NaN or Infinity inside a nested value")])
+    return data
+
+
+def _contains_non_finite(value: object) -> bool:
+    if isinstance(value, _NonFinite):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_non_finite(v) for v in value)
+    return False
+
+
+def _is_json_type() -> bool:
+    mimetype = request.mimetype
+    return not mimetype or mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def _record(limit: int, source: str) -> Record:
+    """The request's record: JSON object in, parsed at the edge into a core Record."""
+    if not _is_json_type():
+        raise Refused(415, f"send Content-Type: application/json (got {request.mimetype})")
+    return parse_record(_json_object(_body(limit)), source=source)
+
+
+def _decision(decision: Decision) -> Response:
+    response = jsonify(decision.fields())
+    response.headers["X-Dealreg-Status"] = decision.status.value
+    return response
+
+
+def _error(status: int, message: str, problems: Sequence[tuple[str, str]] = (),
+           headers: Mapping[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if problems:
+        body["problems"] = [{"field": field, "message": text} for field, text in problems]
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response

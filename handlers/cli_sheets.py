@@ -1,0 +1,90 @@
+"""`dealreg init-sheet`, and the Sheets side of `dealreg check --registry sheets`.
+
+Registered on the `dealreg` group in handlers/cli.py. Settings come from the environment
+(`DEALREG_SHEET_ID`, `DEALREG_GOOGLE_CREDENTIALS`, a `.env` file)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dealreg.errors import DealregError, StoreUnavailable
+
+if TYPE_CHECKING:
+    from dealreg.engine import Engine
+    from dealreg.rules import RuleSet
+
+
+class UsageProblem(click.ClickException):
+    """Something the user must fix (a setting, the spreadsheet's layout): exit code 2."""
+
+    exit_code = 2
+
+
+def _settings(sheet: str | None = None) -> Any:
+    from pydantic import ValidationError
+
+    from config.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UsageProblem(f"DEALREG_{'_'.join(str(p) for p in first['loc']).upper()}: {first['msg']}") from None
+    return settings.model_copy(update={"sheet_id": sheet}) if sheet else settings
+
+
+def _open(settings: Any) -> Any:
+    from integrations.sheets import open_sheets_store
+
+    try:
+        return open_sheets_store(settings)
+    except DealregError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+@click.command("init-sheet")
+@click.option("--sheet", metavar="ID", help="The spreadsheet id or URL (default: DEALREG_SHEET_ID).")
+def init_sheet(sheet: str | None) -> None:
+    """Set up the Google Sheet: create the missing tabs and header rows, check the rest.
+
+    Tabs: Registrations, Decisions, Partners, Territories, Named accounts. A tab that
+    exists keeps its data; its header row may list the columns in any order and add
+    columns of its own. A misspelt or missing column is named with the fix (exit code 2).
+    Safe to run again at any time.
+    """
+    store = _open(_settings(sheet))
+    try:
+        report = store.init_sheet()
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    except DealregError as exc:
+        raise UsageProblem(str(exc)) from None
+    finally:
+        store.close()
+    for title in report.created:
+        click.echo(f"{title}: created, with its header row")
+    for title in report.headers_written:
+        click.echo(f"{title}: header row written")
+    for table, layout in report.layouts.items():
+        if layout.title in report.created or layout.title in report.headers_written or layout.problems:
+            continue
+        extra = f"; other columns kept: {', '.join(layout.extra)}" if layout.extra else ""
+        click.echo(f"{layout.title}: ok ({len(layout.columns)} dealreg columns{extra})")
+    if report.problems:
+        raise UsageProblem("the spreadsheet's layout needs fixing:\n  " + "\n  ".join(report.problems))
+    click.echo(f"The spreadsheet {store.sheet_id} is ready for DEALREG_STORE=sheets.", err=True)
+
+
+def sheet_engine(rules: RuleSet) -> Engine:
+    """An engine over the live Sheet for `dealreg check --registry sheets`: Registrations,
+    Partners, Territories and Named accounts, read once (one values:batchGet)."""
+    from dealreg.engine import Engine
+
+    store = _open(_settings())
+    try:
+        changes = store.changes(None)
+    finally:
+        store.close()
+    return Engine(rules, changes.registrations, changes.named_accounts, changes.territories, changes.partners)

@@ -1,0 +1,339 @@
+"""`dealreg serve`, `dealreg import`, `dealreg export`: the commands that run the webhooks
+and move whole tabs in and out of the store. Registered on the `dealreg` group in
+handlers/cli.py. Settings come from the environment (`DEALREG_*`, a `.env` file).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shlex
+import signal
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dealreg.errors import DealregError
+from integrations.store import COLUMNS, TABLES
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = Path("examples")
+SAMPLE_FILES = {  # what `dealreg serve` loads into an empty SQLite store, in this order
+    "partners": "partners.csv",
+    "territories": "territories.csv",
+    "named-accounts": "named_accounts.csv",
+    "registrations": "registrations.csv",
+}
+
+
+class UsageProblem(click.ClickException):
+    """Something the user must fix (a setting, a file, an option): exit code 2."""
+
+    exit_code = 2
+
+
+def _settings() -> Any:
+    from pydantic import ValidationError
+
+    from config.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "DEALREG_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise UsageProblem(f"{name}: {first['msg']}") from None
+
+
+def _store(settings: Any) -> Any:
+    from integrations.store import open_store
+
+    try:
+        return open_store(settings)
+    except DealregError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _tables(store: Any) -> Any:
+    if not (hasattr(store, "read_rows") and hasattr(store, "write_rows")):
+        raise UsageProblem(f"the {store.backend} store has no import/export; its data lives in the "
+                           f"{store.backend} itself (use DEALREG_STORE=sqlite for CSV import/export)")
+    return store
+
+
+# -- serve ----------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--examples", "examples", default=str(EXAMPLES), show_default=True, metavar="DIR",
+              help="Sample data loaded into the SQLite store when it is empty; '' to start empty.")
+@click.option("--dev-secrets", is_flag=True,
+              help="For a local try-out: when DEALREG_TYPEFORM_SECRET or DEALREG_API_KEY is unset, make up one "
+                   "for this run (shown in the printed curl commands).")
+def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool) -> None:
+    """Run the webhooks (Typeform, Clay, the JSON API, /healthz) on a production WSGI server.
+
+    Uses the store named by DEALREG_STORE (default: the SQLite file DEALREG_DB). A fresh
+    SQLite store is filled with the sample data from --examples, and ready-to-paste curl
+    commands are printed: a signed Typeform registration and a Clay check.
+    """
+    import waitress
+
+    from handlers.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    if dev_secrets:
+        settings = with_dev_secrets(settings)
+    store = _store(settings)
+    try:
+        if examples and settings.store == "sqlite" and store.is_empty():
+            loaded = load_examples(store, Path(examples))
+            if loaded:
+                click.echo(f"Loaded the sample data from {examples}/ into {settings.db}: "
+                           + ", ".join(f"{n} {kind}" for kind, n in loaded.items()))
+        app = create_app(settings, store)
+        count = app.extensions["dealreg"].warm_up()
+    except DealregError as exc:
+        raise UsageProblem(str(exc)) from None
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="dealreg",
+                                    clear_untrusted_proxy_headers=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    base = f"http://{shown}:{server.effective_port}"  # type: ignore[union-attr]
+    click.echo(f"dealreg: {count} registrations in the {settings.store} store; serving on {base}\n")
+    click.echo(instructions(settings, base, clay_row=_taken_account(store)))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly under a process manager too
+    try:
+        server.run()
+    finally:
+        store.close()
+
+
+def with_dev_secrets(settings: Any) -> Any:
+    """The settings with a throwaway Typeform secret and API key where none is configured."""
+    import secrets
+
+    from pydantic import SecretStr
+
+    update = {}
+    if not settings.typeform_secrets():
+        update["typeform_secret"] = (SecretStr(f"dev-{secrets.token_hex(12)}"),)
+    if not settings.api_keys():
+        update["api_key"] = (SecretStr(f"dev-{secrets.token_hex(12)}"),)
+    for name in update:
+        click.echo(f"DEALREG_{name.upper()} is not set: using a throwaway value for this run only.")
+    return settings.model_copy(update=update) if update else settings
+
+
+def _taken_account(store: Any) -> dict[str, str] | None:
+    """A Clay row for an account someone holds, so the sample check shows a conflict."""
+    held = [r for r in store.changes(None).registrations if r.state == "open" and r.company_domain and r.company_name]
+    if not held:
+        return None
+    # A partner's claim (an SDR checking it sees a conflict), the latest: the least likely to have expired.
+    latest = max(held, key=lambda r: (r.party != "direct", r.submitted_at))
+    return {"company_name": latest.company_name, "website": latest.company_domain, "country": latest.country}
+
+
+def load_examples(store: Any, folder: Path) -> dict[str, int]:
+    """Import the sample CSVs found in `folder` (missing ones are skipped)."""
+    loaded: dict[str, int] = {}
+    for kind, name in SAMPLE_FILES.items():
+        path = folder / name
+        if path.is_file():
+            loaded[kind] = import_file(store, kind, path)
+    return loaded
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    title: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+    def curl(self) -> str:
+        parts = ["curl", "-sS", "-X", "POST", self.url]
+        for name, value in self.headers.items():
+            parts += ["-H", f"{name}: {value}"]
+        parts += ["--data-binary", self.body.decode("utf-8")]
+        return " ".join(shlex.quote(p) for p in parts)
+
+
+def sample_requests(settings: Any, base: str, *, now: datetime | None = None,
+                    clay_row: Mapping[str, str] | None = None) -> list[SampleRequest]:
+    """A signed Typeform registration (a fresh token each time, so pasting it twice shows
+    the redelivery answer) and a Clay check of `clay_row`, for the configured secrets."""
+    from integrations.typeform import SIGNATURE_HEADER, sign
+
+    now = now or datetime.now(UTC)
+    out: list[SampleRequest] = []
+    secrets = settings.typeform_secrets()
+    if secrets:
+        body = _compact(_typeform_sample(uuid.uuid4().hex, now))
+        out.append(SampleRequest("A partner registers a deal through Typeform (signed with DEALREG_TYPEFORM_SECRET):",
+                                 f"{base}/webhooks/typeform",
+                                 {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secrets[0])}, body))
+    keys = settings.api_keys()
+    if keys:
+        body = _compact(dict(clay_row or {"company_name": "Personio", "website": "personio.de", "country": "DE"}))
+        out.append(SampleRequest("An SDR's Clay row is checked before outreach (suppression):",
+                                 f"{base}/webhooks/clay?mode=check",
+                                 {"Content-Type": "application/json", "Authorization": f"Bearer {keys[0]}"}, body))
+    return out
+
+
+def instructions(settings: Any, base: str, clay_row: Mapping[str, str] | None = None) -> str:
+    lines: list[str] = []
+    for sample in sample_requests(settings, base, clay_row=clay_row):
+        lines += [sample.title, "  " + sample.curl(), ""]
+    if not settings.typeform_secrets():
+        lines.append("Typeform calls are refused: set DEALREG_TYPEFORM_SECRET (or try it out with --dev-secrets).")
+    if not settings.api_keys():
+        lines.append("Clay and /api calls are refused: set DEALREG_API_KEY (or try it out with --dev-secrets).")
+    lines.append(f"Health: curl -sS {base}/healthz    Stop: Ctrl-C")
+    return "\n".join(lines) + "\n"
+
+
+def _compact(data: object) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _typeform_sample(token: str, now: datetime) -> dict[str, object]:
+    """A Typeform `form_response` as Typeform sends it, with SPEC's default refs."""
+    field_types = {"text": "short_text", "url": "website", "email": "email", "number": "number"}
+
+    def answer(ref: str, kind: str, value: object) -> dict[str, object]:
+        return {"type": kind, kind: value, "field": {"id": f"f_{ref}", "type": field_types[kind], "ref": ref}}
+
+    stamp = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {
+        "event_id": f"sample-{token[:12]}",
+        "event_type": "form_response",
+        "form_response": {
+            "form_id": "sample",
+            "token": token,
+            "landed_at": stamp,
+            "submitted_at": stamp,
+            "hidden": {"partner": "Northwind Partners"},
+            "definition": {"id": "sample", "title": "Partner Deal Registration", "fields": []},
+            "answers": [
+                answer("company_name", "text", "Acme Robotics GmbH"),
+                answer("company_website", "url", "https://www.acme-robotics.de"),
+                answer("contact_email", "email", "j.mueller@acme-robotics.de"),
+                answer("contact_name", "text", "Jana Mueller"),
+                answer("deal_value", "number", 48000),
+                answer("country", "text", "DE"),
+            ],
+        },
+    }
+
+
+# -- import / export --------------------------------------------------------------------
+
+
+def import_file(store: Any, kind: str, path: Path) -> int:
+    """Read a CSV of `kind` in the Sheet layout and write it into the store."""
+    from integrations import csvfile
+    from integrations.store import (
+        named_account_to_row,
+        registration_to_row,
+        territory_to_row,
+    )
+
+    if kind == "registrations":
+        rows: list[Mapping[str, str]] = [registration_to_row(r) for r in csvfile.read_registry(path)]
+    elif kind == "partners":
+        rows = [{"partner": p} for p in csvfile.read_partners(path)]
+    elif kind == "territories":
+        rows = [territory_to_row(t) for t in csvfile.read_territories(path)]
+    elif kind == "named-accounts":
+        rows = [named_account_to_row(a) for a in csvfile.read_named_accounts(path)]
+    else:
+        header, raw = csvfile.read_rows(path)
+        missing = [c for c in ("event_id", "status") if c not in header]
+        if missing:
+            raise UsageProblem(f"{path}: missing column(s) {', '.join(missing)} (export decisions to see the layout)")
+        rows = raw
+    return int(store.write_rows(kind, [{k: _undefang(v) for k, v in row.items()} for row in rows]))
+
+
+def _undefang(value: str) -> str:
+    """Undo the quote `export` puts in front of a cell that a spreadsheet would run, so an
+    exported file imports back unchanged."""
+    from dealreg.normalise import defang
+
+    if value.startswith("'") and defang(value[1:]) == value:
+        return value[1:]
+    return value
+
+
+def export_rows(store: Any, kind: str) -> Iterator[list[str]]:
+    columns = COLUMNS[kind]
+    for row in store.read_rows(kind):
+        yield [row.get(c, "") for c in columns]
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(TABLES))
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+def import_(kind: str, csv_file: Path) -> None:
+    """Load FILE.csv (the Sheet layout of KIND) into the store.
+
+    registrations and decisions are added (a row with an existing id replaces it);
+    partners, territories and named-accounts replace the whole list. The file is
+    checked whole first: one bad row and nothing is written.
+    """
+    from integrations.csvfile import CSVFileError
+
+    settings = _settings()
+    store = _tables(_store(settings))
+    try:
+        count = import_file(store, kind, csv_file)
+    except (CSVFileError, DealregError) as exc:
+        raise UsageProblem(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"imported {count} {kind} from {csv_file} into the {settings.store} store", err=True)
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(TABLES))
+@click.option("-o", "--output", default="-", show_default=True, metavar="FILE.csv",
+              help="Where to write the CSV; '-' for standard output.")
+def export(kind: str, output: str) -> None:
+    """Write KIND from the store as CSV in the Sheet layout (SPEC column order).
+
+    Cells a spreadsheet would run as a formula (starting with = + - @, a tab or a CR)
+    are written with a leading quote; `dealreg import` removes it again.
+    """
+    from integrations.csvfile import write_rows
+
+    settings = _settings()
+    store = _tables(_store(settings))
+    text = io.StringIO()
+    try:
+        count = write_rows(text, COLUMNS[kind], export_rows(store, kind))
+    except DealregError as exc:
+        raise UsageProblem(str(exc)) from None
+    finally:
+        store.close()
+    if output == "-":
+        click.echo(text.getvalue(), nl=False)
+    else:
+        try:
+            Path(output).write_text(text.getvalue(), encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageProblem(f"{output}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"exported {count} {kind} from the {settings.store} store", err=True)

@@ -1,0 +1,153 @@
+"""The two actions every way in offers, framework-free: check a record, register a record.
+
+`Service` keeps one warm `Engine` per process and brings it up to date from the store's
+cursor before every decision (new rows are `add`ed; a non-append change rebuilds). A
+registration runs inside `Store.register`, so it is decided against the claims as they
+are when it is written. The clock and the id generator are passed in.
+
+Errors: `InputError` for a record the engine cannot use, `StoreUnavailable` when the store
+does not answer (the adapter says 503; a failed read never comes out as "clear").
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from dealreg.engine import Engine, displaced_row, registration_from, rejected
+from dealreg.errors import InputError, StoreError
+from dealreg.models import Decision, Record
+from dealreg.rules import RuleSet
+from handlers.events import new_event
+from integrations.store import Cursor, Read, Store, Write
+from integrations.typeform import TypeformSubmission
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_registration_id() -> str:
+    """`R-` + 12 lowercase hex characters (48 random bits)."""
+    return f"R-{secrets.token_hex(6)}"
+
+
+class Service:
+    def __init__(self, store: Store, rules: RuleSet, *, clock: Clock = utc_now,
+                 new_id: Callable[[], str] = new_registration_id) -> None:
+        self.store = store
+        self.rules = rules
+        self.clock = clock
+        self.new_id = new_id
+        self._engine: Engine | None = None
+        self._cursor: Cursor | None = None
+        self._lock = threading.Lock()  # guards the engine and the cursor
+
+    # -- the warm engine -------------------------------------------------------------
+
+    def _sync(self, read: Read) -> Engine:
+        """Bring the engine up to date through `read`; call with `_lock` held."""
+        try:
+            return self._apply(read)
+        except InputError as exc:  # a stored row the engine cannot index: the store's fault, not the caller's
+            raise StoreError(f"the store holds a row the engine cannot read: {exc}") from None
+
+    def _apply(self, read: Read) -> Engine:
+        changes = read(self._cursor)
+        if changes.reset or self._engine is None:
+            if not changes.reset:  # cannot happen with a conforming store: no cursor means reset
+                changes = read(None)
+            self._engine = Engine(self.rules, changes.registrations, changes.named_accounts,
+                                  changes.territories, changes.partners)
+            log.info("engine rebuilt: %d registrations", len(self._engine))
+        else:
+            for registration in changes.registrations:
+                self._engine.add(registration)
+        self._cursor = changes.cursor
+        return self._engine
+
+    def warm_up(self) -> int:
+        """Load the claims now rather than on the first request; returns how many."""
+        with self._lock:
+            return len(self._sync(self.store.changes))
+
+    # -- the actions -----------------------------------------------------------------
+
+    def check(self, record: Record) -> Decision:
+        """Decide without registering (a suppression check); only the event is stored."""
+        now = self.clock()
+        with self._lock:
+            decision = self._sync(self.store.changes).decide(record, now)
+        self.store.record_event(new_event("check", record, decision, self.rules.rules_hash, now))
+        return decision
+
+    def register(self, record: Record) -> Decision:
+        """Register the record, or answer the first decision if (source, external_id) was
+        registered before. An unknown partner (once the Partners list has entries) comes
+        back `rejected` and is stored as such."""
+        return self._register(record, lambda engine, now, rid: engine.decide(record, now, registration_id=rid))
+
+    def register_rejected(self, record: Record, problems: Iterable[str]) -> Decision:
+        """Store a submission that cannot be used as `rejected`, with its reasons (a signed
+        Typeform response: answering 200 stops Typeform retrying something that will not
+        improve). Idempotent like `register`."""
+        reasons = tuple(problems)
+        return self._register(record, lambda engine, now, rid: rejected(reasons, party=record.party,
+                                                                         registration_id=rid))
+
+    def receive_typeform(self, submission: TypeformSubmission) -> Decision:
+        """A signed Typeform response: register it, or store it as `rejected` with its
+        reasons; Typeform's test request writes nothing. Keyed on the response token."""
+        record = submission.record
+        if submission.is_test:
+            log.info("typeform test request %s: nothing written", submission.token)
+            return rejected(submission.problems, party=record.party)
+        if submission.problems:
+            return self.register_rejected(record, submission.problems)
+        try:
+            return self.register(record)
+        except InputError as exc:  # a value the engine cannot key on; the sender cannot fix it by retrying
+            return self.register_rejected(record, [f"{field}: {message}" for field, message in exc.problems])
+
+    def refuse(self, record: Record, problems: Iterable[str], extra: dict[str, str] | None = None) -> Decision:
+        """Record (as an audit event only) a signed submission too broken to register under
+        any key, e.g. a body that is not JSON or a partial response."""
+        now = self.clock()
+        decision = rejected(tuple(problems), party=record.party)
+        event = new_event("register", record, decision, self.rules.rules_hash, now)
+        if extra:
+            event.extra.update(extra)
+        self.store.record_event(event)
+        return decision
+
+    def _register(self, record: Record, decide_one: Callable[[Engine, datetime, str], Decision]) -> Decision:
+        if record.external_id:
+            first = self.store.first_decision(record.source, record.external_id)
+            if first is not None:
+                log.info("redelivery of %s %s: answered with the first decision", record.source, record.external_id)
+                return first
+        registration_id = self.new_id()
+
+        def decide(read: Read) -> Write:
+            # The clock is read inside the critical section, so a record without its own
+            # submitted_at is stamped in the order registrations are written.
+            now = self.clock()
+            with self._lock:
+                engine = self._sync(read)
+                decision = decide_one(engine, now, registration_id)
+                displaced = tuple(displaced_row(engine.registration(rid), decision) for rid in decision.displaced)
+            registration = registration_from(record, decision, submitted_at=now)
+            return Write(registration, new_event("register", record, decision, self.rules.rules_hash, now), displaced)
+
+        result = self.store.register(decide, source=record.source, external_id=record.external_id)
+        if not result.created:
+            log.info("concurrent redelivery of %s %s: answered with the first decision", record.source,
+                     record.external_id)
+        return result.decision

@@ -1,0 +1,377 @@
+"""The embedded default store: one local SQLite file, no set-up.
+
+The tables mirror the Sheet layout of SPEC (every Sheet column is a TEXT column, so a
+row reads back exactly as it was written), plus a `seq` column that orders appends.
+
+Concurrency: WAL journal (readers never wait for the writer), one connection per thread
+and process, `busy_timeout` bounded by the store deadline. `register` holds SQLite's
+write lock (`BEGIN IMMEDIATE`) from reading the claims to committing the registration
+and its event, so registrations are serialised across threads and processes alike.
+
+The schema is created on first use and versioned with `PRAGMA user_version`: MIGRATIONS
+is an ordered list and a file at version n gets migrations n+1… applied in one
+transaction. Append a migration, never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.models import REGISTRATION_COLUMNS, Decision, DecisionEvent, NamedAccount, Registration, Status, Territory
+from integrations.store import (
+    COLUMNS,
+    DECISION_COLUMNS,
+    NAMED_ACCOUNT_COLUMNS,
+    PARTNER_COLUMNS,
+    TABLES,
+    TERRITORY_COLUMNS,
+    Changes,
+    Cursor,
+    Decide,
+    Health,
+    Registered,
+    decision_from_fields,
+    decision_from_row,
+    event_to_row,
+    named_account_from_row,
+    registration_from_row,
+    registration_to_row,
+    territory_from_row,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _text_columns(columns: Sequence[str]) -> str:
+    return ", ".join(f"{name} TEXT NOT NULL DEFAULT ''" for name in columns)
+
+
+# Each migration is a list of statements run in one transaction; user_version = its number.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: the Sheet tabs, the event ledger, and meta
+        f"""CREATE TABLE registrations (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            {_text_columns(REGISTRATION_COLUMNS)}, UNIQUE (registration_id))""",
+        """CREATE UNIQUE INDEX registrations_external ON registrations (source, external_id)
+           WHERE external_id <> ''""",
+        f"""CREATE TABLE decision_events (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            {_text_columns(DECISION_COLUMNS)}, event_json TEXT NOT NULL DEFAULT '{{}}', UNIQUE (event_id))""",
+        "CREATE INDEX decision_events_external ON decision_events (source, external_id, action)",
+        f"CREATE TABLE partners (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(PARTNER_COLUMNS)})",
+        f"CREATE TABLE territories (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(TERRITORY_COLUMNS)})",
+        f"CREATE TABLE named_accounts (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(NAMED_ACCOUNT_COLUMNS)})",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        # The epoch names the current non-append history; see integrations.store.Cursor.
+        "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
+    ),
+)
+
+_TABLE_NAMES = {
+    "registrations": "registrations", "partners": "partners", "territories": "territories",
+    "named-accounts": "named_accounts", "decisions": "decision_events",
+}
+_STATUSES = tuple(status.value for status in Status)
+_ID_COLUMN = {"registrations": "registration_id", "decisions": "event_id"}
+_REG_SELECT = "SELECT seq, " + ", ".join(REGISTRATION_COLUMNS) + " FROM registrations"
+_DECISION_SELECT = "SELECT " + ", ".join(DECISION_COLUMNS) + " FROM decision_events"
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    """sqlite3 errors as store errors: a locked, missing, unwritable or corrupt file is
+    "unavailable" (the sender retries); a broken constraint is a plain StoreError."""
+    if isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+        return StoreError(f"the SQLite store refused a write: {exc}")
+    return StoreUnavailable(f"the SQLite store at {path} is unavailable: {exc}")
+
+
+class SQLiteStore:
+    """The `integrations.store.Store` (and `Tables`) on a local SQLite file."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str], *, deadline_seconds: float = 10.0,
+                 migrations: Sequence[Sequence[str]] = MIGRATIONS) -> None:
+        self.path = Path(path)
+        self.deadline_seconds = deadline_seconds
+        self.migrations = tuple(tuple(m) for m in migrations)
+        self._local = threading.local()
+        self._schema_lock = threading.Lock()
+        self._schema_ready = False
+        self._all: list[sqlite3.Connection] = []
+
+    # -- connections -----------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (a forked child opens its own)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            try:
+                conn = sqlite3.connect(self.path, timeout=self.deadline_seconds, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout = {int(self.deadline_seconds * 1000)}")
+                conn.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode up to the last checkpoint-safe commit
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+            self._local.conn, self._local.pid = conn, os.getpid()
+            self._all.append(conn)
+        if not self._schema_ready:
+            self._ensure_schema(conn)
+        return conn
+
+    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                if conn.execute("PRAGMA user_version").fetchone()[0] == len(self.migrations):
+                    self._schema_ready = True  # up to date: no need to wait for the write lock
+                    return
+                conn.execute("BEGIN IMMEDIATE")  # re-checked under the lock: another process may have migrated
+                try:
+                    self._migrate(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+            self._schema_ready = True
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(self.migrations):
+            raise StoreError(f"{self.path} has schema version {version}, newer than this dealreg knows "
+                             f"({len(self.migrations)}); upgrade dealreg or point DEALREG_DB at another file")
+        for number, statements in enumerate(self.migrations[version:], start=version + 1):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            log.info("sqlite store %s migrated to schema version %d", self.path, number)
+
+    def schema_version(self) -> int:
+        return int(self._run(lambda c: c.execute("PRAGMA user_version").fetchone()[0]))
+
+    def _run(self, work):  # type: ignore[no-untyped-def]
+        """Run `work(conn)` (autocommit), with sqlite3 errors translated."""
+        try:
+            return work(self._conn())
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    def _transaction(self, work, *, write: bool):  # type: ignore[no-untyped-def]
+        """Run `work(conn)` in one transaction: IMMEDIATE takes the write lock up front, so
+        a read-then-write can never be overtaken; DEFERRED reads one consistent snapshot."""
+        def run(conn: sqlite3.Connection):  # type: ignore[no-untyped-def]
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                result = work(conn)
+                conn.execute("COMMIT")
+                return result
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return self._run(run)
+
+    def close(self) -> None:
+        for conn in self._all:
+            try:
+                conn.close()
+            except sqlite3.Error:  # closing a connection of another thread mid-statement
+                pass
+        self._all.clear()
+        self._local = threading.local()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def changes(self, since: Cursor | None) -> Changes:
+        return self._transaction(lambda conn: self._changes(conn, since), write=False)
+
+    def _changes(self, conn: sqlite3.Connection, since: Cursor | None) -> Changes:
+        epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+        if since is not None and since.epoch == epoch:
+            rows = conn.execute(_REG_SELECT + " WHERE seq > ? ORDER BY seq", (since.position,)).fetchall()
+            position = rows[-1][0] if rows else since.position
+            return Changes(Cursor(epoch, position), tuple(_registration(r) for r in rows))
+        rows = conn.execute(_REG_SELECT + " ORDER BY seq").fetchall()
+        position = rows[-1][0] if rows else 0
+        return Changes(
+            Cursor(epoch, position), tuple(_registration(r) for r in rows), reset=True,
+            named_accounts=self._named_accounts(conn), territories=self._territories(conn),
+            partners=self._partners(conn),
+        )
+
+    def first_decision(self, source: str, external_id: str) -> Decision | None:
+        if not external_id:
+            return None
+        return self._run(lambda conn: self._first_decision(conn, source, external_id))  # type: ignore[no-any-return]
+
+    def _first_decision(self, conn: sqlite3.Connection, source: str, external_id: str) -> Decision | None:
+        row = conn.execute(
+            _DECISION_SELECT + " WHERE source = ? AND external_id = ? AND action = 'register' ORDER BY seq LIMIT 1",
+            (source, external_id)).fetchone()
+        if row is not None:
+            return decision_from_row(dict(zip(DECISION_COLUMNS, row)))
+        # A registration imported without its event: answer from the row's own decision columns.
+        # `external_id <> ''` lets SQLite use the partial unique index instead of scanning the table.
+        row = conn.execute(_REG_SELECT + " WHERE source = ? AND external_id = ? AND external_id <> ''",
+                           (source, external_id)).fetchone()
+        if row is None:
+            return None
+        reg = dict(zip(("seq", *REGISTRATION_COLUMNS), row))
+        return decision_from_fields({**reg, "status": reg["status"] or "clear"}, party=reg["partner"])
+
+    def partners(self) -> tuple[str, ...]:
+        return self._run(self._partners)  # type: ignore[no-any-return]
+
+    def territories(self) -> tuple[Territory, ...]:
+        return self._run(self._territories)  # type: ignore[no-any-return]
+
+    def named_accounts(self) -> tuple[NamedAccount, ...]:
+        return self._run(self._named_accounts)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _partners(conn: sqlite3.Connection) -> tuple[str, ...]:
+        return tuple(r[0] for r in conn.execute("SELECT partner FROM partners WHERE partner <> '' ORDER BY seq"))
+
+    @staticmethod
+    def _territories(conn: sqlite3.Connection) -> tuple[Territory, ...]:
+        rows = conn.execute("SELECT " + ", ".join(TERRITORY_COLUMNS) + " FROM territories ORDER BY seq")
+        return tuple(territory_from_row(dict(zip(TERRITORY_COLUMNS, r))) for r in rows)
+
+    @staticmethod
+    def _named_accounts(conn: sqlite3.Connection) -> tuple[NamedAccount, ...]:
+        rows = conn.execute("SELECT " + ", ".join(NAMED_ACCOUNT_COLUMNS) + " FROM named_accounts ORDER BY seq")
+        return tuple(named_account_from_row(dict(zip(NAMED_ACCOUNT_COLUMNS, r))) for r in rows)
+
+    def count(self, table: str) -> int:
+        """Rows in one of TABLES (for /healthz, the CLI and tests)."""
+        name = _TABLE_NAMES[table]
+        return int(self._run(lambda conn: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]))
+
+    def is_empty(self) -> bool:
+        return all(self.count(t) == 0 for t in ("registrations", "partners", "territories", "named-accounts"))
+
+    def health(self) -> Health:
+        try:
+            facts = self._transaction(lambda conn: {
+                "schema_version": conn.execute("PRAGMA user_version").fetchone()[0],
+                "registrations": conn.execute("SELECT count(*) FROM registrations").fetchone()[0],
+            }, write=False)
+        except StoreError as exc:
+            return Health(False, self.backend, str(exc))
+        return Health(True, self.backend, "", facts)
+
+    # -- writing ---------------------------------------------------------------------
+
+    def register(self, decide: Decide, *, source: str = "", external_id: str = "") -> Registered:
+        def work(conn: sqlite3.Connection) -> Registered:
+            if external_id:
+                first = self._first_decision(conn, source, external_id)
+                if first is not None:
+                    return Registered(first, created=False)
+            write = decide(lambda since: self._changes(conn, since))
+            for row in write.displaced:
+                # Re-appended rather than updated in place, so warm readers pick the new
+                # owner up as an appended row (Engine.add replaces a row with the same id).
+                conn.execute("DELETE FROM registrations WHERE registration_id = ?", (row.registration_id,))
+                _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(row))
+            _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(write.registration))
+            self._insert_event(conn, write.event)
+            return Registered(write.event.decision, created=True)
+        return self._transaction(work, write=True)  # type: ignore[no-any-return]
+
+    def record_event(self, event: DecisionEvent) -> None:
+        self._run(lambda conn: self._insert_event(conn, event))
+
+    @staticmethod
+    def _insert_event(conn: sqlite3.Connection, event: DecisionEvent) -> None:
+        from dealreg.events import event_to_dict  # the one JSON form of an event
+
+        row = {**event_to_row(event), "event_json": json.dumps(event_to_dict(event), ensure_ascii=False,
+                                                                 separators=(",", ":"))}
+        _insert(conn, "decision_events", (*DECISION_COLUMNS, "event_json"), row)
+
+    # -- whole tabs (dealreg import / export) ------------------------------------------
+
+    def read_rows(self, table: str) -> Iterator[dict[str, str]]:
+        columns = COLUMNS[_check_table(table)]
+        rows = self._run(lambda conn: conn.execute(
+            f"SELECT {', '.join(columns)} FROM {_TABLE_NAMES[table]} ORDER BY seq").fetchall())
+        for row in rows:
+            yield dict(zip(columns, row))
+
+    def write_rows(self, table: str, rows: Iterable[Mapping[str, str]]) -> int:
+        """Validate every row first (InputError naming the row and column), then write all
+        in one transaction. Any import is a non-append change: readers rebuild."""
+        columns = COLUMNS[_check_table(table)]
+        clean: list[dict[str, str]] = []
+        problems: list[tuple[str, str]] = []
+        for n, row in enumerate(rows, start=2):  # row 1 of the CSV is the header
+            try:
+                clean.append(_validated(table, row))
+            except InputError as exc:
+                problems.extend((f"row {n} {name}", message) for name, message in exc.problems)
+        if problems:
+            raise InputError(problems)
+        name = _TABLE_NAMES[table]
+
+        def work(conn: sqlite3.Connection) -> int:
+            key = _ID_COLUMN.get(table)
+            if key is None:
+                conn.execute(f"DELETE FROM {name}")  # reference lists are replaced whole
+            for row in clean:
+                if key is not None:
+                    conn.execute(f"DELETE FROM {name} WHERE {key} = ?", (row[key],))
+                _insert(conn, name, columns, row)
+            conn.execute("UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
+            return len(clean)
+        return self._transaction(work, write=True)  # type: ignore[no-any-return]
+
+
+def _check_table(table: str) -> str:
+    if table not in TABLES:
+        raise StoreError(f"unknown table {table!r}; use one of: {', '.join(TABLES)}")
+    return table
+
+
+def _validated(table: str, row: Mapping[str, str]) -> dict[str, str]:
+    """The row as it will be stored: known columns only, parsed once to refuse bad values."""
+    columns = COLUMNS[table]
+    out = {name: str(row.get(name) or "").strip() for name in columns}
+    if table == "registrations":
+        if out["status"] and out["status"] not in _STATUSES:
+            raise InputError([("status", f"{out['status']!r} is not a status (use one of: {', '.join(_STATUSES)})")])
+        return registration_to_row(registration_from_row(out))
+    if table == "territories":
+        territory_from_row(out)
+    elif table == "named-accounts":
+        named_account_from_row(out)
+    elif table == "partners" and not out["partner"]:
+        raise InputError([("partner", "is required")])
+    elif table == "decisions":
+        if not out["event_id"]:
+            raise InputError([("event_id", "is required")])
+        try:
+            decision_from_row(out)
+        except (ValueError, StoreError) as exc:
+            raise InputError([("status", f"not a stored decision: {exc}")]) from None
+    return out
+
+
+def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: Mapping[str, str]) -> None:
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", [row.get(c, "") for c in columns])
+
+
+def _registration(row: Sequence[str]) -> Registration:
+    return registration_from_row(dict(zip(REGISTRATION_COLUMNS, row[1:])))

@@ -1,0 +1,353 @@
+"""The store: the one interface every backend implements (SQLite, Google Sheets, HubSpot).
+
+A store keeps the registrations (claims), the append-only decision events, and the
+reference data the rules read (partners, territories, named accounts). The service
+(`handlers/service.py`) is its only caller. It keeps one warm `dealreg.engine.Engine`
+and asks the store only for what changed since it last looked:
+
+    changes = store.changes(cursor)          # cursor None: everything
+    if changes.reset: engine = Engine(rules, changes.registrations, changes.named_accounts, ...)
+    else: for r in changes.registrations: engine.add(r)
+    cursor = changes.cursor
+
+A registration must be decided against the claims as they are at the moment it is
+written, or two simultaneous registrations for one account could both come out
+`clear`. So `register` takes a callback and runs "read the current claims → decide →
+write the registration and its decision event" as one unit with respect to every other
+registration, in every process. Each backend picks how: SQLite holds its write lock
+(`BEGIN IMMEDIATE`) around the callback; a Sheet can append, re-read and call the
+callback again until its deterministic order is stable. The callback is pure apart from
+its return value, so calling it more than once is safe.
+
+Errors: a backend raises `StoreUnavailable` when it is down, locked past the deadline or
+rate-limited (the sender is told to retry: 503), and `StoreError` for anything retrying
+will not fix. It never answers "no claims" for a read it could not make.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.models import (
+    DECISION_FIELDS,
+    REGISTRATION_COLUMNS,
+    Decision,
+    DecisionEvent,
+    MatchLevel,
+    NamedAccount,
+    Registration,
+    Status,
+    Territory,
+)
+from dealreg.records import parse_datetime
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+# StoreError and StoreUnavailable (dealreg.errors) are the store errors; re-exported for backends.
+__all__ = ["Changes", "Cursor", "Decide", "Health", "Read", "Registered", "Store", "StoreError", "StoreUnavailable",
+           "Tables", "Write", "open_store"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """How far a reader has got. Opaque: only hand it back to the store that made it.
+
+    `epoch` changes whenever the store changes in a way that is not an append (a row
+    edited or deleted, partners/territories/named accounts replaced, an import), which
+    tells the reader to rebuild; `position` counts the registrations appended so far."""
+
+    epoch: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed since a cursor.
+
+    `reset` False: `registrations` are the rows appended since (feed them to `Engine.add`;
+    a row whose id is already indexed replaces it). `reset` True: `registrations` is every
+    registration and the reference data is filled in; build a new Engine from it."""
+
+    cursor: Cursor
+    registrations: tuple[Registration, ...] = ()
+    reset: bool = False
+    named_accounts: tuple[NamedAccount, ...] = ()
+    territories: tuple[Territory, ...] = ()
+    partners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """What one registration writes, together: its row, its decision event, and the rows
+    on file that now record another owner (`Decision.displaced`, rewritten by
+    `dealreg.engine.displaced_row`): a claim submitted earlier but delivered later, or a
+    territory partner arriving second, takes the account, and every row must say so."""
+
+    registration: Registration
+    event: DecisionEvent
+    displaced: tuple[Registration, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The result of `Store.register`."""
+
+    decision: Decision
+    created: bool
+    """False: (source, external_id) was registered before; `decision` is that first decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    ok: bool
+    backend: str
+    detail: str = ""
+    facts: dict[str, object] = field(default_factory=dict)
+    """A few numbers worth showing on /healthz (row counts, schema version …); no secrets."""
+
+
+Read = Callable[["Cursor | None"], Changes]
+"""Reads changes inside a registration's critical section (same contract as `Store.changes`)."""
+Decide = Callable[[Read], Write]
+"""The registration callback: read the current claims, decide, return what to write."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """The operations the service needs. Every method may raise `StoreUnavailable`."""
+
+    backend: str
+    """"sqlite", "sheets", "hubspot": for logs and /healthz."""
+
+    def changes(self, since: Cursor | None) -> Changes:
+        """Registrations appended since `since`; everything (reset) when `since` is None,
+        comes from another epoch, or the backend cannot tell what changed."""
+        ...
+
+    def register(self, decide: Decide, *, source: str = "", external_id: str = "") -> Registered:
+        """Run `decide` and store its `Write` (registration + event) atomically with respect
+        to every other `register`, in every process.
+
+        With a non-empty `external_id`, first look up (source, external_id): if it was
+        registered before, return that first decision with `created=False`, call nothing
+        and write nothing (a Typeform redelivery). `decide` may be called more than once;
+        if it raises, nothing is written and the error propagates."""
+        ...
+
+    def first_decision(self, source: str, external_id: str) -> Decision | None:
+        """The first decision registered for (source, external_id), or None. A fast,
+        lock-free pre-check; `register` repeats it under its lock."""
+        ...
+
+    def record_event(self, event: DecisionEvent) -> None:
+        """Append a decision event that registers nothing (a suppression check)."""
+        ...
+
+    def partners(self) -> tuple[str, ...]:
+        """The Partners list (names as written); empty means any partner name is accepted."""
+        ...
+
+    def territories(self) -> tuple[Territory, ...]: ...
+
+    def named_accounts(self) -> tuple[NamedAccount, ...]: ...
+
+    def health(self) -> Health:
+        """Whether the store answers right now. Never raises."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# -- the Sheet layout: one tab per table, every cell a string -----------------------------
+
+TABLES = ("registrations", "partners", "territories", "named-accounts", "decisions")
+"""What `dealreg import` / `dealreg export` move, one Sheet tab each."""
+
+PARTNER_COLUMNS = ("partner", "contact_email", "note")
+TERRITORY_COLUMNS = ("partner", "countries", "regions", "industries", "min_employees", "max_employees")
+NAMED_ACCOUNT_COLUMNS = ("owner", "company_name", "company_domain", "linkedin_url", "duns", "note")
+DECISION_COLUMNS = (
+    "event_id", "decided_at", "action", "source", "external_id", "party", "company_name", "company_domain",
+    *DECISION_FIELDS, "reasons", "rules_hash",
+)
+"""The Decisions tab: one row per decision event (`reasons`: one per line, as a reason may hold a `;`)."""
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "registrations": REGISTRATION_COLUMNS,
+    "partners": PARTNER_COLUMNS,
+    "territories": TERRITORY_COLUMNS,
+    "named-accounts": NAMED_ACCOUNT_COLUMNS,
+    "decisions": DECISION_COLUMNS,
+}
+
+
+class Tables(Protocol):
+    """Optional: a store that can load and dump whole tabs as rows of strings, keyed by the
+    column names of SPEC's Sheet layout (`COLUMNS`)."""
+
+    def read_rows(self, table: str) -> Iterator[dict[str, str]]: ...
+
+    def write_rows(self, table: str, rows: Iterable[Mapping[str, str]]) -> int:
+        """registrations and decisions: add rows, replacing those with the same id;
+        partners, territories, named-accounts: replace the whole list. Returns the row count."""
+        ...
+
+
+# -- helpers every backend shares -------------------------------------------------------
+
+def decision_from_fields(fields: Mapping[str, object], reasons: Iterable[str] = (), party: str = "") -> Decision:
+    """Rebuild a Decision from its flat fields (`Decision.fields()`), as stored by a backend,
+    so a redelivery is answered with exactly the first decision."""
+    missing = [name for name in ("status", "owner", "rule", "reason") if name not in fields]
+    if missing:
+        raise StoreError(f"a stored decision lacks {', '.join(missing)}")
+    evidence = str(fields.get("match_evidence") or "")
+    expires = str(fields.get("expires_at") or "")
+    return Decision(
+        status=Status(str(fields["status"])),
+        owner=str(fields.get("owner") or ""),
+        attribution_primary=str(fields.get("attribution_primary") or ""),
+        attribution_secondary=str(fields.get("attribution_secondary") or ""),
+        matched_registration_id=str(fields.get("matched_registration_id") or ""),
+        match=MatchLevel(str(fields.get("match") or "none")),
+        match_confidence=int(fields.get("match_confidence") or 0),  # type: ignore[call-overload]
+        match_evidence=tuple(e for e in evidence.split(";") if e),
+        rule=str(fields["rule"]),
+        reason=str(fields["reason"]),
+        registration_id=str(fields.get("registration_id") or ""),
+        expires_at=datetime.fromisoformat(expires) if expires else None,
+        reasons=tuple(reasons),
+        party=party,
+    )
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _time(field_name: str, text: str) -> datetime:
+    try:
+        return parse_datetime(text)
+    except ValueError as exc:
+        raise InputError([(field_name, str(exc))]) from None
+
+
+def _number(field_name: str, text: str, kind: type[int] | type[float]) -> int | float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError([(field_name, f"{text!r} is not a number")]) from None
+    if not math.isfinite(value) or value < 0:
+        raise InputError([(field_name, f"{text!r} must be a finite number, zero or more")])
+    if kind is int:
+        if not value.is_integer():
+            raise InputError([(field_name, f"{text!r} must be a whole number")])
+        return int(value)
+    return value
+
+
+def registration_to_row(reg: Registration) -> dict[str, str]:
+    return {name: _text(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
+
+
+def registration_from_row(row: Mapping[str, str]) -> Registration:
+    """A Registrations row (strings, SPEC column names) as a Registration. Raises InputError."""
+    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
+    if not get("registration_id"):
+        raise InputError([("registration_id", "is required")])
+    if not get("submitted_at"):
+        raise InputError([("submitted_at", "is required")])
+    values: dict[str, object] = {name: get(name) for name in REGISTRATION_COLUMNS}
+    values["submitted_at"] = _time("submitted_at", get("submitted_at"))
+    values["expires_at"] = _time("expires_at", get("expires_at")) if get("expires_at") else None
+    values["deal_value"] = _number("deal_value", get("deal_value"), float)
+    values["employees"] = _number("employees", get("employees"), int)
+    values["state"] = get("state").casefold() or "open"
+    return Registration(**values)  # type: ignore[arg-type]
+
+
+def _listed(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.replace(",", ";").split(";") if part.strip())
+
+
+def territory_to_row(t: Territory) -> dict[str, str]:
+    return {
+        "partner": t.partner, "countries": ";".join(sorted(t.countries)), "regions": ";".join(sorted(t.regions)),
+        "industries": ";".join(sorted(t.industries)), "min_employees": _text(t.min_employees),
+        "max_employees": _text(t.max_employees),
+    }
+
+
+def territory_from_row(row: Mapping[str, str]) -> Territory:
+    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
+    if not get("partner"):
+        raise InputError([("partner", "is required")])
+    return Territory(
+        partner=get("partner"), countries=_listed(get("countries")), regions=_listed(get("regions")),
+        industries=_listed(get("industries")),
+        min_employees=_number("min_employees", get("min_employees"), int),  # type: ignore[arg-type]
+        max_employees=_number("max_employees", get("max_employees"), int),  # type: ignore[arg-type]
+    )
+
+
+def named_account_to_row(a: NamedAccount) -> dict[str, str]:
+    return {name: _text(getattr(a, name)) for name in NAMED_ACCOUNT_COLUMNS}
+
+
+def named_account_from_row(row: Mapping[str, str]) -> NamedAccount:
+    values = {name: (row.get(name) or "").strip() for name in NAMED_ACCOUNT_COLUMNS}
+    if not values["owner"]:
+        raise InputError([("owner", "is required")])
+    if not any(values[k] for k in ("company_name", "company_domain", "linkedin_url", "duns")):
+        raise InputError([("company_name", "a company name, domain, LinkedIn URL or DUNS is required")])
+    return NamedAccount(**values)
+
+
+def event_to_row(event: DecisionEvent) -> dict[str, str]:
+    """A Decisions row for an event."""
+    record, decision = event.record, event.decision
+    row = {
+        "event_id": event.event_id, "decided_at": event.decided_at.isoformat(), "action": event.action,
+        "source": record.source, "external_id": record.external_id, "party": decision.party or record.party,
+        "company_name": record.company_name, "company_domain": record.company_domain,
+        **{name: _text(value) for name, value in decision.fields().items()},
+        "reasons": "\n".join(decision.reasons), "rules_hash": event.rules_hash,
+    }
+    return row
+
+
+def decision_from_row(row: Mapping[str, str]) -> Decision:
+    """The decision a Decisions row records."""
+    reasons = [r for r in (row.get("reasons") or "").splitlines() if r.strip()]
+    return decision_from_fields(row, reasons, row.get("party") or "")
+
+
+def open_store(settings: Settings) -> Store:
+    """The backend `DEALREG_STORE` names, built from the settings."""
+    if settings.store == "sqlite":
+        from integrations.sqlite import SQLiteStore
+
+        return SQLiteStore(settings.db, deadline_seconds=settings.store_deadline_seconds)
+    if settings.store == "sheets":
+        try:
+            from integrations.sheets import open_sheets_store  # type: ignore[import-not-found]
+        except ImportError:
+            raise StoreError("DEALREG_STORE=sheets is not available in this build; use DEALREG_STORE=sqlite") from None
+        return open_sheets_store(settings)  # type: ignore[no-any-return]
+    raise StoreError(f"DEALREG_STORE={settings.store} is not available in this build; use DEALREG_STORE=sqlite")

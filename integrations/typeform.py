@@ -1,0 +1,414 @@
+"""Typeform webhooks: verify the signature, then turn a `form_response` into a Record.
+
+Pure: no I/O, no clock, no environment. The route (handlers/) reads the raw body and
+the `Typeform-Signature` header, calls `verify_signature`, parses the JSON and calls
+`parse_typeform`; it decides the HTTP status.
+
+Vendor facts: ../shared/reference/integrations.md section 1,
+https://www.typeform.com/developers/webhooks/secure-your-webhooks/ (signature) and
+https://www.typeform.com/developers/webhooks/example-payload/ (payload).
+
+What `parse_typeform` raises and returns:
+
+- `PayloadError` when the envelope is not a `form_response` Typeform would send (not an
+  object, another `event_type`, no `form_response.token`, a field of the wrong type).
+  It carries `token` and `event_id` when the payload had them, so the route can still
+  record a rejection keyed on the token.
+- Otherwise a `TypeformSubmission`. Its `problems` lists in plain sentences why the
+  submission cannot be registered as it is: a field that `dealreg.records.parse_record`
+  refuses (deal value not a number, negative …), no company named at all, Typeform's
+  test request. The route records such a submission as `rejected` with these reasons.
+  `notes` holds what a reviewer may want to see but that does not block (two answers
+  for one field, the form link naming another partner than the answer).
+
+Precedence when several sources give the same field: a hidden field beats an answer
+(hidden fields come from the partner-specific link the channel team built, answers from
+whoever fills in the form), and among answers the first non-empty one wins.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from dealreg.errors import DealregError, InputError
+from dealreg.models import Record
+from dealreg.records import parse_record
+
+SOURCE = "typeform"
+SIGNATURE_HEADER = "Typeform-Signature"
+SIGNATURE_PREFIX = "sha256="
+
+
+# --- signature --------------------------------------------------------------------
+
+
+class SignatureError(DealregError):
+    """The request is not signed by Typeform with a secret we hold. `reason` says why."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def sign(raw: bytes, secret: str) -> str:
+    """The `Typeform-Signature` header value Typeform sends for `raw` under `secret`."""
+    digest = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).digest()
+    return SIGNATURE_PREFIX + base64.b64encode(digest).decode("ascii")
+
+
+def verify_signature(raw: bytes, header: str | None, secrets: Sequence[str]) -> None:
+    """Raise SignatureError unless `header` is a valid signature of `raw` under one of `secrets`.
+
+    Several secrets are accepted so the secret can be rotated without dropping calls.
+    No secret configured refuses everything. Never raises anything but SignatureError.
+    """
+    if isinstance(secrets, (str, bytes)):
+        # A bare string is a Sequence[str] of one-character secrets: accepting it would make
+        # every single-character key valid. Treat it as one secret instead.
+        secrets = [secrets.decode("utf-8") if isinstance(secrets, bytes) else secrets]
+    keys = [s.encode("utf-8") for s in secrets if isinstance(s, str) and s]
+    if not keys:
+        raise SignatureError("no Typeform secret is configured (set DEALREG_TYPEFORM_SECRET)")
+    if header is None or (isinstance(header, str) and not header.strip()):
+        raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+    try:
+        given = _decode_header(header)
+    except (ValueError, TypeError, binascii.Error):
+        raise SignatureError(
+            f"malformed {SIGNATURE_HEADER} header (expected {SIGNATURE_PREFIX}<base64 of HMAC-SHA256>)"
+        ) from None
+    matched = False
+    for key in keys:  # no early exit: the time taken does not depend on which secret matched
+        expected = hmac.new(key, bytes(raw), hashlib.sha256).digest()
+        matched |= hmac.compare_digest(expected, given)
+    if not matched:
+        raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
+
+
+def _decode_header(header: str) -> bytes:
+    """The 32 digest bytes of a `sha256=<base64>` header; ValueError when it is not one."""
+    if not isinstance(header, str):
+        raise TypeError("the header is not text")
+    value = header.strip().encode("ascii")  # UnicodeEncodeError is a ValueError
+    prefix = SIGNATURE_PREFIX.encode("ascii")
+    if not value.startswith(prefix):
+        raise ValueError("wrong prefix")
+    encoded = value[len(prefix) :]
+    digest = base64.b64decode(encoded, validate=True)
+    # b64decode ignores the unused low bits of the last character, so two headers can
+    # decode to the same digest; only the canonical spelling (what Typeform sends) counts.
+    if len(digest) != hashlib.sha256().digest_size or base64.b64encode(digest) != encoded:
+        raise ValueError("not a canonical base64 SHA-256 digest")
+    return digest
+
+
+# --- mapping ----------------------------------------------------------------------
+
+MAPPABLE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(Record) if f.name not in {"submitted_at", "source", "external_id"}
+)
+"""Record fields an answer or hidden field can fill. `submitted_at` comes from the envelope."""
+
+DEFAULT_MAPPING: dict[str, str] = {
+    "company_name": "company_name",
+    "company_website": "company_domain",
+    "company_domain": "company_domain",
+    "website": "company_domain",
+    "contact_email": "contact_email",
+    "email": "contact_email",
+    "contact_name": "contact_name",
+    "partner": "partner",  # also the hidden field of partner-specific links (#partner=northwind)
+    "partner_name": "partner",
+    "deal_value": "deal_value",
+    "currency": "currency",
+    "country": "country",
+    "region": "region",
+    "industry": "industry",
+    "employees": "employees",
+    "linkedin_url": "linkedin_url",
+    "duns": "duns",
+}
+"""Question ref (or hidden field name) -> Record field. SPEC's defaults: refs named after the fields.
+A config mapping is merged over this one; mapping a ref to "" switches it off."""
+
+
+def validate_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
+    """The mapping as a dict; ValueError naming the first ref that maps to no Record field."""
+    for ref, target in mapping.items():
+        if target and target not in MAPPABLE_FIELDS:
+            raise ValueError(
+                f"Typeform ref {ref!r} maps to unknown field {target!r}; use one of: {', '.join(MAPPABLE_FIELDS)}"
+            )
+    return dict(mapping)
+
+
+# --- envelope ---------------------------------------------------------------------
+
+
+class PayloadError(DealregError):
+    """The payload is not a Typeform `form_response` we can read at all."""
+
+    def __init__(self, reason: str, *, token: str = "", event_id: str = ""):
+        self.reason = reason
+        self.token = token
+        self.event_id = event_id
+        super().__init__(reason)
+
+
+class _FieldRef(BaseModel):
+    id: str = ""
+    ref: str = ""
+    type: str = ""
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the value sits under a key named after `type`
+
+    type: str
+    field: _FieldRef
+
+
+class _Definition(BaseModel):
+    id: str = ""
+    title: str = ""
+    fields: list[_FieldRef] = []
+
+
+class _FormResponse(BaseModel):
+    form_id: str = ""
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    landed_at: str | None = None
+    submitted_at: AwareDatetime | None = None
+    hidden: dict[str, str | None] | None = None
+    definition: _Definition | None = None
+    answers: list[_Answer] | None = None  # null in partial responses
+
+
+class _Envelope(BaseModel):
+    event_id: str = ""
+    event_type: str
+    form_response: _FormResponse
+
+
+@dataclass(frozen=True, slots=True)
+class TypeformSubmission:
+    """One Typeform response, parsed. `record` is filled as far as the answers allow."""
+
+    record: Record
+    token: str
+    event_id: str
+    form_id: str
+    submitted_at: datetime | None
+    is_test: bool
+    problems: tuple[str, ...]
+    unmapped_refs: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def parse_typeform(payload: Mapping[str, Any], mapping: Mapping[str, str] = DEFAULT_MAPPING) -> TypeformSubmission:
+    """Parse a webhook payload (the decoded JSON) into a TypeformSubmission.
+
+    Raises PayloadError for an unreadable envelope, ValueError for a bad `mapping`.
+    """
+    mapping = validate_mapping(mapping)
+    envelope = _envelope(payload)
+    response = envelope.form_response
+    token = response.token
+    answers = response.answers or []
+    hidden = {k: v for k, v in (response.hidden or {}).items() if v is not None and v.strip()}
+
+    values, unmapped, notes = _mapped_values(answers, hidden, mapping, response.definition)
+    record, refused = _to_record(values, token)
+    if response.submitted_at is not None:
+        record = replace(record, submitted_at=response.submitted_at.astimezone(UTC))
+    problems = [f"{field}: {message}" for field, message in refused]
+    named = record.company_name or record.company_domain or record.linkedin_url or record.duns
+    if not named and "company_name" not in {field for field, _ in refused}:
+        # parse_record accepts a contact email alone (its domain is an account key), but a
+        # deal registration is a claim on a company and must say which one.
+        problems.append("The registration names no company (no company name, website, LinkedIn page or DUNS number).")
+    is_test = _is_test_request(envelope, answers)
+    if is_test:
+        problems.insert(0, "This is Typeform's test request (placeholder answers), not a registration.")
+    return TypeformSubmission(
+        record=record,
+        token=token,
+        event_id=envelope.event_id,
+        form_id=response.form_id,
+        submitted_at=record.submitted_at,
+        is_test=is_test,
+        problems=tuple(problems),
+        unmapped_refs=tuple(unmapped),
+        notes=tuple(notes),
+    )
+
+
+def _envelope(payload: Mapping[str, Any]) -> _Envelope:
+    if not isinstance(payload, Mapping):
+        raise PayloadError("the body is not a JSON object")
+    ids = _ids(payload)
+    event_type = payload.get("event_type")
+    if event_type == "form_response_partial":
+        # A partial response is not a claim, and it likely shares its token with the full
+        # response that may follow, so it must not be recorded under that token.
+        raise PayloadError(
+            "form_response_partial is not a registration; turn partial responses off on the webhook", **ids
+        )
+    if event_type != "form_response":
+        raise PayloadError(f"event_type {event_type!r} is not form_response", **ids)
+    try:
+        return _Envelope.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PayloadError(f"{where}: {first['msg']}", **ids) from None
+
+
+def _ids(payload: Mapping[str, Any]) -> dict[str, str]:
+    response = payload.get("form_response")
+    token = response.get("token") if isinstance(response, Mapping) else None
+    event_id = payload.get("event_id")
+    return {
+        "token": token if isinstance(token, str) else "",
+        "event_id": event_id if isinstance(event_id, str) else "",
+    }
+
+
+# --- answers ----------------------------------------------------------------------
+
+
+def _answer_value(answer: _Answer) -> object | None:
+    """The answer's value as a string or a number; None when it is empty."""
+    raw = (answer.model_extra or {}).get(answer.type)
+    if answer.type == "choice" and isinstance(raw, Mapping):
+        raw = raw.get("label") or raw.get("other")  # "other" is set when the free-text option was picked
+    elif answer.type == "choices" and isinstance(raw, Mapping):
+        picked = [str(label) for label in raw.get("labels") or [] if label]
+        if raw.get("other"):
+            picked.append(str(raw["other"]))
+        raw = "; ".join(picked)
+    elif answer.type == "payment" and isinstance(raw, Mapping):
+        raw = raw.get("amount")
+    elif isinstance(raw, bool):
+        raw = "true" if raw else "false"
+    if isinstance(raw, str):
+        return raw if raw.strip() else None
+    if isinstance(raw, (int, float)):
+        return raw  # parse_record judges whether it fits the field (NaN, negative …)
+    return None
+
+
+def _mapped_values(
+    answers: list[_Answer],
+    hidden: Mapping[str, str],
+    mapping: Mapping[str, str],
+    definition: _Definition | None,
+) -> tuple[dict[str, object], list[str], list[str]]:
+    """Record field -> value, the refs no mapping knows, and notes on disagreeing sources."""
+    # Older payloads leave `field.ref` out of answers; the definition still has it.
+    ref_by_id = {f.id: f.ref for f in (definition.fields if definition else []) if f.id and f.ref}
+    values: dict[str, object] = {}
+    source_of: dict[str, str] = {}
+    unmapped: list[str] = []
+    notes: list[str] = []
+
+    def add(target: str, value: object, source: str, *, wins: bool) -> None:
+        if target in values:
+            if _same(values[target], value):
+                if wins:  # the same name, spelled as the winning source spells it
+                    values[target], source_of[target] = value, source
+                return
+            kept, dropped = (value, values[target]) if wins else (values[target], value)
+            kept_from, dropped_from = (source, source_of[target]) if wins else (source_of[target], source)
+            notes.append(f"{target}: kept {kept!r} from {kept_from}, not {dropped!r} from {dropped_from}.")
+            if not wins:
+                return
+        values[target] = value
+        source_of[target] = source
+
+    for answer in answers:
+        ref = answer.field.ref or ref_by_id.get(answer.field.id) or answer.field.id
+        target = mapping.get(ref)
+        if target is None:
+            if ref not in unmapped:
+                unmapped.append(ref)
+            continue
+        value = _answer_value(answer)
+        if target and value is not None:
+            add(target, value, f"answer {ref!r}", wins=False)
+    for name, value in hidden.items():
+        target = mapping.get(name)
+        if target is None:
+            if name not in unmapped:
+                unmapped.append(name)
+        elif target:
+            add(target, value, f"hidden field {name!r}", wins=True)
+    return values, unmapped, notes
+
+
+def _same(a: object, b: object) -> bool:
+    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
+
+
+def _to_record(values: dict[str, object], token: str) -> tuple[Record, tuple[tuple[str, str], ...]]:
+    """The Record parse_record makes of `values`, and the (field, message) pairs it refused.
+
+    A field parse_record refuses is left out, so the rejected record keeps everything else.
+    """
+    try:
+        return parse_record(values, source=SOURCE, external_id=token), ()
+    except InputError as exc:
+        refused = exc.problems
+    bad = {field for field, _ in refused}
+    kept = {k: v for k, v in values.items() if k not in bad}
+    try:
+        return parse_record(kept, source=SOURCE, external_id=token), refused
+    except InputError:
+        # A record-level problem (nothing identifies the account): keep the text as received.
+        text = {k: v.strip() for k, v in kept.items() if isinstance(v, str) and k in _TEXT_FIELDS}
+        return Record(**text, source=SOURCE, external_id=token), refused
+
+
+_TEXT_FIELDS = frozenset(f.name for f in fields(Record) if f.type in ("str", str))
+
+
+# --- Typeform's "send test request" ---------------------------------------------------
+
+# Observed, not documented (../shared/reference/integrations.md section 1): the test
+# send fills every answer with these placeholders and carries no hidden fields.
+_PLACEHOLDERS: dict[str, object] = {
+    "text": "Lorem ipsum dolor",
+    "email": "an_account@example.com",
+    "url": "http://example-url.com",
+    "phone_number": "+34123456789",
+    "date": "2017-02-06",
+    "choice": "Barcelona",
+    "choices": "Barcelona",
+    "number": 42,
+}
+
+
+def _is_test_request(envelope: _Envelope, answers: list[_Answer]) -> bool:
+    """True for Typeform's test send: token == event_id, no hidden object, and a placeholder answer.
+
+    The structural traits alone could in theory occur on a real form without hidden
+    fields; a real response also carrying a placeholder value there is not plausible.
+    """
+    response = envelope.form_response
+    if response.token != envelope.event_id or response.hidden:
+        return False
+    for answer in answers:
+        placeholder = _PLACEHOLDERS.get(answer.type)
+        value = _answer_value(answer)
+        if placeholder is not None and value == placeholder:
+            return True
+    return False

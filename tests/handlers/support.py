@@ -1,0 +1,111 @@
+"""Helpers shared by the handler tests: fixed clock and ids, a rules file, a real
+server on loopback, and a store fake that is down."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import waitress
+
+from dealreg.errors import StoreUnavailable
+from integrations.sqlite import SQLiteStore
+from integrations.store import Health
+from integrations.typeform import SIGNATURE_HEADER, sign
+
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+TYPEFORM_SECRET = "test-typeform-secret"
+API_KEY = "test-api-key"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+RULES = """\
+version: 1
+protection_days: 90
+rules:
+  - qualification:
+      reject_free_mail_without_website: true
+  - expiry
+  - same_party
+  - named_accounts
+  - partner_territory
+  - first_to_register
+"""
+
+
+def write_rules(folder: Path) -> Path:
+    path = folder / "rules.yaml"
+    path.write_text(RULES, encoding="utf-8")
+    return path
+
+
+class StepClock:
+    """A clock that starts at `start` and moves one second per reading, so every
+    decision has its own time and tests are reproducible."""
+
+    def __init__(self, start: datetime = NOW) -> None:
+        self._next = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            now, self._next = self._next, self._next + timedelta(seconds=1)
+            return now
+
+
+class Ids:
+    """R-000000000001, R-000000000002, …"""
+
+    def __init__(self) -> None:
+        self._count = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            return f"R-{next(self._count):012x}"
+
+
+def signed(raw: bytes, secret: str = TYPEFORM_SECRET) -> dict[str, str]:
+    return {SIGNATURE_HEADER: sign(raw, secret), "Content-Type": "application/json"}
+
+
+def counts(store: SQLiteStore) -> tuple[int, int]:
+    """(registrations, decision events) in the store."""
+    return store.count("registrations"), store.count("decisions")
+
+
+@contextmanager
+def live_server(app: object, threads: int = 8) -> Iterator[str]:
+    """The app under waitress on 127.0.0.1 and a free port; yields the base URL."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close from inside the server's own loop thread (closing its sockets from here
+        # would pull them from under select()); the loop ends once its map is empty.
+        server.trigger.pull_trigger(server.close)
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the test server did not stop"
+
+
+class DownStore:
+    """A store whose backend does not answer: every call raises StoreUnavailable."""
+
+    backend = "down"
+
+    def _down(self, *args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("the test store is down")
+
+    changes = register = first_decision = record_event = _down
+    partners = territories = named_accounts = _down
+
+    def health(self) -> Health:
+        return Health(False, self.backend, "the test store is down")
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,222 @@
+"""`dealreg serve`, `dealreg import`, `dealreg export`: help, round trips, refusals, and
+the printed curl commands working against the real server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import queue
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from dealreg.models import DECISION_FIELDS
+from handlers.cli import main
+from handlers.cli_store import SAMPLE_FILES, load_examples
+from integrations.sqlite import SQLiteStore
+from integrations.store import COLUMNS, TABLES
+from tests.handlers.support import API_KEY, TYPEFORM_SECRET
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    return {"DEALREG_DB": str(tmp_path / "cli.db"), "DEALREG_STORE": "sqlite"}
+
+
+def run(args: list[str], env: dict[str, str]):
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command, words", [
+    ("serve", ["--host", "--port", "--examples", "curl"]),
+    ("import", ["KIND", "FILE.csv", "replace the whole list"]),
+    ("export", ["KIND", "--output", "leading quote"]),
+])
+def test_every_command_has_help(command, words):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    for word in words:
+        assert word in result.output
+    assert command in CliRunner().invoke(main, ["--help"]).output
+
+
+# -- import / export ------------------------------------------------------------------------------
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("kind, file", [(kind, name) for kind, name in SAMPLE_FILES.items()])
+def test_import_then_export_round_trips_in_the_sheet_layout(tmp_path, env, kind, file):
+    source = EXAMPLES / file
+    imported = run(["import", kind, str(source)], env)
+    assert imported.exit_code == 0, imported.output
+    exported = run(["export", kind], env)
+    assert exported.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert list(rows[0]) == list(COLUMNS[kind])
+    assert len(rows) == len(list(csv.DictReader(source.open(encoding="utf-8"))))
+    # Import the export into a fresh store: the export of that is identical.
+    again = tmp_path / f"again-{kind}.csv"
+    again.write_text(exported.stdout, encoding="utf-8")
+    other = {**env, "DEALREG_DB": str(tmp_path / "other.db")}
+    assert run(["import", kind, str(again)], other).exit_code == 0
+    assert run(["export", kind], other).stdout == exported.stdout
+
+
+def test_export_defangs_formulas_and_import_restores_them(tmp_path, env):
+    dangerous = ["=HYPERLINK(\"http://evil\")", "+1", "-1", "@SUM(1)", "=1+2"]  # (leading spaces and tabs are trimmed on import)
+    rows = [[f"R-{i}", "2026-01-05", "Northwind Partners", name, f"site{i}.com"] for i, name in enumerate(dangerous)]
+    source = write_csv(tmp_path / "in.csv", ["registration_id", "submitted_at", "partner", "company_name",
+                                               "company_domain"], rows)
+    assert run(["import", "registrations", str(source)], env).exit_code == 0
+    out = tmp_path / "out.csv"
+    assert run(["export", "registrations", "-o", str(out)], env).exit_code == 0
+    exported = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [r["company_name"] for r in exported] == ["'" + d for d in dangerous]  # a spreadsheet shows text
+    other = {**env, "DEALREG_DB": str(tmp_path / "other.db")}
+    assert run(["import", "registrations", str(out)], other).exit_code == 0
+    assert [r["company_name"] for r in SQLiteStore(other["DEALREG_DB"]).read_rows("registrations")] == dangerous
+
+
+def test_decisions_export_and_import(tmp_path, env):
+    store = SQLiteStore(env["DEALREG_DB"])
+    from tests.integrations.test_sqlite import reg, register
+
+    register(store, reg("R-1", external_id="tok-1", source="typeform"))
+    exported = run(["export", "decisions"], env)
+    assert exported.exit_code == 0
+    header = next(csv.reader(io.StringIO(exported.stdout)))
+    assert header == list(COLUMNS["decisions"]) and set(DECISION_FIELDS) <= set(header)
+    path = tmp_path / "decisions.csv"
+    path.write_text(exported.stdout, encoding="utf-8")
+    other = {**env, "DEALREG_DB": str(tmp_path / "other.db")}
+    assert run(["import", "decisions", str(path)], other).exit_code == 0
+    assert run(["export", "decisions"], other).stdout == exported.stdout
+
+
+@pytest.mark.parametrize("kind, header, rows, words", [
+    ("registrations", ["registration_id", "submitted_at", "company_name"], [["R-1", "2026-02-30", "Acme"]], "submitted_at"),
+    ("registrations", ["company_name"], [["Acme"]], "missing column 'registration_id'"),
+    ("territories", ["partner", "min_employees"], [["A", "lots"]], "min_employees"),
+    ("named-accounts", ["company_name"], [["Acme"]], "missing column 'owner'"),
+    ("decisions", ["event_id"], [["E-1"]], "missing column(s) status"),
+])
+def test_import_of_a_bad_file_exits_2_naming_the_problem_and_writes_nothing(tmp_path, env, kind, header, rows, words):
+    path = write_csv(tmp_path / "bad.csv", header, rows)
+    result = run(["import", kind, str(path)], env)
+    assert result.exit_code == 2
+    assert words in result.output
+    assert SQLiteStore(env["DEALREG_DB"]).count(kind) == 0
+
+
+def test_import_of_a_missing_file_and_an_unknown_kind_are_usage_errors(tmp_path, env):
+    missing = run(["import", "partners", str(tmp_path / "nope.csv")], env)
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    unknown = CliRunner().invoke(main, ["export", "accounts"], env=env)
+    assert unknown.exit_code == 2 and all(kind in unknown.output for kind in TABLES)
+
+
+def test_a_bad_setting_is_named(env):
+    result = run(["export", "partners"], {**env, "DEALREG_STORE": "excel"})
+    assert result.exit_code == 2
+    assert "DEALREG_STORE" in result.output
+
+
+def test_load_examples_fills_an_empty_store(tmp_path):
+    store = SQLiteStore(tmp_path / "examples.db")
+    assert store.is_empty()
+    loaded = load_examples(store, EXAMPLES)
+    for kind, file in SAMPLE_FILES.items():
+        with (EXAMPLES / file).open(encoding="utf-8") as f:
+            assert loaded[kind] == store.count(kind) == len(list(csv.DictReader(f)))
+    assert not store.is_empty()
+    assert load_examples(store, tmp_path / "no-examples-here") == {}
+
+
+# -- serve: the printed curl commands work against the real server -----------------------------------
+
+def _lines(stream, into: queue.Queue) -> None:
+    for line in iter(stream.readline, ""):
+        into.put(line)
+    into.put(None)
+
+
+def replay(command: str) -> requests.Response:
+    """Send what a printed curl command sends (parsed, not run through a shell)."""
+    args = shlex.split(command)
+    assert args[:4] == ["curl", "-sS", "-X", "POST"]
+    url, headers, body = args[4], {}, b""
+    rest = iter(args[5:])
+    for flag in rest:
+        value = next(rest)
+        if flag == "-H":
+            name, _, text = value.partition(": ")
+            headers[name] = text
+        elif flag == "--data-binary":
+            body = value.encode("utf-8")
+    return requests.post(url, data=body, headers=headers, timeout=10)
+
+
+@pytest.mark.parametrize("secrets", ["configured", "--dev-secrets"])
+def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, secrets):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_")}
+    env.update({"DEALREG_DB": str(tmp_path / "serve.db"), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
+    args = [sys.executable, "-m", "handlers.cli", "serve", "--port", "0", "--examples", str(EXAMPLES)]
+    if secrets == "configured":
+        env.update({"DEALREG_TYPEFORM_SECRET": TYPEFORM_SECRET, "DEALREG_API_KEY": API_KEY})
+    else:  # what `make run` does on a fresh clone
+        args.append("--dev-secrets")
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_lines, args=(server.stdout, lines), daemon=True).start()
+    try:
+        output: list[str] = []
+        while not output or not output[-1].startswith("Health:"):
+            line = lines.get(timeout=60)
+            assert line is not None, "serve stopped early:\n" + "".join(output) + (tmp_path / "serve.log").read_text()
+            output.append(line)
+        text = "".join(output)
+        assert "Loaded the sample data" in text and "6 registrations" in text
+        curls = [line.strip() for line in output if line.strip().startswith("curl ")]
+        assert len(curls) == 2
+        typeform, clay = curls
+        assert "/webhooks/typeform" in typeform and "Typeform-Signature: sha256=" in typeform
+        assert "/webhooks/clay?mode=check" in clay and "Authorization: Bearer " in clay
+        assert (API_KEY in clay) == (secrets == "configured")
+
+        first = replay(typeform)
+        assert first.status_code == 200, first.text
+        assert (first.json()["status"], first.json()["owner"]) == ("clear", "Northwind Partners")
+        assert replay(typeform).json() == first.json()  # pasted twice: the redelivery answer
+        checked = replay(clay)
+        assert checked.status_code == 200 and list(checked.json()) == list(DECISION_FIELDS)
+        # The check is for an account of the sample registrations (expired or not, depending on today's date).
+        assert checked.json()["matched_registration_id"].startswith("R-")
+        if shutil.which("curl"):  # the command as printed, through a shell, when curl is installed
+            shell = subprocess.run(clay, shell=True, capture_output=True, text=True, timeout=30)
+            assert shell.returncode == 0 and json.loads(shell.stdout) == checked.json()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=30)
+        log.close()
+    assert code == 0
+    assert SQLiteStore(tmp_path / "serve.db").count("registrations") == 7

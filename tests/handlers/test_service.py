@@ -1,0 +1,224 @@
+"""The actions without HTTP: the warm engine, check vs register, idempotency, partners,
+store failures. A real SQLite store in a temp file; a fake only for a store that is down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from config.rules import load_rules
+from dealreg.errors import StoreError, StoreUnavailable
+from dealreg.models import Record, Status
+from handlers.service import Service, new_registration_id
+from integrations.sqlite import SQLiteStore
+from integrations.typeform import parse_typeform
+from tests.handlers.support import NOW, DownStore, Ids, StepClock, counts, write_rules
+from tests.payloads import load_json
+
+ACME = Record(company_name="Acme Robotics GmbH", company_domain="acme-robotics.de", source="api")
+
+
+@pytest.fixture
+def rules(tmp_path):
+    return load_rules(write_rules(tmp_path))
+
+
+@pytest.fixture
+def service(store, rules):
+    return Service(store, rules, clock=StepClock(), new_id=Ids())
+
+
+def as_partner(record: Record, partner: str, **changes) -> Record:
+    from dataclasses import replace
+
+    return replace(record, partner=partner, **changes)
+
+
+def test_check_decides_and_stores_only_the_event(service, store):
+    decision = service.check(ACME)
+    assert (decision.status, decision.owner, decision.registration_id) == (Status.CLEAR, "direct", "")
+    assert counts(store) == (0, 1)
+    [event] = store.read_rows("decisions")
+    assert (event["action"], event["status"], event["decided_at"]) == ("check", "clear", NOW.isoformat())
+
+
+def test_register_stores_the_registration_and_its_event_with_the_injected_clock_and_id(service, store):
+    decision = service.register(as_partner(ACME, "Northwind Partners"))
+    assert decision.status is Status.CLEAR and decision.registration_id == "R-000000000001"
+    assert decision.expires_at == NOW + timedelta(days=90)
+    [row] = store.read_rows("registrations")
+    assert row["registration_id"] == "R-000000000001" and row["submitted_at"] == NOW.isoformat()
+    assert (row["partner"], row["owner"], row["state"]) == ("Northwind Partners", "Northwind Partners", "open")
+    [event] = store.read_rows("decisions")
+    assert event["registration_id"] == "R-000000000001" and event["action"] == "register"
+
+
+def test_a_later_registration_by_another_party_is_a_conflict_naming_the_first_owner(service, store):
+    first = service.register(as_partner(ACME, "Northwind Partners"))
+    second = service.register(as_partner(ACME, "Contoso Consulting"))
+    assert second.status is Status.CONFLICT and second.owner == "Northwind Partners"
+    assert second.rule == "first_to_register" and second.matched_registration_id == first.registration_id
+    assert second.attribution_secondary == "partner-influenced"
+    rows = list(store.read_rows("registrations"))
+    assert [r["owner"] for r in rows] == ["Northwind Partners", "Northwind Partners"]
+    assert [r["status"] for r in rows] == ["clear", "conflict"]
+
+
+def test_register_is_idempotent_on_source_and_external_id(service, store):
+    record = as_partner(ACME, "Northwind Partners", external_id="tf-1", source="typeform")
+    first = service.register(record)
+    again = service.register(record)
+    assert again.fields() == first.fields()
+    assert again.reasons == first.reasons
+    assert counts(store) == (1, 1)
+    other_source = service.register(as_partner(record, "Northwind Partners", source="clay"))
+    assert other_source.registration_id != first.registration_id  # the key is (source, external_id)
+
+
+def test_register_rejected_is_stored_with_every_reason_and_is_idempotent(service, store):
+    record = Record(source="typeform", external_id="tf-9", contact_email="jane@gmail.com")
+    decision = service.register_rejected(record, ["deal_value: must not be negative", "no company; none at all"])
+    assert decision.status is Status.REJECTED and decision.registration_id
+    assert decision.reasons == ("deal_value: must not be negative", "no company; none at all")
+    again = service.register_rejected(record, ["something else"])
+    assert (again.fields(), again.reasons) == (decision.fields(), decision.reasons)
+    [row] = store.read_rows("registrations")
+    assert row["state"] == "rejected" and row["expires_at"] == ""
+    [event] = store.read_rows("decisions")
+    assert event["reasons"] == "deal_value: must not be negative\nno company; none at all"
+
+
+def test_first_decision_survives_a_restart(store, rules):
+    record = as_partner(ACME, "Northwind Partners", external_id="tf-1", source="typeform")
+    first = Service(store, rules, clock=StepClock(), new_id=Ids()).register(record)
+    restarted = Service(SQLiteStore(store.path), rules, clock=StepClock(NOW + timedelta(days=3)),
+                        new_id=lambda: "R-ffffffffffff")
+    assert restarted.register(record).fields() == first.fields()
+    assert counts(store) == (1, 1)
+
+
+# -- partners ------------------------------------------------------------------------------
+
+def test_partners_list_empty_accepts_any_partner(service):
+    assert service.register(as_partner(ACME, "Anyone At All")).status is Status.CLEAR
+
+
+def test_partners_list_with_entries_rejects_an_unknown_partner_naming_the_known_ones(service, store):
+    store.write_rows("partners", [{"partner": "Northwind Partners"}, {"partner": "Contoso Consulting"}])
+    decision = service.register(as_partner(ACME, "Northwnd Partners"))
+    assert decision.status is Status.REJECTED
+    assert "Northwnd Partners" in decision.reason
+    assert "Contoso Consulting, Northwind Partners" in decision.reason
+    [row] = store.read_rows("registrations")
+    assert row["state"] == "rejected"  # stored, so the partner manager sees the typo
+
+
+def test_partner_names_match_case_and_space_insensitively(service, store):
+    store.write_rows("partners", [{"partner": "Northwind Partners"}])
+    decision = service.register(as_partner(ACME, "NORTHWIND   partners"))
+    assert decision.status is Status.CLEAR and decision.owner == "Northwind Partners"
+
+
+def test_direct_is_always_a_known_party(service, store):
+    store.write_rows("partners", [{"partner": "Northwind Partners"}])
+    assert service.register(ACME).status is Status.CLEAR  # no partner: the direct team
+
+
+# -- the warm engine -----------------------------------------------------------------------------
+
+def test_the_engine_stays_warm_and_picks_up_rows_written_by_another_process(service, store, rules):
+    service.check(ACME)
+    engine = service._engine
+    other_process = Service(SQLiteStore(store.path), rules, clock=StepClock(), new_id=lambda: "R-0000000000aa")
+    other_process.register(as_partner(ACME, "Contoso Consulting"))
+    decision = service.check(ACME)
+    assert service._engine is engine, "an append must not rebuild the index"
+    assert len(engine) == 1
+    assert (decision.status, decision.owner, decision.matched_registration_id) == (
+        Status.CONFLICT, "Contoso Consulting", "R-0000000000aa")
+
+
+def test_a_non_append_change_rebuilds_the_engine(service, store):
+    service.check(ACME)
+    engine = service._engine
+    store.write_rows("named-accounts", [{"owner": "direct", "company_name": "Acme Robotics",
+                                         "company_domain": "acme-robotics.de"}])
+    decision = service.check(as_partner(ACME, "Northwind Partners"))
+    assert service._engine is not engine
+    assert (decision.status, decision.rule, decision.owner) == (Status.CONFLICT, "named_accounts", "direct")
+
+
+def test_warm_up_loads_the_claims(service, store):
+    store.write_rows("registrations", [{"registration_id": "R-1", "submitted_at": NOW.isoformat(),
+                                        "partner": "Northwind Partners", "company_name": "Acme"}])
+    assert service.warm_up() == 1
+
+
+# -- Typeform submissions --------------------------------------------------------------------------
+
+def test_typeform_test_request_writes_nothing(service, store):
+    submission = parse_typeform(load_json("typeform_test_request.json"))
+    decision = service.receive_typeform(submission)
+    assert decision.status is Status.REJECTED and "test request" in decision.reason
+    assert counts(store) == (0, 0)
+
+
+def test_typeform_registration_uses_the_submission_time(service, store):
+    submission = parse_typeform(load_json("typeform_registration.json"))
+    decision = service.receive_typeform(submission)
+    [row] = store.read_rows("registrations")
+    assert row["submitted_at"] == "2026-03-02T14:09:47+00:00"
+    assert decision.expires_at is not None and decision.expires_at.isoformat().startswith("2026-05-31T14:09:47")
+
+
+# -- store failures ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("action", ["check", "register"])
+def test_store_down_raises_store_unavailable_never_a_decision(rules, action):
+    service = Service(DownStore(), rules, clock=StepClock(), new_id=Ids())
+    with pytest.raises(StoreUnavailable):
+        getattr(service, action)(ACME)
+
+
+def test_a_stored_row_the_engine_cannot_read_is_a_store_error_not_bad_input(service, store):
+    import sqlite3
+
+    store.health()
+    with sqlite3.connect(store.path) as conn:  # written behind the store's back: a DUNS no import would accept
+        conn.execute("INSERT INTO registrations (registration_id, submitted_at, company_name, duns) "
+                      "VALUES ('R-bad', '2026-01-01T00:00:00+00:00', 'Acme', '12')")
+    with pytest.raises(StoreError, match="R-bad") as caught:
+        service.check(ACME)
+    assert not isinstance(caught.value, StoreUnavailable)
+
+
+def test_event_write_failing_after_the_decision_raises(store, rules):
+    class EventsDown(SQLiteStore):
+        def record_event(self, event):
+            raise StoreUnavailable("the events table is down")
+
+    service = Service(EventsDown(store.path), rules, clock=StepClock(), new_id=Ids())
+    with pytest.raises(StoreUnavailable):
+        service.check(ACME)  # an unaudited decision is not answered
+
+
+def test_new_registration_ids_look_right():
+    ids = {new_registration_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 14 and i.startswith("R-") and int(i[2:], 16) >= 0 and i[2:] == i[2:].lower() for i in ids)
+
+
+def test_a_claim_submitted_earlier_but_delivered_later_takes_the_account_and_every_row_says_so(service, store):
+    later = service.register(as_partner(ACME, "Northwind Partners", submitted_at=NOW - timedelta(hours=1)))
+    earlier = service.register(as_partner(ACME, "Contoso Consulting", submitted_at=NOW - timedelta(hours=5),
+                                          source="typeform", external_id="tok-retried"))
+    assert (later.status, later.owner) == (Status.CLEAR, "Northwind Partners")
+    assert (earlier.status, earlier.owner, earlier.rule) == (Status.CONFLICT, "Contoso Consulting", "first_to_register")
+    rows = {r["partner"]: r for r in store.read_rows("registrations")}
+    assert {r["owner"] for r in rows.values()} == {"Contoso Consulting"}
+    assert rows["Northwind Partners"]["status"] == "conflict"
+    assert rows["Northwind Partners"]["matched_registration_id"] == earlier.registration_id
+    # the warm engine of this (and any other) service sees the rewritten row
+    again = service.check(as_partner(ACME, "Northwind Partners"))
+    assert (again.status, again.owner) == (Status.DUPLICATE, "Contoso Consulting")

@@ -1,0 +1,101 @@
+"""Helpers for tests of the Google Sheets store: a spreadsheet in SPEC's layout on the
+fake Sheets API, a store on it with a fake clock, and a `decide` callback built straight
+from the engine (the Protocol's view, without the service)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from dealreg.engine import Engine, registration_from
+from dealreg.models import Record
+from dealreg.rules import RuleSet
+from handlers.events import new_event
+from integrations.sheets import TAB_TITLES, SheetsStore
+from integrations.store import COLUMNS, Read, Write, registration_to_row
+from tests.fakes.sheets_api import FakeSheetsAPI, gspread_client_for
+
+SID = "1dealregSheetsStoreTest"
+
+
+class FakeClock:
+    """Monotonic seconds that only move when told to, or when the store sleeps."""
+
+    def __init__(self, start: float = 10_000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def tab_rows(table: str, rows: Sequence[Mapping[str, Any]] = (), columns: Sequence[str] | None = None) -> list[list[Any]]:
+    """A tab's values: the header (SPEC's columns, or `columns`), then the rows."""
+    header = list(columns or COLUMNS[table])
+    return [header] + [[row.get(c, "") for c in header] for row in rows]
+
+
+def new_sheet(api: FakeSheetsAPI, sid: str = SID, **tabs: list[list[Any]] | None) -> str:
+    """A spreadsheet with every dealreg tab (SPEC headers), `tabs` overriding some by table
+    name with underscores (named_accounts=…); None leaves that tab out."""
+    sheets: dict[str, list[list[Any]] | None] = {}
+    for table, title in TAB_TITLES.items():
+        key = table.replace("-", "_")
+        if key in tabs and tabs[key] is None:
+            continue
+        sheets[title] = tabs.get(key) or tab_rows(table)
+    return api.create_spreadsheet(sid, sheets=sheets)
+
+
+def store_for(api: FakeSheetsAPI, sid: str = SID, clock: FakeClock | None = None, **options: Any) -> SheetsStore:
+    clock = clock or FakeClock()
+    return SheetsStore(gspread_client_for(api.base_url), sid, clock=clock, sleep=clock.sleep,
+                       rand=lambda: 0.5, **options)
+
+
+def reg_row(rid: str, company: str, domain: str, partner: str, submitted_at: str, **more: str) -> dict[str, str]:
+    """A Registrations row as a partner manager (or dealreg) would have it."""
+    return {"registration_id": rid, "submitted_at": submitted_at, "source": "api", "partner": partner,
+            "company_name": company, "company_domain": domain, "state": "open", "owner": partner,
+            "status": "clear", "rule": "no_match", "reason": "", **more}
+
+
+def decider(rules: RuleSet, record: Record, rid: str, now: datetime,
+            before: Callable[[int], None] | None = None) -> Callable[[Read], Write]:
+    """A `Decide` callback: rebuild an engine from `read(None)`, decide, return the Write.
+    `before(n)` runs before the n-th call (0-based), so a test can pause a writer."""
+    calls: list[Any] = []
+
+    def decide(read: Read) -> Write:
+        if before is not None:
+            before(len(calls))
+        changes = read(None)
+        engine = Engine(rules, changes.registrations, changes.named_accounts, changes.territories, changes.partners)
+        decision = engine.decide(record, now, registration_id=rid)
+        calls.append(decision)
+        registration = registration_from(record, decision, submitted_at=now)
+        return Write(registration, new_event("register", record, decision, rules.rules_hash, now))
+
+    decide.calls = calls  # type: ignore[attr-defined]
+    return decide
+
+
+def rows_of(api: FakeSheetsAPI, title: str, sid: str = SID) -> list[dict[str, str]]:
+    """The stored rows of a tab as {header: text}."""
+    values = api.values(sid, title)
+    if not values:
+        return []
+    header = values[0]
+    return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:] if any(row)]
+
+
+__all__ = ["SID", "FakeClock", "decider", "new_sheet", "reg_row", "registration_to_row", "rows_of", "store_for",
+           "tab_rows"]
