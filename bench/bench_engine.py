@@ -97,7 +97,7 @@ def variant(rng: random.Random, reg: Registration) -> Record:
 
 def miss(rng: random.Random) -> Record:
     name = f"{pseudo_word(rng)}{pseudo_word(rng)} {rng.choice(WORDS)}".title()
-    return Record(company_name=name, company_domain=name.split()[0].lower() + ".example")
+    return Record(company_name=name, company_domain=name.split()[0].lower() + rng.choice((".com", ".io", ".de")))
 
 
 def pct(values: list[float], p: float) -> float:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from dealreg.models import MatchLevel
@@ -41,6 +41,7 @@ MATCH_AT, POSSIBLE_AT = 8.0, 3.0
 FUZZY_HIGH, FUZZY_MID = 92, 85  # name similarity bands (0-100)
 CORE_SIMILARITY = 97  # the same name once generic trailing words are set aside ("Airbus Group" / "Airbus")
 TYPO_MIN_LEN = 5  # tokens shorter than this must match exactly
+NAME_PREFILTER_FROM, NAME_PREFILTER_CUTOFF = 20, 55  # many word-sharing candidates: drop far-off names first
 BRAND_TYPO_MIN_LEN = 6  # a name one edit from a domain counts as that brand only from this length
 STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "die", "van", "von", "y", "e"})
 # Words that describe a company's shape rather than name it, set aside at the end of a name
@@ -181,14 +182,30 @@ def _near(x: str, y: str) -> bool:
 
 
 def _brand(core: str, label: str) -> bool:
-    """Whether a name spells a domain label, allowing one typo in longer names and the
-    German ae/oe/ue spelling of a/o/u in domains ("Wurth" / wuerth.de)."""
+    """Whether a name spells a domain label, allowing one slip of the fingers in longer
+    names and the German ae/oe/ue spelling of a/o/u in domains ("Wurth" / wuerth.de)."""
     if core == label:
         return True
-    if min(len(core), len(label)) >= BRAND_TYPO_MIN_LEN and OSA.distance(core, label, score_cutoff=1) <= 1:
+    if not core or not label or core[0] != label[0]:
+        return False  # the cheap answer for nearly every candidate
+    if abs(len(core) - len(label)) <= 1 and min(len(core), len(label)) >= BRAND_TYPO_MIN_LEN \
+            and _typo_shaped(core, label):
         return True
-    folded = label.replace("ae", "a").replace("oe", "o").replace("ue", "u")
-    return folded != label and core == folded
+    return ("e" in label and core == label.replace("ae", "a").replace("oe", "o").replace("ue", "u"))
+
+
+def _typo_shaped(typed: str, real: str) -> bool:
+    """Whether `typed` differs from `real` the way fingers slip: two letters swapped, a letter
+    dropped, or a letter doubled ("Salesfroce", "Spotfy", "Klarrna"). An added or changed
+    letter more often makes another name ("Embracer" is not Embraer), so it does not count."""
+    if len(typed) == len(real):
+        diff = [i for i, (a, b) in enumerate(zip(typed, real)) if a != b]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == real[diff[1]] and typed[diff[1]] == real[diff[0]]
+    if len(typed) == len(real) - 1:
+        return any(real[:i] + real[i + 1:] == typed for i in range(len(real)))
+    if len(typed) == len(real) + 1:
+        return any(typed[:i] + typed[i + 1:] == real and i > 0 and typed[i] == typed[i - 1] for i in range(len(typed)))
+    return False
 
 
 def _name_part_and_brand(q: Keys, c: Keys) -> bool:
@@ -283,6 +300,8 @@ class AccountIndex:
     # -- lookup -----------------------------------------------------------------------
 
     def candidates(self, q: Keys) -> set[str]:
+        """Claims sharing a key with the record, plus claims sharing one of its rarest name
+        words whose name is not hopelessly far from the record's (checked in C)."""
         found: set[str] = set()
         for key in _postings(q, tokens=False):
             found.update(self._ids(key))
@@ -294,18 +313,29 @@ class AccountIndex:
             found.update(self._ids("a:" + q.compact))  # "IBM" -> International Business Machines
         if q.acronym:
             found.update(self._ids("c:" + q.acronym))  # International Business Machines -> "IBM"
-        limit = max(200, len(self.keys) // 50)  # tokens in more than ~2% of names carry no signal
+        if not q.domain:
+            for word in {q.core, *q.core_tokens}:  # "Bosch" -> Robert Bosch GmbH at bosch.com
+                found.update(self._ids("b:" + word))
+        limit = max(100, len(self.keys) // 200)  # words in more than ~0.5% of names carry no signal
         postings: list[set[str] | tuple[str, ...]] = []
         for token in set(q.name.tokens) - STOPWORDS:
             ids = self._ids("t:" + token)
             if ids:
                 postings.append(ids)
-            elif len(token) >= TYPO_MIN_LEN:
+            elif len(token) >= TYPO_MIN_LEN and not found:  # a key already found the account: no typo hunt
                 postings.extend(self._ids("t:" + v) for v in self._typo_neighbours(token))
+        by_word: set[str] = set()
         for ids in sorted(postings, key=len)[:3]:
             if len(ids) <= limit:
-                found.update(ids)
-        return found
+                by_word.update(ids)
+        by_word -= found
+        if len(by_word) > NAME_PREFILTER_FROM and q.compact:
+            ids = list(by_word)
+            keys = self.keys
+            near = process.extract(q.compact, [keys[i].compact for i in ids], scorer=fuzz.ratio,
+                                   score_cutoff=NAME_PREFILTER_CUTOFF, limit=None)
+            by_word = {ids[index] for _, _, index in near}
+        return found | by_word
 
     def lookup(self, q: Keys) -> list[Hit]:
         """Every claim the record may be, best first; only `match` and `possible` levels."""
@@ -320,6 +350,7 @@ class AccountIndex:
 
 
 def _postings(keys: Keys, *, tokens: bool = True) -> list[str]:
+    """The index keys of a claim (`tokens=False`: the exact keys a record looks up)."""
     out = []
     if keys.domain:
         out += ("d:" + keys.domain, "l:" + (keys.domain_label or ""))
@@ -332,6 +363,8 @@ def _postings(keys: Keys, *, tokens: bool = True) -> list[str]:
         if keys.core != keys.compact:
             out.append("k:" + keys.core)
     if tokens:
+        if keys.label_core:
+            out.append("b:" + keys.label_core)
         if keys.acronym:
             out.append("a:" + keys.acronym)
         out += ["t:" + t for t in set(keys.name.tokens)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 from importlib.resources import files
 from urllib.parse import unquote, urlsplit
@@ -277,6 +277,7 @@ def _registered(host: str) -> str | None:
     return ".".join(labels[start - 1:])
 
 
+@lru_cache(maxsize=4096)  # a decision asks for the same website's domain several times
 def registered_domain(value: str) -> str | None:
     """The registered domain in a URL, bare host or email address ("https://www.acme.co.uk/x"
     -> "acme.co.uk"); None when there is none (empty, "n/a", localhost, an IP address)."""

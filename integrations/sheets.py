@@ -835,52 +835,68 @@ class SheetsStore:
             log.warning("sheets: registration %s is not in the re-read (deleted by hand?)", ours.registration_id)
             return Registered(decided, created=True)
         mine = _key(ours)
-        view: list[Registration] = []
+        before: list[Registration] = []  # what our own outcome is decided against
+        later_above: list[Registration] = []  # concurrent, later in the order, but written before us
         raced = False
         for i, reg in enumerate(snap.registrations):
             if reg is None or reg.registration_id == ours.registration_id:
                 continue
             concurrent = reg.registration_id not in baseline
-            if concurrent and i > index and _key(reg) > mine:
-                continue  # appended after ours and later in the order: that writer decides against us
+            if concurrent and _key(reg) > mine:
+                if i < index:  # its writer may have finished without seeing us: we displace it if we win
+                    later_above.append(reg)
+                continue  # written after us: that writer decides against us at its own step 3
             raced = raced or concurrent
-            view.append(reg)
-        if not raced:
+            before.append(reg)
+        if not raced and not later_above:
             return Registered(decided, created=True)
 
         ref = snap.reference
-        race = Changes(Cursor("race-" + secrets.token_hex(8), snap.position), tuple(view), reset=True,
-                       named_accounts=ref.named_accounts, territories=ref.territories, partners=ref.partners)
-        again = decide(lambda since: race)
-        redo = replace(again.event.decision, expires_at=decided.expires_at)  # our claim keeps its window
-        if again.registration.submitted_at != ours.submitted_at:
-            log.warning("sheets: registration %s was re-decided with submitted_at %s instead of %s; the order "
-                        "of simultaneous claims is only exact for records that carry their submitted_at",
-                        ours.registration_id, again.registration.submitted_at, ours.submitted_at)
+
+        def redo(view: list[Registration]) -> tuple[DecisionEvent, Decision]:
+            """Our claim decided against `view` (the callback is pure: calling it again is safe)."""
+            changes = Changes(Cursor("race-" + secrets.token_hex(8), snap.position), tuple(view), reset=True,
+                              named_accounts=ref.named_accounts, territories=ref.territories,
+                              partners=ref.partners)
+            again = decide(lambda since: changes)
+            if again.registration.submitted_at != ours.submitted_at:
+                log.warning("sheets: registration %s was re-decided with submitted_at %s instead of %s; "
+                            "simultaneous claims are only ordered exactly when the record carries its "
+                            "submitted_at", ours.registration_id, again.registration.submitted_at,
+                            ours.submitted_at)
+            return again.event, replace(again.event.decision, expires_at=decided.expires_at)  # our window stays
+
+        event, own = (write.event, decided) if not raced else redo(before)
+        displacer = own
+        if later_above:
+            everything = redo(before + later_above)
+            displacer = everything[1]
+            if displacer.owner != own.owner:  # a later claim wins (a territory partner …): so do we lose
+                event, own = everything
         regs_tab = self._tab("registrations", deadline)
         layout = snap.layouts["registrations"]
         requests_: list[dict[str, Any]] = []
         final = decided
-        if (redo.status, redo.owner) != (decided.status, decided.owner):
-            final = redo
+        if (own.status, own.owner) != (decided.status, decided.owner):
+            final = own
             corrected = replace(snap.registrations[index], owner=final.owner,  # type: ignore[arg-type]
                                 status=final.status.value, attribution_primary=final.attribution_primary,
                                 attribution_secondary=final.attribution_secondary,
                                 matched_registration_id=final.matched_registration_id, rule=final.rule,
                                 reason=final.reason)
             requests_ += self._update(regs_tab, layout, index + 1, registration_to_row(corrected))
-        for rid in redo.displaced:
-            i = snap.ids.get(rid)
-            reg = snap.registrations[i] if i is not None else None
-            if i is not None and reg is not None:
-                requests_ += self._update(regs_tab, layout, i + 1, registration_to_row(displaced_row(reg, redo)))
+        displaced = [(i, snap.registrations[i]) for i in (snap.ids.get(rid) for rid in displacer.displaced)
+                     if i is not None]
+        for i, reg in displaced:
+            assert reg is not None
+            requests_ += self._update(regs_tab, layout, i + 1, registration_to_row(displaced_row(reg, displacer)))
         if requests_:
-            if final is redo:  # the correcting decision event
+            if final is not decided:  # the correcting decision event
                 requests_.append(self._append(self._tab("decisions", deadline), snap.layouts["decisions"],
-                                              [event_to_row(replace(again.event, decision=final))], truncate=True))
+                                              [event_to_row(replace(event, decision=final))], truncate=True))
             log.info("sheets: registration %s raced; %s/%s -> %s/%s, %d other rows rewritten",
                      ours.registration_id, decided.status.value, decided.owner, final.status.value, final.owner,
-                     len(redo.displaced))
+                     len(displaced))
             # Rewrites are idempotent; a repeated correcting event is dropped by event_id on read.
             self._write(requests_, "the race correction", deadline, retry_ambiguous=True)
             self.invalidate()  # our own rewrites are not in the snapshot

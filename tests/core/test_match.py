@@ -23,6 +23,7 @@ REGISTRY = {
     "nestle": dict(company_name="Nestlé S.A.", company_domain="nestle.com", duns="481234567"),
     "salesforce": dict(company_name="Salesforce, Inc.", company_domain="salesforce.com"),
     "mercury": dict(company_name="Mercury Technologies, Inc.", company_domain="mercury.com"),
+    "embraer": dict(company_name="Embraer S.A.", company_domain="embraer.com"),
 }
 
 
@@ -74,6 +75,8 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="Siemens Energy"), "", MatchLevel.NONE),
         (dict(company_name="Pandora", company_domain="pandora.com"), "pandora", MatchLevel.POSSIBLE),  # same label
         (dict(company_name="Mercury", company_domain="mrcy.com"), "", MatchLevel.NONE),  # same name, other domain
+        (dict(company_name="Embracer Group"), "embraer", MatchLevel.POSSIBLE),  # an added letter: another name
+        (dict(company_name="Embraer"), "embraer", MatchLevel.MATCH),
         (dict(company_name="Apple", company_domain="apple.org"), "apple", MatchLevel.POSSIBLE),  # same name, same label
     ],
 )
@@ -129,3 +132,20 @@ def test_typo_lookup_sees_claims_added_after_the_first_typo_search():
 )
 def test_name_similarity(a, b, at_least, below):
     assert at_least <= name_similarity(keys_of(company_name=a), keys_of(company_name=b)) < below
+
+
+@pytest.mark.parametrize(
+    ("typed", "real", "slip"),
+    [
+        ("salesfroce", "salesforce", True),  # swapped
+        ("spotfy", "spotify", True),  # dropped
+        ("klarrna", "klarna", True),  # doubled
+        ("embracer", "embraer", False),  # an added letter makes another word
+        ("mondo", "monzo", False),  # a changed letter too
+        ("salesforce", "salesforce", False),  # no slip at all
+    ],
+)
+def test_typo_shapes(typed, real, slip):
+    from dealreg.match import _typo_shaped
+
+    assert _typo_shaped(typed, real) is slip

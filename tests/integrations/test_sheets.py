@@ -310,6 +310,10 @@ def test_api_calls_per_action(store, service, api, rules, clock):
     service.check(acme())  # warm check
     assert api.count() == 0
 
+    assert store.flush() == 2  # the buffered check events: one write per 50 events or per cache period
+    assert kinds(api) == ["spreadsheets.batchUpdate"]
+    api.reset_log()
+
     clock.advance(30)
     service.check(acme())  # cold check
     assert kinds(api) == ["values.batchGet"]
@@ -330,12 +334,10 @@ def test_api_calls_per_action(store, service, api, rules, clock):
     assert again == service.register(acme(source="typeform", external_id="tok-1"))  # exactly the first decision
     api.reset_log()
 
-    third = Service(store_for(api, clock=clock), rules)
-    third.store.changes(None)
-    clock.advance(30)
+    third = Service(store_for(api, clock=clock), rules)  # a new instance (a Lambda cold start)
     api.reset_log()
-    third.register(acme(source="typeform", external_id="tok-1"))  # a stale cache: the fresh read, then the event
-    assert kinds(api) == ["values.batchGet", "values.get"]
+    third.register(acme(source="typeform", external_id="tok-1"))  # the fresh read finds the row, then the event
+    assert kinds(api) == ["spreadsheets.get", "values.batchGet", "values.get"]
     assert len(rows_of(api, "Registrations")) == 1
 
 
@@ -398,12 +400,18 @@ def test_decide_raising_writes_nothing(store, api):
 def _race(api, clock, rules, first_at: datetime, second_at: datetime):
     """Writer A reads, then waits while writer B registers entirely; then A writes."""
     a, b = store_for(api, clock=clock), store_for(api, clock=clock)
-    b_done = threading.Event()
-    a_decide = decider(rules, acme("Northwind Partners", submitted_at=first_at), "R-00000000000a", T0,
-                       before=lambda n: b_done.wait(10) if n == 0 else None)
+    a_read, b_done = threading.Event(), threading.Event()
+
+    def pause(n: int) -> None:  # A has made its fresh read (decide is called after it); hold A there
+        if n == 0:
+            a_read.set()
+            assert b_done.wait(10)
+
+    a_decide = decider(rules, acme("Northwind Partners", submitted_at=first_at), "R-00000000000a", T0, before=pause)
     result: dict[str, object] = {}
     thread = threading.Thread(target=lambda: result.update(a=a.register(a_decide)))
     thread.start()
+    assert a_read.wait(10)
     result["b"] = b.register(decider(rules, acme("Contoso Consulting", submitted_at=second_at), "R-00000000000b", T0))
     b_done.set()
     thread.join(10)
@@ -432,7 +440,9 @@ def test_race_a_claim_sorting_first_but_written_last_displaces_the_finished_one(
     assert a.decision.owner == "Northwind Partners"
     rows = {r["registration_id"]: r for r in rows_of(api, "Registrations")}
     assert {r["owner"] for r in rows.values()} == {"Northwind Partners"}
+    assert (rows["R-00000000000a"]["status"], rows["R-00000000000b"]["status"]) == ("clear", "conflict")
     assert rows["R-00000000000b"]["reason"].startswith("Superseded by R-00000000000a")
+    assert api.count(kind="spreadsheets.batchUpdate") == 3  # B's write, A's write, A's rewrite of B
 
 
 def test_two_threads_of_one_process_are_serialised(store, service, api):
@@ -459,7 +469,7 @@ def _register_rounds(base_url: str, rules_path: str, partner: str, submitted: li
     service = Service(open_store(settings), load_rules(settings.rules))
     out = []
     for n, when in enumerate(submitted):
-        record = Record(company_name=f"Round {n} Robotics", company_domain=f"round{n}-robotics.example",
+        record = Record(company_name=f"Round {n} Robotics", company_domain=f"round{n}-robotics.de",
                         partner=partner, source="api", submitted_at=datetime.fromisoformat(when))
         barrier.wait(timeout=60)
         out.append(service.register(record).fields())

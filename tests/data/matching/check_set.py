@@ -19,6 +19,22 @@ KINDS = ["domain_variant", "email_only", "name_only_variant", "name_typo", "homo
          "acronym_or_rename", "alias_domain", "hard_negative", "same_name_other_domain", "negative"]
 POSITIVE_KINDS = set(KINDS[:8])
 LIMITS = {"acronym_or_rename": 12, "alias_domain": 15}
+NAME_ONLY_KINDS = {"name_only_variant", "name_typo", "homoglyph"}
+# Free-mail and ISP mail: never evidence for a label, so an email on one of these is not a work email.
+FREE_MAIL = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "yahoo.co.jp",
+             "icloud.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "t-online.de",
+             "orange.fr", "free.fr", "libero.it", "bigpond.com", "naver.com", "qq.com", "163.com", "126.com",
+             "rediffmail.com", "mail.ru", "yandex.ru"}
+
+
+def work_email(email: str) -> bool:
+    email = email.strip()
+    return bool(email) and email.rsplit("@", 1)[-1].lower() not in FREE_MAIL
+
+
+def strong_key(x: dict[str, str]) -> bool:
+    """The record carries a website, a work email or a LinkedIn URL."""
+    return bool(x["company_domain"].strip() or x["linkedin_url"].strip() or work_email(x["contact_email"]))
 
 
 def read(name: str, columns: list[str], problems: list[str]) -> list[dict[str, str]]:
@@ -78,8 +94,12 @@ def main() -> int:
             problems.append(f"{qid}: linkedin query without a LinkedIn URL on both sides")
         if kind == "email_only" and (x["company_domain"].strip() or not x["contact_email"].strip()):
             problems.append(f"{qid}: email_only must carry an email and no website")
-        if kind in ("name_only_variant", "name_typo", "homoglyph") and (x["company_domain"].strip() or x["linkedin_url"].strip()):
+        if kind in NAME_ONLY_KINDS and (x["company_domain"].strip() or x["linkedin_url"].strip()):
             problems.append(f"{qid}: {kind} must not carry a website or LinkedIn URL")
+        if kind in NAME_ONLY_KINDS and work_email(x["contact_email"]):
+            problems.append(f"{qid}: {kind} must not carry a work email (free-mail or ISP mail only)")
+        if kind == "domain_variant" and not x["company_domain"].strip():
+            problems.append(f"{qid}: domain_variant without a website")
         if kind == "homoglyph" and all(ord(c) < 128 or unicodedata.category(c).startswith("L") and
                                        unicodedata.name(c, "").startswith("LATIN") for c in x["company_name"]):
             problems.append(f"{qid}: homoglyph query has no look-alike character")
@@ -98,6 +118,11 @@ def main() -> int:
     width = max(map(len, KINDS))
     for kind in KINDS:
         print(f"  {kind:<{width}}  {kinds[kind]:>4}")
+    pos = [x for x in queries if x["expected_registration_id"].strip()]
+    strong = sum(1 for x in pos if strong_key(x))
+    if pos:
+        print(f"positives with a website, a work email or a LinkedIn URL: {strong} ({100 * strong / len(pos):.1f}%); "
+              f"name-only: {len(pos) - strong} ({100 * (len(pos) - strong) / len(pos):.1f}%)")
     for p in problems:
         print("PROBLEM:", p)
     print("OK" if not problems else f"{len(problems)} problem(s)")
