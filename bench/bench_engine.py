@@ -189,9 +189,20 @@ def main() -> None:
     print("| matcher | precision of automatic matches | recall of automatic matches | sent to review |\n|---|---|---|---|")
     for label, s in (("dealreg", ours), ("exact string (name or website)", exact)):
         print(f"| {label} | {s.precision:.2%} | {s.recall:.2%} | {s.possible_rate:.2%} |")
-    if ours.misses:
-        print("\nMisses by kind: " + ", ".join(
-            f"{k}: {sum(1 for m in ours.misses if m[1] == k)}" for k in sorted({m[1] for m in ours.misses})))
+    registry, queries = gold.load()
+    kinds = sorted({q["kind"] for q in queries if q["expected_registration_id"]})
+    print("\nRecall of automatic matches by kind of positive (the hard tail shows here):\n")
+    print("| kind | positives | matched automatically | sent to review | missed |\n|---|---|---|---|---|")
+    for kind in kinds:
+        n = sum(1 for q in queries if q["kind"] == kind)
+        review = sum(1 for m in ours.misses if m[1] == kind and m[2] == "sent to review")
+        missed = sum(1 for m in ours.misses if m[1] == kind and m[2] == "missed")
+        print(f"| {kind} | {n} | {n - review - missed} | {review} | {missed} |")
+    negatives = [q for q in queries if not q["expected_registration_id"]]
+    wrong = sum(1 for m in ours.misses if m[2].startswith("wrong"))
+    print(f"\nNegatives: {len(negatives)} queries ({sum(1 for q in negatives if q['kind'] == 'hard_negative')} hard, "
+          f"{sum(1 for q in negatives if q['kind'] == 'same_name_other_domain')} same name with another domain); "
+          f"wrong automatic matches: {wrong}.")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Every candidate carries its evidence (`domain`, `linkedin`, `duns`, `name:93`, `
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -153,8 +152,10 @@ def name_similarity(a: Keys, b: Keys) -> int:
         return 0
     if a.core == b.core:
         return CORE_SIMILARITY
-    score = int(max(fuzz.ratio(a.name.key, b.name.key), fuzz.token_sort_ratio(a.name.key, b.name.key),
-                    fuzz.ratio(a.compact, b.compact), fuzz.ratio(a.core, b.core)))
+    score = max(fuzz.ratio(a.compact, b.compact), fuzz.token_sort_ratio(a.name.key, b.name.key))
+    if a.core != a.compact or b.core != b.compact:
+        score = max(score, fuzz.ratio(a.core, b.core))
+    score = int(score)
     if score < FUZZY_MID:
         return score
     return score if _words_pair_up(a.core_tokens, b.core_tokens) else min(score, FUZZY_MID - 1)
@@ -162,17 +163,22 @@ def name_similarity(a: Keys, b: Keys) -> int:
 
 def _words_pair_up(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = False) -> bool:
     """Whether every word of `a` has an equal or near-spelt word in `b` and (unless `subset`)
-    the other way round. Single letters ("J Sainsbury", "F. Hoffmann") are not words here."""
-    left = Counter(t for t in a if len(t) > 1 and t not in STOPWORDS)
-    left.subtract(t for t in b if len(t) > 1 and t not in STOPWORDS)
-    only_a = [t for t, n in left.items() if n > 0 for _ in range(n)]
-    only_b = [t for t, n in left.items() if n < 0 for _ in range(-n)]
-    for token in only_a:
-        near = next((other for other in only_b if _near(token, other)), None)
+    the other way round. Single letters ("J Sainsbury", "F. Hoffmann") and stop words are not
+    words here."""
+    rest = [t for t in b if len(t) > 1 and t not in STOPWORDS]
+    unpaired = []
+    for token in a:
+        if len(token) > 1 and token not in STOPWORDS:
+            if token in rest:
+                rest.remove(token)
+            else:
+                unpaired.append(token)
+    for token in unpaired:
+        near = next((other for other in rest if _near(token, other)), None)
         if near is None:
             return False
-        only_b.remove(near)
-    return subset or not only_b
+        rest.remove(near)
+    return subset or not rest
 
 
 def _near(x: str, y: str) -> bool:
@@ -214,6 +220,8 @@ def _name_part_and_brand(q: Keys, c: Keys) -> bool:
     Telefonaktiebolaget LM Ericsson (ericsson.com), "Saudi Aramco" / Saudi Arabian Oil
     (aramco.com). "Siemens Energy" is not Siemens AG: "energy" is in neither."""
     label = c.label_core
+    if label[0] != q.core[0] and all(t[0] != label[0] for t in q.core_tokens):
+        return False  # no word of the record can spell the domain: the common, cheap answer
     words = [t for t in q.core_tokens if len(t) > 1 and t not in STOPWORDS]
     if not words or not (_brand(q.core, label) or any(_brand(t, label) for t in words)):
         return False
@@ -316,26 +324,32 @@ class AccountIndex:
         if not q.domain:
             for word in {q.core, *q.core_tokens}:  # "Bosch" -> Robert Bosch GmbH at bosch.com
                 found.update(self._ids("b:" + word))
+        if found:
+            # A key already found the account. Claims that only share a word of its name could
+            # add a misspelt name at most; exact names were looked up above.
+            return found
         limit = max(100, len(self.keys) // 200)  # words in more than ~0.5% of names carry no signal
         postings: list[set[str] | tuple[str, ...]] = []
         for token in set(q.name.tokens) - STOPWORDS:
             ids = self._ids("t:" + token)
             if ids:
                 postings.append(ids)
-            elif len(token) >= TYPO_MIN_LEN and not found:  # a key already found the account: no typo hunt
+            elif len(token) >= TYPO_MIN_LEN and not (q.domain or q.linkedin or q.duns):
+                # Only a record with no key of its own hunts for misspelt names: with a domain,
+                # a claim found by a misspelt name alone could not reach `possible` anyway
+                # unless it has no domain itself (rare, and the exact name still finds it).
                 postings.extend(self._ids("t:" + v) for v in self._typo_neighbours(token))
         by_word: set[str] = set()
         for ids in sorted(postings, key=len)[:3]:
             if len(ids) <= limit:
                 by_word.update(ids)
-        by_word -= found
         if len(by_word) > NAME_PREFILTER_FROM and q.compact:
             ids = list(by_word)
             keys = self.keys
             near = process.extract(q.compact, [keys[i].compact for i in ids], scorer=fuzz.ratio,
                                    score_cutoff=NAME_PREFILTER_CUTOFF, limit=None)
             by_word = {ids[index] for _, _, index in near}
-        return found | by_word
+        return by_word
 
     def lookup(self, q: Keys) -> list[Hit]:
         """Every claim the record may be, best first; only `match` and `possible` levels."""

@@ -358,7 +358,8 @@ def _digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _bad_row(layout: Layout, grid_row: int, exc: InputError | ValueError, column: str = "") -> StoreError:
+def _bad_row(layout: Layout, grid_row: int, exc: InputError | ValueError, column: str = "",
+             row_id: str = "") -> StoreError:
     if isinstance(exc, InputError):
         where = "; ".join(
             f"{name} ({_letter(layout.columns[name])}{grid_row + 1})" if name in layout.columns else name
@@ -367,7 +368,8 @@ def _bad_row(layout: Layout, grid_row: int, exc: InputError | ValueError, column
     else:
         where = f"{column} ({_letter(layout.columns[column])}{grid_row + 1})" if column in layout.columns else column
         what = str(exc)
-    return StoreError(f"{layout.title} row {grid_row + 1}, {where}: {what}. Fix the cell in the spreadsheet "
+    named = f" ({row_id})" if row_id else ""
+    return StoreError(f"{layout.title} row {grid_row + 1}{named}, {where}: {what}. Fix the cell in the spreadsheet "
                       f"(dealreg will not decide against a list it could only half read).")
 
 
@@ -375,11 +377,11 @@ def _registration(layout: Layout, grid_row: int, row: Mapping[str, str]) -> Regi
     try:
         reg = registration_from_row(row)
     except InputError as exc:
-        raise _bad_row(layout, grid_row, exc) from None
+        raise _bad_row(layout, grid_row, exc, row_id=row.get("registration_id", "")) from None
     try:
         duns_key(reg.duns)
     except ValueError as exc:
-        raise _bad_row(layout, grid_row, exc, "duns") from None
+        raise _bad_row(layout, grid_row, exc, "duns", reg.registration_id) from None
     return reg
 
 
@@ -812,17 +814,13 @@ class SheetsStore:
                                deadline: float) -> list[dict[str, Any]]:
         regs, decisions = self._tab("registrations", deadline), self._tab("decisions", deadline)
         layout = snap.layouts["registrations"]
-        decision = write.event.decision
         requests_ = [
             self._append(regs, layout, [registration_to_row(write.registration)]),
             self._append(decisions, snap.layouts["decisions"], [event_to_row(e) for e in (*events, write.event)],
                          truncate=True),
         ]
-        for rid in decision.displaced:
-            index = snap.ids.get(rid)
-            reg = snap.registrations[index] if index is not None else None
-            if reg is not None:
-                requests_ += self._update(regs, layout, index + 1, registration_to_row(displaced_row(reg, decision)))
+        for index, row in _displaced(write, snap):
+            requests_ += self._update(regs, layout, index + 1, registration_to_row(row))
         return requests_
 
     def _settle(self, write: Write, baseline: frozenset[str], snap: _Snapshot, decide: Decide,
@@ -853,7 +851,7 @@ class SheetsStore:
 
         ref = snap.reference
 
-        def redo(view: list[Registration]) -> tuple[DecisionEvent, Decision]:
+        def redo(view: list[Registration]) -> tuple[Write, Decision]:
             """Our claim decided against `view` (the callback is pure: calling it again is safe)."""
             changes = Changes(Cursor("race-" + secrets.token_hex(8), snap.position), tuple(view), reset=True,
                               named_accounts=ref.named_accounts, territories=ref.territories,
@@ -864,15 +862,14 @@ class SheetsStore:
                             "simultaneous claims are only ordered exactly when the record carries its "
                             "submitted_at", ours.registration_id, again.registration.submitted_at,
                             ours.submitted_at)
-            return again.event, replace(again.event.decision, expires_at=decided.expires_at)  # our window stays
+            return again, replace(again.event.decision, expires_at=decided.expires_at)  # our window stays
 
-        event, own = (write.event, decided) if not raced else redo(before)
-        displacer = own
+        own_write, own = (write, decided) if not raced else redo(before)
+        displacer = own_write
         if later_above:
-            everything = redo(before + later_above)
-            displacer = everything[1]
-            if displacer.owner != own.owner:  # a later claim wins (a territory partner …): so do we lose
-                event, own = everything
+            displacer, everything = redo(before + later_above)
+            if everything.owner != own.owner:  # a later claim wins (a territory partner …): so do we lose
+                own_write, own = displacer, everything
         regs_tab = self._tab("registrations", deadline)
         layout = snap.layouts["registrations"]
         requests_: list[dict[str, Any]] = []
@@ -885,15 +882,14 @@ class SheetsStore:
                                 matched_registration_id=final.matched_registration_id, rule=final.rule,
                                 reason=final.reason)
             requests_ += self._update(regs_tab, layout, index + 1, registration_to_row(corrected))
-        displaced = [(i, snap.registrations[i]) for i in (snap.ids.get(rid) for rid in displacer.displaced)
-                     if i is not None]
-        for i, reg in displaced:
-            assert reg is not None
-            requests_ += self._update(regs_tab, layout, i + 1, registration_to_row(displaced_row(reg, displacer)))
+        displaced = _displaced(displacer, snap) if displacer is not write else []
+        for i, row in displaced:
+            requests_ += self._update(regs_tab, layout, i + 1, registration_to_row(row))
         if requests_:
             if final is not decided:  # the correcting decision event
                 requests_.append(self._append(self._tab("decisions", deadline), snap.layouts["decisions"],
-                                              [event_to_row(replace(event, decision=final))], truncate=True))
+                                              [event_to_row(replace(own_write.event, decision=final))],
+                                              truncate=True))
             log.info("sheets: registration %s raced; %s/%s -> %s/%s, %d other rows rewritten",
                      ours.registration_id, decided.status.value, decided.owner, final.status.value, final.owner,
                      len(displaced))
@@ -1123,6 +1119,17 @@ def _row_cells(layout: Layout, row: Mapping[str, str], truncate: bool = False) -
             value = value[:MAX_CELL_CHARS - 2] + "…"
         cells[index] = _string_cell(value)
     return cells
+
+
+def _displaced(write: Write, snap: _Snapshot) -> list[tuple[int, Registration]]:
+    """The rows a registration rewrites, with their index in `snap`: the callback's
+    `Write.displaced`, or (a callback that leaves it empty) `engine.displaced_row` of the
+    rows `Decision.displaced` names."""
+    decision = write.event.decision
+    rows = write.displaced or tuple(
+        displaced_row(reg, decision) for reg in (snap.registrations[snap.ids[rid]] for rid in decision.displaced
+                                                 if rid in snap.ids) if reg is not None)
+    return [(snap.ids[row.registration_id], row) for row in rows if row.registration_id in snap.ids]
 
 
 def _runs(indexes: Sequence[int]) -> list[tuple[int, int]]:

@@ -423,7 +423,7 @@ def test_store_down_on_typeform_is_503_so_typeform_retries(down_client):
     assert "status" not in response.json
 
 
-def test_unwritable_sqlite_file_is_503(settings, tmp_path):
+def test_unwritable_sqlite_file_is_503(settings, tmp_path):  # Sheets: see the test above
     folder = tmp_path / "a-directory.db"
     folder.mkdir()  # a directory where the database file should be: SQLite cannot open it
     client = create_app(settings, SQLiteStore(folder)).test_client()
@@ -433,13 +433,37 @@ def test_unwritable_sqlite_file_is_503(settings, tmp_path):
     assert health.status_code == 503 and health.json["status"] == "unavailable"
 
 
+def test_google_sheets_down_or_over_quota_is_503_never_clear(settings, sheets_api):
+    from integrations.sheets import SheetsStore
+    from tests.fakes.sheets_api import gspread_client_for
+    from tests.integrations.sheets_support import SID, FakeClock, rows_of
+
+    clock = FakeClock()  # the store's backoff sleeps on it: the test does not wait out the deadline
+    store = SheetsStore(gspread_client_for(sheets_api.base_url), SID, clock=clock, sleep=clock.sleep)
+    client = create_app(settings, store).test_client()
+    sheets_api.inject(None, 429, times=10_000)
+    response = post_json(client, "/api/registrations", CLAY_ROW)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    sheets_api.clear_faults()
+    sheets_api.inject(None, 503, times=10_000)
+    assert post_typeform(client).status_code == 503
+    assert post_json(client, "/api/check", CLAY_ROW).status_code == 503
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "did not answer" in health.json["detail"]
+    sheets_api.clear_faults()
+    assert rows_of(sheets_api, "Registrations") == []
+    assert post_typeform(client).json["status"] == "clear"  # and once it answers again, all is well
+
+
 # -- health --------------------------------------------------------------------------------------
 
-def test_healthz_reports_the_store(client):
+def test_healthz_reports_the_store(client, backend):
     post_typeform(client)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "store": "sqlite", "schema_version": 1, "registrations": 1}
+    facts = {"sqlite": {"schema_version": 1, "registrations": 1},
+             "sheets": {"registrations": 1, "buffered_events": 0}}[backend]
+    assert response.json == {"status": "ok", "store": backend, **facts}
 
 
 def test_healthz_is_503_with_details_when_the_store_is_down(down_client):
@@ -453,13 +477,12 @@ def test_a_bad_typeform_mapping_is_refused_at_start_up_naming_the_setting(settin
         create_app(settings.model_copy(update={"typeform_mapping": {"amount": "deal_size"}}), DownStore())
 
 
-def test_the_typeform_mapping_setting_maps_custom_refs(tmp_path, settings):
+def test_the_typeform_mapping_setting_maps_custom_refs(settings, store):
     payload = load_json("typeform_registration.json")
     for answer in payload["form_response"]["answers"]:
         if answer["field"]["ref"] == "company_name":
             answer["field"]["ref"] = "prospect"
     raw = json.dumps(payload).encode()
-    store = SQLiteStore(tmp_path / "mapped.db")
     client = create_app(settings.model_copy(update={"typeform_mapping": {"prospect": "company_name"}}), store,
                         clock=StepClock(), new_id=Ids()).test_client()
     assert post_typeform(client, raw).json["status"] == "clear"

@@ -1,5 +1,6 @@
 """The actions without HTTP: the warm engine, check vs register, idempotency, partners,
-store failures. A real SQLite store in a temp file; a fake only for a store that is down."""
+store failures. Real stores (SQLite in a temp file, Sheets on the fake API); a fake only
+for a store that is down."""
 
 from __future__ import annotations
 
@@ -89,10 +90,10 @@ def test_register_rejected_is_stored_with_every_reason_and_is_idempotent(service
     assert event["reasons"] == "deal_value: must not be negative\nno company; none at all"
 
 
-def test_first_decision_survives_a_restart(store, rules):
+def test_first_decision_survives_a_restart(store, reopen, rules):
     record = as_partner(ACME, "Northwind Partners", external_id="tf-1", source="typeform")
     first = Service(store, rules, clock=StepClock(), new_id=Ids()).register(record)
-    restarted = Service(SQLiteStore(store.path), rules, clock=StepClock(NOW + timedelta(days=3)),
+    restarted = Service(reopen(), rules, clock=StepClock(NOW + timedelta(days=3)),
                         new_id=lambda: "R-ffffffffffff")
     assert restarted.register(record).fields() == first.fields()
     assert counts(store) == (1, 1)
@@ -127,10 +128,10 @@ def test_direct_is_always_a_known_party(service, store):
 
 # -- the warm engine -----------------------------------------------------------------------------
 
-def test_the_engine_stays_warm_and_picks_up_rows_written_by_another_process(service, store, rules):
+def test_the_engine_stays_warm_and_picks_up_rows_written_by_another_process(service, reopen, rules):
     service.check(ACME)
     engine = service._engine
-    other_process = Service(SQLiteStore(store.path), rules, clock=StepClock(), new_id=lambda: "R-0000000000aa")
+    other_process = Service(reopen(), rules, clock=StepClock(), new_id=lambda: "R-0000000000aa")
     other_process.register(as_partner(ACME, "Contoso Consulting"))
     decision = service.check(ACME)
     assert service._engine is engine, "an append must not rebuild the index"
@@ -181,18 +182,27 @@ def test_store_down_raises_store_unavailable_never_a_decision(rules, action):
         getattr(service, action)(ACME)
 
 
-def test_a_stored_row_the_engine_cannot_read_is_a_store_error_not_bad_input(service, store):
+def test_a_stored_row_the_engine_cannot_read_is_a_store_error_not_bad_input(service, store, backend, request):
     import sqlite3
 
-    store.health()
-    with sqlite3.connect(store.path) as conn:  # written behind the store's back: a DUNS no import would accept
-        conn.execute("INSERT INTO registrations (registration_id, submitted_at, company_name, duns) "
-                      "VALUES ('R-bad', '2026-01-01T00:00:00+00:00', 'Acme', '12')")
+    # Written behind the store's back (a partner manager typing into the Sheet): a DUNS no import would accept.
+    if backend == "sqlite":
+        store.health()
+        with sqlite3.connect(store.path) as conn:
+            conn.execute("INSERT INTO registrations (registration_id, submitted_at, company_name, duns) "
+                         "VALUES ('R-bad', '2026-01-01T00:00:00+00:00', 'Acme', '12')")
+    else:
+        from tests.integrations.sheets_support import SID, tab_rows
+
+        row = {"registration_id": "R-bad", "submitted_at": "2026-01-01T00:00:00+00:00", "company_name": "Acme",
+               "duns": "12"}
+        request.getfixturevalue("sheets_api").set_values(SID, "Registrations", tab_rows("registrations", [row]))
     with pytest.raises(StoreError, match="R-bad") as caught:
         service.check(ACME)
     assert not isinstance(caught.value, StoreUnavailable)
 
 
+@pytest.mark.backends("sqlite")  # the Sheets store buffers check events by design (tests/integrations/test_sheets.py)
 def test_event_write_failing_after_the_decision_raises(store, rules):
     class EventsDown(SQLiteStore):
         def record_event(self, event):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from dealreg.engine import Engine, registration_from
+from dealreg.engine import Engine, displaced_row, registration_from
 from dealreg.models import Record
 from dealreg.rules import RuleSet
 from handlers.events import new_event
@@ -82,7 +82,8 @@ def decider(rules: RuleSet, record: Record, rid: str, now: datetime,
         decision = engine.decide(record, now, registration_id=rid)
         calls.append(decision)
         registration = registration_from(record, decision, submitted_at=now)
-        return Write(registration, new_event("register", record, decision, rules.rules_hash, now))
+        displaced = tuple(displaced_row(engine.registration(d), decision) for d in decision.displaced)
+        return Write(registration, new_event("register", record, decision, rules.rules_hash, now), displaced)
 
     decide.calls = calls  # type: ignore[attr-defined]
     return decide
