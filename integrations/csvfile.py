@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
-from dealreg.errors import DealregError
-from dealreg.models import (
-    REGISTRATION_COLUMNS,
-    STATES,
-    NamedAccount,
-    Registration,
-    Territory,
+from dealreg.errors import DealregError, InputError
+from dealreg.models import REGISTRATION_COLUMNS, NamedAccount, Registration, Territory
+from dealreg.normalise import defang
+from dealreg.records import canonical_key, field_for
+from integrations.store import (
+    NAMED_ACCOUNT_COLUMNS,
+    TERRITORY_COLUMNS,
+    named_account_from_row,
+    registration_from_row,
+    territory_from_row,
 )
-from dealreg.normalise import defang, duns_key
-from dealreg.records import canonical_key, field_for, parse_datetime
+
+T = TypeVar("T")
 
 
 class CSVFileError(DealregError):
@@ -94,101 +97,41 @@ def read_registry(path: str | Path) -> list[Registration]:
         raise CSVFileError(f"{path}: needs at least one of the columns company_name, company_domain, linkedin_url, duns")
     registrations: list[Registration] = []
     seen: dict[str, int] = {}
-    for n, row in enumerate(rows, start=2):
-        registrations.append(_registration(path, n, row, cols, seen))
+    for n, reg in _parsed(path, rows, cols, registration_from_row):
+        if reg.registration_id in seen:
+            raise CSVFileError(f"{path} row {n}, column {cols['registration_id']}: "
+                               f"{reg.registration_id!r} repeats row {seen[reg.registration_id]}")
+        seen[reg.registration_id] = n
+        registrations.append(reg)
     return registrations
 
 
-def _registration(path: str | Path, n: int, row: Mapping[str, str], cols: Mapping[str, str],
-                  seen: dict[str, int]) -> Registration:
-    def get(column: str) -> str:
-        return row.get(cols[column], "").strip() if column in cols else ""
-
-    def bad(column: str, why: str) -> CSVFileError:
-        return CSVFileError(f"{path} row {n}, column {cols.get(column, column)}: {why}")
-
-    rid = get("registration_id")
-    if not rid:
-        raise bad("registration_id", "is empty")
-    if rid in seen:
-        raise bad("registration_id", f"{rid!r} repeats row {seen[rid]}")
-    seen[rid] = n
-    values: dict[str, object] = {c: get(c) for c in REGISTRATION_COLUMNS if c in cols}
-    try:
-        values["submitted_at"] = parse_datetime(get("submitted_at"))
-    except ValueError as exc:
-        raise bad("submitted_at", str(exc)) from None
-    expires = get("expires_at")
-    try:
-        values["expires_at"] = parse_datetime(expires) if expires else None
-    except ValueError as exc:
-        raise bad("expires_at", str(exc)) from None
-    for column, kind in (("deal_value", float), ("employees", int)):
-        text = get(column)
+def _parsed(path: str | Path, rows: list[dict[str, str]], cols: Mapping[str, str],
+            convert: Callable[[Mapping[str, str]], T]) -> Iterator[tuple[int, T]]:
+    """Each row through the store's own converter (one set of rules for every way rows
+    come in); the first bad cell stops the read, named by file, row and column."""
+    for n, row in enumerate(rows, start=2):  # row 1 is the header
         try:
-            values[column] = kind(text) if text else None
-        except ValueError:
-            raise bad(column, f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
-    state = get("state").casefold() or "open"
-    if state not in STATES:
-        raise bad("state", f"{state!r} is not a state (use one of: {', '.join(sorted(STATES))})")
-    values["state"] = state
-    if get("duns"):
-        try:
-            duns_key(get("duns"))
-        except ValueError as exc:
-            raise bad("duns", str(exc)) from None
-    if not any(get(c) for c in ("company_name", "company_domain", "linkedin_url", "duns", "contact_email")):
-        raise bad("company_name", "the row names no company (no name, domain, LinkedIn, DUNS or email)")
-    values["partner"] = get("partner") or "direct"
-    return Registration(**values)  # type: ignore[arg-type]
+            yield n, convert({name: row.get(column, "") for name, column in cols.items()})
+        except InputError as exc:
+            field, message = exc.problems[0]
+            raise CSVFileError(f"{path} row {n}, column {cols.get(field, field)}: {message}") from None
 
 
 def read_named_accounts(path: str | Path) -> list[NamedAccount]:
     header, rows = read_rows(path)
-    cols = _columns(path, header, ("owner", "company_name", "company_domain", "linkedin_url", "duns", "note"))
+    cols = _columns(path, header, NAMED_ACCOUNT_COLUMNS)
     if "owner" not in cols:
         raise CSVFileError(f"{path}: missing column 'owner' (who holds the account: a partner or direct)")
-    accounts = []
-    for n, row in enumerate(rows, start=2):
-        values = {c: row.get(h, "").strip() for c, h in cols.items()}
-        if not values.get("owner"):
-            raise CSVFileError(f"{path} row {n}, column {cols['owner']}: is empty")
-        if not any(values.get(c) for c in ("company_name", "company_domain", "linkedin_url", "duns")):
-            raise CSVFileError(f"{path} row {n}: names no company (company_name, company_domain, linkedin_url or duns)")
-        accounts.append(NamedAccount(**values))
-    return accounts
-
-
-def _list(value: str) -> frozenset[str]:
-    return frozenset(v.strip() for v in value.replace(";", ",").split(",") if v.strip())
+    return [account for _, account in _parsed(path, rows, cols, named_account_from_row)]
 
 
 def read_territories(path: str | Path) -> list[Territory]:
     header, rows = read_rows(path)
-    cols = _columns(path, header, ("partner", "countries", "regions", "industries", "min_employees", "max_employees"))
+    cols = _columns(path, header, TERRITORY_COLUMNS)
     if "partner" not in cols:
         raise CSVFileError(f"{path}: missing column 'partner'")
-    territories = []
-    for n, row in enumerate(rows, start=2):
-        values = {c: row.get(h, "").strip() for c, h in cols.items()}
-        if not values.get("partner"):
-            raise CSVFileError(f"{path} row {n}, column {cols['partner']}: is empty")
-        bounds: dict[str, int | None] = {}
-        for column in ("min_employees", "max_employees"):
-            text = values.get(column, "")
-            try:
-                bounds[column] = int(text) if text else None
-            except ValueError:
-                raise CSVFileError(f"{path} row {n}, column {cols[column]}: {text!r} is not a whole number") from None
-        territories.append(Territory(
-            partner=values["partner"],
-            countries=_list(values.get("countries", "")),
-            regions=_list(values.get("regions", "")),
-            industries=_list(values.get("industries", "")),
-            **bounds,
-        ))
-    return territories
+    return [territory for _, territory in _parsed(path, rows, cols, territory_from_row)]
 
 
 def read_partners(path: str | Path) -> list[str]:

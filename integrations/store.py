@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import (
     DECISION_FIELDS,
+    DIRECT,
     REGISTRATION_COLUMNS,
+    STATES,
     Decision,
     DecisionEvent,
     MatchLevel,
@@ -44,6 +46,7 @@ from dealreg.models import (
     Status,
     Territory,
 )
+from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
 
 if TYPE_CHECKING:
@@ -279,7 +282,20 @@ def registration_from_row(row: Mapping[str, str]) -> Registration:
     values["deal_value"] = _number("deal_value", get("deal_value"), float)
     values["employees"] = _number("employees", get("employees"), int)
     values["state"] = get("state").casefold() or "open"
+    if values["state"] not in STATES:
+        raise InputError([("state", f"{get('state')!r} is not a state (use one of: {', '.join(sorted(STATES))})")])
+    _check_duns(get("duns"))
+    if not any(get(name) for name in ("company_name", "company_domain", "linkedin_url", "duns", "contact_email")):
+        raise InputError([("company_name", "the row names no company (no name, domain, LinkedIn, DUNS or email)")])
+    values["partner"] = get("partner") or DIRECT  # an empty partner is the direct team, as everywhere
     return Registration(**values)  # type: ignore[arg-type]
+
+
+def _check_duns(value: str) -> None:
+    try:
+        duns_key(value)
+    except ValueError as exc:
+        raise InputError([("duns", str(exc))]) from None
 
 
 def _listed(text: str) -> frozenset[str]:
@@ -316,6 +332,7 @@ def named_account_from_row(row: Mapping[str, str]) -> NamedAccount:
         raise InputError([("owner", "is required")])
     if not any(values[k] for k in ("company_name", "company_domain", "linkedin_url", "duns")):
         raise InputError([("company_name", "a company name, domain, LinkedIn URL or DUNS is required")])
+    _check_duns(values["duns"])
     return NamedAccount(**values)
 
 
