@@ -134,11 +134,16 @@ class Service:
                 log.info("redelivery of %s %s: answered with the first decision", record.source, record.external_id)
                 return first
         registration_id = self.new_id()
+        stamp: list[datetime] = []
 
         def decide(read: Read) -> Write:
             # The clock is read inside the critical section, so a record without its own
-            # submitted_at is stamped in the order registrations are written.
-            now = self.clock()
+            # submitted_at is stamped in the order registrations are written. A store may call
+            # this again (the Sheets store re-decides after a race): the claim keeps its first
+            # stamp, or two writers would each order it differently.
+            if not stamp:
+                stamp.append(self.clock())
+            now = stamp[0]
             with self._lock:
                 engine = self._sync(read)
                 decision = decide_one(engine, now, registration_id)

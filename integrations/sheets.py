@@ -30,21 +30,23 @@ A registration (at most 3 API calls; no compare-and-set exists in the Sheets API
        buffered check events), and `updateCells` rewrites of the rows the decision displaces
        (`Decision.displaced`, `engine.displaced_row`). All land or none does.
     3. `values.get` of Registrations. Rows that were not there at step 1 are concurrent
-       claims. Our claim is re-decided against every other row except the concurrent ones
-       that were appended after ours AND sort after ours in the deterministic order
-       (earliest `submitted_at`, then `registration_id`: the engine's first_to_register
-       order), because those writers see us at their own step 3 and decide against us.
-       A concurrent claim appended BEFORE ours that sorts after it is kept: it may have
-       finished without seeing us, so we treat it as a late claim treats a claim on file.
-       If the outcome (owner, status) changed, or rows are now displaced, one more
-       batchUpdate rewrites our row's decision columns and the displaced rows and appends
-       a correcting decision event (4 calls, only in a race).
-    With two writers on one account this ends with one owner and every row saying so,
-    whatever the interleaving, provided each claim keeps its `submitted_at` between the
-    calls of `decide` (a record carrying its own `submitted_at`, as Typeform's do).
+       claims, ordered by the engine's first_to_register order (earliest `submitted_at`,
+       then `registration_id`), which every writer computes alike. Our own outcome is
+       re-decided against the claims that sort before ours; a concurrent claim that sorts
+       after ours but was appended BEFORE ours is also weighed, because its writer may have
+       finished without seeing us: if we beat it, we rewrite its row, as a late claim
+       rewrites the rows it displaces. (A concurrent claim appended after ours that sorts
+       after ours is left to its own writer, which sees us at its step 3.) If our outcome
+       (owner, status) changed, or rows are now displaced, one more batchUpdate rewrites
+       our row's decision columns and the displaced rows and appends a correcting event
+       (4 calls, only in a race). The callback must keep the claim's stamp between calls
+       (`Service` stamps once per registration), or two writers would order it differently.
     A claim delivered late by a retry (earlier `submitted_at`, arriving after another
     claim was decided) is ordered by its `submitted_at`: it wins, and the rows it displaces
-    are rewritten in the same request as its own row (step 2).
+    are rewritten in the same request as its own row (step 2). The rows always end with
+    one owner; the one answer that can go out of date is that of a writer which finished
+    just before a claim that sorts earlier landed: its row is rewritten and says
+    "Superseded by …".
 
 Ambiguous failures and quota
     429 and 5xx answers and connection errors are retried with exponential backoff and
@@ -66,9 +68,9 @@ Check events
     readers drop the duplicate rows by `event_id`.
 
 Known limits: appends and rewrites address rows by position, so do not sort or delete
-Registrations rows while registrations arrive (use a filter view); three or more writers
-racing on one account within the same second can, in rare interleavings, leave a row for
-the next registration of that account to rewrite.
+Registrations rows while registrations arrive (use a filter view). Read-after-write
+consistency between concurrent writers is what Google's API appears to give but does not
+document.
 """
 
 from __future__ import annotations
@@ -348,10 +350,18 @@ def _string_cell(value: str) -> dict[str, Any]:
 def _row_dicts(layout: Layout, values: Sequence[Sequence[object]]) -> list[dict[str, str]]:
     """The data rows (row 2 on) as {our column: text}; a row blank in our columns is {}."""
     rows: list[dict[str, str]] = []
+    duns = layout.columns.get("duns")
     for raw in values[1:]:
         row = {name: _cell_text(raw[i]) if i < len(raw) else "" for name, i in layout.columns.items()}
+        if duns is not None and duns < len(raw) and _is_number(raw[duns]):
+            # A DUNS typed into a cell becomes a number and loses its leading zeros (012345678 -> 12345678).
+            row["duns"] = f"{int(raw[duns]):09d}"  # type: ignore[call-overload]
         rows.append(row if any(v.strip() for v in row.values()) else {})
     return rows
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
 
 
 def _digest(data: object) -> str:
@@ -375,14 +385,9 @@ def _bad_row(layout: Layout, grid_row: int, exc: InputError | ValueError, column
 
 def _registration(layout: Layout, grid_row: int, row: Mapping[str, str]) -> Registration:
     try:
-        reg = registration_from_row(row)
+        return registration_from_row(row)  # the one set of rules for a row: dates, numbers, state, DUNS
     except InputError as exc:
         raise _bad_row(layout, grid_row, exc, row_id=row.get("registration_id", "")) from None
-    try:
-        duns_key(reg.duns)
-    except ValueError as exc:
-        raise _bad_row(layout, grid_row, exc, "duns", reg.registration_id) from None
-    return reg
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +519,7 @@ class SheetsStore:
         self._tabs: dict[str, _Tab] | None = None  # cached: each metadata fetch is an API call
         self._snap: _Snapshot | None = None
         self._stale = True
+        self._generation = 0  # bumped by invalidate(): a read that began before it does not clear it
         self._buffer: list[DecisionEvent] = []
         self._buffer_since = 0.0
         self._decisions: OrderedDict[tuple[str, ...], Decision] = OrderedDict()
@@ -534,6 +540,9 @@ class SheetsStore:
         anything but a 429, so the caller can look before writing again."""
         attempt = 0
         while True:
+            if self._clock() > deadline:  # slow answers used the time up: no new request
+                raise StoreUnavailable(f"Google Sheets did not answer {what} within {self.deadline_seconds:g} s; "
+                                       f"retry later")
             try:
                 return fn()
             except APIError as exc:
@@ -630,7 +639,7 @@ class SheetsStore:
         Decisions header (or, with reference=False, one values.get of Registrations)."""
         tabs = [self._tab(t, deadline) for t in TAB_TITLES]  # every tab must exist
         by_table = {t.table: t for t in tabs}
-        started = self._clock()
+        started, generation = self._clock(), self._generation
         if reference:
             order = ("registrations", *REFERENCE)
             ranges = [self._range(by_table[t]) for t in order] + [self._range(by_table["decisions"], "1:1")]
@@ -638,9 +647,10 @@ class SheetsStore:
             values = dict(zip((*order, "decisions"), got))
         else:
             values = {"registrations": self._get(by_table["registrations"], "the registrations re-read", deadline)}
-        return self._absorb(by_table, values, started)
+        return self._absorb(by_table, values, started, generation)
 
-    def _absorb(self, tabs: Mapping[str, _Tab], values: Mapping[str, list[list[object]]], read_at: float) -> _Snapshot:
+    def _absorb(self, tabs: Mapping[str, _Tab], values: Mapping[str, list[list[object]]], read_at: float,
+                generation: int) -> _Snapshot:
         """Turn a read into the current snapshot; the epoch survives when only rows were appended."""
         with self._state:
             old = self._snap
@@ -673,7 +683,9 @@ class SheetsStore:
                 epoch = secrets.token_hex(8)
             ids, externals = _indexes(regs)
             snap = _Snapshot(epoch, read_at, layouts, tuple(rows), regs, digest, reference, ids, externals)
-            self._snap, self._stale = snap, False
+            self._snap = snap
+            if generation == self._generation:
+                self._stale = False
             return snap
 
     def _current(self) -> _Snapshot:
@@ -701,7 +713,9 @@ class SheetsStore:
 
     def invalidate(self) -> None:
         """Forget the cache: the next read goes to the spreadsheet."""
-        self._stale = True
+        with self._state:
+            self._generation += 1
+            self._stale = True
 
     # -- first decisions (redeliveries) ------------------------------------------------
 

@@ -374,4 +374,9 @@ def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: M
 
 
 def _registration(row: Sequence[str]) -> Registration:
-    return registration_from_row(dict(zip(REGISTRATION_COLUMNS, row[1:])))
+    values = dict(zip(REGISTRATION_COLUMNS, row[1:]))
+    try:
+        return registration_from_row(values)
+    except InputError as exc:  # a row written behind the store's back: say which one
+        rid = values.get("registration_id") or f"at position {row[0]}"
+        raise InputError([(f"registration {rid}: {field}", message) for field, message in exc.problems]) from None

@@ -12,11 +12,10 @@ import pytest
 
 from config.settings import Settings
 from handlers.app import create_app
-from integrations.sheets import SheetsStore
 from integrations.sqlite import SQLiteStore
-from tests.fakes.sheets_api import FakeSheetsAPI, fake_sheets_api, gspread_client_for
-from tests.handlers.support import API_KEY, TYPEFORM_SECRET, Ids, StepClock, write_rules
-from tests.integrations.sheets_support import SID, new_sheet
+from tests.fakes.sheets_api import FakeSheetsAPI, fake_sheets_api
+from tests.handlers.support import API_KEY, TYPEFORM_SECRET, Ids, StepClock, sheets_store, write_rules
+from tests.integrations.sheets_support import new_sheet
 
 BACKENDS = ("sqlite", "sheets")
 
@@ -60,18 +59,6 @@ def sheets_api(sheets_server: FakeSheetsAPI) -> Iterator[FakeSheetsAPI]:
     new_sheet(sheets_server)
     yield sheets_server
     assert sheets_server.errors == [], "the fake itself raised:\n" + "\n".join(sheets_server.errors)
-
-
-def sheets_store(api: FakeSheetsAPI, sheet_id: str = SID) -> SheetsStore:
-    """A Sheets store on the fake. Cache time 0: these suites expect every read to see the
-    other instances' writes at once, as SQLite does (the cache has its own tests)."""
-    return SheetsStore(gspread_client_for(api.base_url), sheet_id, cache_seconds=0)
-
-
-def sheets_environment(api: FakeSheetsAPI, sheet_id: str = SID) -> dict[str, str]:
-    """DEALREG_* variables that point a CLI run or a subprocess at the fake."""
-    return {"DEALREG_STORE": "sheets", "DEALREG_SHEET_ID": sheet_id, "DEALREG_SHEETS_API_URL": api.base_url,
-            "DEALREG_SHEETS_CACHE_SECONDS": "0"}
 
 
 @pytest.fixture

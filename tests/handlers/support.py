@@ -1,5 +1,5 @@
 """Helpers shared by the handler tests: fixed clock and ids, a rules file, a real
-server on loopback, and a store fake that is down."""
+server on loopback, a store fake that is down, and Sheets stores on the fake Sheets API."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import waitress
 
@@ -109,3 +110,31 @@ class DownStore:
 
     def close(self) -> None:
         pass
+
+
+def sheets_store(api: Any, sheet_id: str = "") -> Any:
+    """A Sheets store on the fake Sheets API. Cache time 0: the handler suites expect every
+    read to see the other instances' writes at once, as SQLite does (the cache has its own
+    tests in tests/integrations/test_sheets.py)."""
+    from integrations.sheets import SheetsStore
+    from tests.fakes.sheets_api import gspread_client_for
+    from tests.integrations.sheets_support import SID
+
+    return SheetsStore(gspread_client_for(api.base_url), sheet_id or SID, cache_seconds=0)
+
+
+def sheets_environment(api: Any, sheet_id: str = "") -> dict[str, str]:
+    """DEALREG_* variables that point a CLI run or a subprocess at the fake Sheets API."""
+    from tests.integrations.sheets_support import SID
+
+    return {"DEALREG_STORE": "sheets", "DEALREG_SHEET_ID": sheet_id or SID, "DEALREG_SHEETS_API_URL": api.base_url,
+            "DEALREG_SHEETS_CACHE_SECONDS": "0"}
+
+
+def store_from(env: dict[str, str]) -> Any:
+    """The store the DEALREG_* variables in `env` name (what a CLI run with `env` opens)."""
+    from config.settings import Settings
+    from integrations.store import open_store
+
+    fields = {k.removeprefix("DEALREG_").lower(): v for k, v in env.items() if k.startswith("DEALREG_")}
+    return open_store(Settings(_env_file=None, **fields))

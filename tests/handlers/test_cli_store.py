@@ -23,17 +23,29 @@ from click.testing import CliRunner
 from dealreg.models import DECISION_FIELDS
 from handlers.cli import main
 from handlers.cli_store import SAMPLE_FILES, load_examples
-from integrations.sqlite import SQLiteStore
 from integrations.store import COLUMNS, TABLES
-from tests.handlers.support import API_KEY, TYPEFORM_SECRET
+from tests.handlers.support import API_KEY, TYPEFORM_SECRET, sheets_environment, sheets_store, store_from
+from tests.integrations.sheets_support import new_sheet
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
 @pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    return {"DEALREG_DB": str(tmp_path / "cli.db"), "DEALREG_STORE": "sqlite"}
+def env(tmp_path, backend, request) -> dict[str, str]:
+    """The DEALREG_* variables of a CLI run: a SQLite file, or a spreadsheet on the fake Sheets API."""
+    if backend == "sqlite":
+        return {"DEALREG_DB": str(tmp_path / "cli.db"), "DEALREG_STORE": "sqlite"}
+    return sheets_environment(request.getfixturevalue("sheets_api"))
+
+
+@pytest.fixture
+def other(env, tmp_path, backend, request) -> dict[str, str]:
+    """Another, empty store of the same kind."""
+    if backend == "sqlite":
+        return {**env, "DEALREG_DB": str(tmp_path / "other.db")}
+    api = request.getfixturevalue("sheets_api")
+    return sheets_environment(api, new_sheet(api, "1otherSpreadsheet"))
 
 
 def run(args: list[str], env: dict[str, str]):
@@ -64,7 +76,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 @pytest.mark.parametrize("kind, file", [(kind, name) for kind, name in SAMPLE_FILES.items()])
-def test_import_then_export_round_trips_in_the_sheet_layout(tmp_path, env, kind, file):
+def test_import_then_export_round_trips_in_the_sheet_layout(tmp_path, env, other, kind, file):
     source = EXAMPLES / file
     imported = run(["import", kind, str(source)], env)
     assert imported.exit_code == 0, imported.output
@@ -76,12 +88,11 @@ def test_import_then_export_round_trips_in_the_sheet_layout(tmp_path, env, kind,
     # Import the export into a fresh store: the export of that is identical.
     again = tmp_path / f"again-{kind}.csv"
     again.write_text(exported.stdout, encoding="utf-8")
-    other = {**env, "DEALREG_DB": str(tmp_path / "other.db")}
     assert run(["import", kind, str(again)], other).exit_code == 0
     assert run(["export", kind], other).stdout == exported.stdout
 
 
-def test_export_defangs_formulas_and_import_restores_them(tmp_path, env):
+def test_export_defangs_formulas_and_import_restores_them(tmp_path, env, other):
     dangerous = ["=HYPERLINK(\"http://evil\")", "+1", "-1", "@SUM(1)", "=1+2"]  # (leading spaces and tabs are trimmed on import)
     rows = [[f"R-{i}", "2026-01-05", "Northwind Partners", name, f"site{i}.com"] for i, name in enumerate(dangerous)]
     source = write_csv(tmp_path / "in.csv", ["registration_id", "submitted_at", "partner", "company_name",
@@ -91,13 +102,12 @@ def test_export_defangs_formulas_and_import_restores_them(tmp_path, env):
     assert run(["export", "registrations", "-o", str(out)], env).exit_code == 0
     exported = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert [r["company_name"] for r in exported] == ["'" + d for d in dangerous]  # a spreadsheet shows text
-    other = {**env, "DEALREG_DB": str(tmp_path / "other.db")}
     assert run(["import", "registrations", str(out)], other).exit_code == 0
-    assert [r["company_name"] for r in SQLiteStore(other["DEALREG_DB"]).read_rows("registrations")] == dangerous
+    assert [r["company_name"] for r in store_from(other).read_rows("registrations")] == dangerous
 
 
-def test_decisions_export_and_import(tmp_path, env):
-    store = SQLiteStore(env["DEALREG_DB"])
+def test_decisions_export_and_import(tmp_path, env, other):
+    store = store_from(env)
     from tests.integrations.test_sqlite import reg, register
 
     register(store, reg("R-1", external_id="tok-1", source="typeform"))
@@ -107,7 +117,6 @@ def test_decisions_export_and_import(tmp_path, env):
     assert header == list(COLUMNS["decisions"]) and set(DECISION_FIELDS) <= set(header)
     path = tmp_path / "decisions.csv"
     path.write_text(exported.stdout, encoding="utf-8")
-    other = {**env, "DEALREG_DB": str(tmp_path / "other.db")}
     assert run(["import", "decisions", str(path)], other).exit_code == 0
     assert run(["export", "decisions"], other).stdout == exported.stdout
 
@@ -124,7 +133,7 @@ def test_import_of_a_bad_file_exits_2_naming_the_problem_and_writes_nothing(tmp_
     result = run(["import", kind, str(path)], env)
     assert result.exit_code == 2
     assert words in result.output
-    assert SQLiteStore(env["DEALREG_DB"]).count(kind) == 0
+    assert store_from(env).count(kind) == 0
 
 
 def test_import_of_a_missing_file_and_an_unknown_kind_are_usage_errors(tmp_path, env):
@@ -140,8 +149,7 @@ def test_a_bad_setting_is_named(env):
     assert "DEALREG_STORE" in result.output
 
 
-def test_load_examples_fills_an_empty_store(tmp_path):
-    store = SQLiteStore(tmp_path / "examples.db")
+def test_load_examples_fills_an_empty_store(tmp_path, store):
     assert store.is_empty()
     loaded = load_examples(store, EXAMPLES)
     for kind, file in SAMPLE_FILES.items():
@@ -176,9 +184,13 @@ def replay(command: str) -> requests.Response:
 
 
 @pytest.mark.parametrize("secrets", ["configured", "--dev-secrets"])
-def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, secrets):
+def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, secrets, backend, request):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_")}
     env.update({"DEALREG_DB": str(tmp_path / "serve.db"), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
+    if backend == "sheets":  # the same server on a Sheet; serve loads examples into SQLite only, so the test does
+        api = request.getfixturevalue("sheets_api")
+        env.update(sheets_environment(api))
+        load_examples(sheets_store(api), EXAMPLES)
     args = [sys.executable, "-m", "handlers.cli", "serve", "--port", "0", "--examples", str(EXAMPLES)]
     if secrets == "configured":
         env.update({"DEALREG_TYPEFORM_SECRET": TYPEFORM_SECRET, "DEALREG_API_KEY": API_KEY})
@@ -195,7 +207,8 @@ def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, s
             assert line is not None, "serve stopped early:\n" + "".join(output) + (tmp_path / "serve.log").read_text()
             output.append(line)
         text = "".join(output)
-        assert "Loaded the sample data" in text and "6 registrations" in text
+        assert ("Loaded the sample data" in text) == (backend == "sqlite")
+        assert f"6 registrations in the {backend} store" in text
         curls = [line.strip() for line in output if line.strip().startswith("curl ")]
         assert len(curls) == 2
         typeform, clay = curls
@@ -219,4 +232,4 @@ def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, s
         code = server.wait(timeout=30)
         log.close()
     assert code == 0
-    assert SQLiteStore(tmp_path / "serve.db").count("registrations") == 7
+    assert store_from(env).count("registrations") == 7

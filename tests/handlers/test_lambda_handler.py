@@ -415,8 +415,13 @@ def test_healthz_answers_through_lambda(tmp_path):
     assert status == 200
 
 
-def test_the_default_handler_builds_the_app_once_from_the_environment(tmp_path, monkeypatch):
+def test_the_default_handler_builds_the_app_once_from_the_environment(tmp_path, monkeypatch, backend, request):
     monkeypatch.setenv("DEALREG_DB", str(tmp_path / "lambda.db"))
+    if backend == "sheets":  # DEALREG_STORE=sheets and the spreadsheet, as serverless.yml would set them
+        from tests.handlers.support import sheets_environment
+
+        for name, value in sheets_environment(request.getfixturevalue("sheets_api")).items():
+            monkeypatch.setenv(name, value)
     monkeypatch.setenv("DEALREG_TYPEFORM_SECRET", SECRET)
     monkeypatch.setenv("DEALREG_API_KEY", API_KEY)
     monkeypatch.setattr(lambda_handler, "_app", None)
@@ -430,6 +435,7 @@ def test_the_default_handler_builds_the_app_once_from_the_environment(tmp_path, 
     assert second["statusCode"] == 200
     assert json.loads(second["body"])["owner"] == "Northwind Partners"
     assert lambda_handler._app is app is not None  # built once, reused
+    assert app.extensions["dealreg"].store.backend == backend
 
 
 def test_a_refused_event_does_not_start_the_app(monkeypatch):

@@ -232,3 +232,26 @@ def test_a_claim_submitted_earlier_but_delivered_later_takes_the_account_and_eve
     # the warm engine of this (and any other) service sees the rewritten row
     again = service.check(as_partner(ACME, "Northwind Partners"))
     assert (again.status, again.owner) == (Status.DUPLICATE, "Contoso Consulting")
+
+
+def test_a_store_may_call_decide_again_and_the_claim_keeps_its_stamp(rules):
+    """The Sheets store re-decides a claim after a race: a record without its own submitted_at
+    must keep the stamp it was written with, or two writers would order it differently."""
+    from integrations.store import Changes, Cursor, Registered
+
+    writes = []
+
+    class DecidesTwice:
+        backend = "twice"
+
+        def first_decision(self, source, external_id):
+            return None
+
+        def register(self, decide, *, source="", external_id=""):
+            empty = Changes(Cursor("e", 0), reset=True)
+            writes.extend(decide(lambda since: empty) for _ in range(2))
+            return Registered(writes[-1].event.decision, created=True)
+
+    Service(DecidesTwice(), rules, clock=StepClock(), new_id=Ids()).register(ACME)  # the clock moves 1 s per reading
+    assert [w.registration.submitted_at for w in writes] == [NOW, NOW]
+    assert [w.event.decided_at for w in writes] == [NOW, NOW]

@@ -13,7 +13,7 @@ from dealreg.models import Record
 from dealreg.rules import RuleSet
 from handlers.events import new_event
 from integrations.sheets import TAB_TITLES, SheetsStore
-from integrations.store import COLUMNS, Read, Write, registration_to_row
+from integrations.store import COLUMNS, Read, Write
 from tests.fakes.sheets_api import FakeSheetsAPI, gspread_client_for
 
 SID = "1dealregSheetsStoreTest"
@@ -98,5 +98,4 @@ def rows_of(api: FakeSheetsAPI, title: str, sid: str = SID) -> list[dict[str, st
     return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:] if any(row)]
 
 
-__all__ = ["SID", "FakeClock", "decider", "new_sheet", "reg_row", "registration_to_row", "rows_of", "store_for",
-           "tab_rows"]
+__all__ = ["SID", "FakeClock", "decider", "new_sheet", "reg_row", "rows_of", "store_for", "tab_rows"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -258,10 +257,11 @@ def test_rows_appended_elsewhere_come_incrementally_and_hand_edits_rebuild(store
 
 def test_numbers_and_dates_typed_by_hand_are_read_as_values(store, api):
     row = reg_row("R-000000000001", "Acme", "acme.com", "Northwind", "2026-03-02", deal_value="48,000",
-                  employees="250")
+                  employees="250", duns="012345678")
     api.set_values(SID, "Registrations", tab_rows("registrations", [row]), user_entered=True)
+    assert api.cell_kind(SID, "Registrations", "H2") == "number"  # the sheet dropped the leading zero …
     [reg] = store.changes(None).registrations
-    assert (reg.deal_value, reg.employees) == (48000, 250)
+    assert (reg.deal_value, reg.employees, reg.duns) == (48000, 250, "012345678")  # … and dealreg puts it back
     assert reg.submitted_at == datetime(2026, 3, 2, tzinfo=UTC)
 
 
@@ -553,6 +553,23 @@ def test_429_forever_is_store_unavailable_within_the_deadline_and_never_clear(st
     clock.advance(30)  # a stale cache: a check must fail too, not answer "clear"
     with pytest.raises(StoreUnavailable):
         service.check(acme())
+
+
+class DraggingClock(FakeClock):
+    """Every reading is 3 s later than the last: as if each answer were slow."""
+
+    def __call__(self) -> float:
+        self.now += 3
+        return self.now
+
+
+def test_no_request_starts_once_slow_answers_have_used_up_the_deadline(api, rules):
+    new_sheet(api)
+    store = store_for(api, clock=DraggingClock())
+    with pytest.raises(StoreUnavailable, match="within 10 s"):
+        store.register(decider(rules, acme(), "R-000000000001", T0))
+    assert 0 < api.count() < 3  # it gave up instead of sending the rest of the registration
+    assert rows_of(api, "Registrations") == []
 
 
 def test_a_slow_answer_times_out_and_is_retried(api, clock):
