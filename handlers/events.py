@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from dealreg.events import event_to_dict  # noqa: F401  (the one JSON form, re-exported for callers here)
 from dealreg.models import Decision, DecisionEvent, Record
 
 

@@ -100,17 +100,17 @@ from requests.adapters import HTTPAdapter
 from dealreg.engine import displaced_row
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Decision, DecisionEvent, NamedAccount, Registration, Status, Territory
-from dealreg.normalise import defang, duns_key
+from dealreg.normalise import defang
 from dealreg.records import canonical_key
 from integrations.store import (
     COLUMNS,
-    TABLES,
     Changes,
     Cursor,
     Decide,
     Health,
     Registered,
     Write,
+    check_table,
     decision_from_fields,
     decision_from_row,
     event_to_row,
@@ -118,6 +118,7 @@ from integrations.store import (
     registration_from_row,
     registration_to_row,
     territory_from_row,
+    validated_rows,
 )
 
 if TYPE_CHECKING:
@@ -413,11 +414,8 @@ def _reference(layouts: Mapping[str, Layout], values: Mapping[str, Sequence[Sequ
         if row:
             try:
                 named.append(named_account_from_row(row))
-                duns_key(row.get("duns", ""))
             except InputError as exc:
                 raise _bad_row(layouts["named-accounts"], n, exc) from None
-            except ValueError as exc:
-                raise _bad_row(layouts["named-accounts"], n, exc, "duns") from None
     return _Reference(partners, tuple(territories), tuple(named), _digest(rows))
 
 
@@ -1009,7 +1007,7 @@ class SheetsStore:
 
     def read_rows(self, table: str) -> Iterator[dict[str, str]]:
         """The rows of one tab, our columns only (buffered events are written first)."""
-        _check_table(table)
+        check_table(table)
         deadline = self._deadline()
         if table == "decisions":
             self.flush()
@@ -1036,7 +1034,7 @@ class SheetsStore:
         partners, territories, named-accounts: replace the list. Every row is checked
         first; the write is one atomic batchUpdate (repeated after an ambiguous failure,
         which is safe: it is recomputed from a fresh read)."""
-        clean = _validated_rows(table, rows)
+        clean = validated_rows(table, rows)
         deadline = self._deadline()
         tab = self._tab(table, deadline)
         key = {"registrations": "registration_id", "decisions": "event_id"}.get(table)
@@ -1157,39 +1155,3 @@ def _runs(indexes: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _check_table(table: str) -> str:
-    if table not in TABLES:
-        raise StoreError(f"unknown table {table!r}; use one of: {', '.join(TABLES)}")
-    return table
-
-
-def _validated_rows(table: str, rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
-    """Rows as they will be written (our columns only), each parsed once to refuse bad
-    values; InputError names every bad row and column."""
-    columns = COLUMNS[_check_table(table)]
-    clean: list[dict[str, str]] = []
-    problems: list[tuple[str, str]] = []
-    for n, row in enumerate(rows, start=2):  # row 1 is the header
-        out = {name: str(row.get(name) or "").strip() for name in columns}
-        try:
-            if table == "registrations":
-                out = registration_to_row(registration_from_row(out))
-            elif table == "territories":
-                territory_from_row(out)
-            elif table == "named-accounts":
-                named_account_from_row(out)
-            elif table == "partners" and not out["partner"]:
-                raise InputError([("partner", "is required")])
-            elif table == "decisions":
-                if not out["event_id"]:
-                    raise InputError([("event_id", "is required")])
-                try:
-                    decision_from_row(out)
-                except (ValueError, StoreError) as exc:
-                    raise InputError([("status", f"not a stored decision: {exc}")]) from None
-            clean.append(out)
-        except InputError as exc:
-            problems.extend((f"row {n} {name}", message) for name, message in exc.problems)
-    if problems:
-        raise InputError(problems)
-    return clean

@@ -24,19 +24,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from dealreg.errors import InputError, StoreError, StoreUnavailable
-from dealreg.models import REGISTRATION_COLUMNS, Decision, DecisionEvent, NamedAccount, Registration, Status, Territory
+from dealreg.models import REGISTRATION_COLUMNS, Decision, DecisionEvent, NamedAccount, Registration, Territory
 from integrations.store import (
     COLUMNS,
     DECISION_COLUMNS,
     NAMED_ACCOUNT_COLUMNS,
     PARTNER_COLUMNS,
-    TABLES,
     TERRITORY_COLUMNS,
     Changes,
     Cursor,
     Decide,
     Health,
     Registered,
+    check_table,
     decision_from_fields,
     decision_from_row,
     event_to_row,
@@ -44,6 +44,7 @@ from integrations.store import (
     registration_from_row,
     registration_to_row,
     territory_from_row,
+    validated_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,6 @@ _TABLE_NAMES = {
     "registrations": "registrations", "partners": "partners", "territories": "territories",
     "named-accounts": "named_accounts", "decisions": "decision_events",
 }
-_STATUSES = tuple(status.value for status in Status)
 _ID_COLUMN = {"registrations": "registration_id", "decisions": "event_id"}
 _REG_SELECT = "SELECT seq, " + ", ".join(REGISTRATION_COLUMNS) + " FROM registrations"
 _DECISION_SELECT = "SELECT " + ", ".join(DECISION_COLUMNS) + " FROM decision_events"
@@ -303,7 +303,7 @@ class SQLiteStore:
     # -- whole tabs (dealreg import / export) ------------------------------------------
 
     def read_rows(self, table: str) -> Iterator[dict[str, str]]:
-        columns = COLUMNS[_check_table(table)]
+        columns = COLUMNS[check_table(table)]
         rows = self._run(lambda conn: conn.execute(
             f"SELECT {', '.join(columns)} FROM {_TABLE_NAMES[table]} ORDER BY seq").fetchall())
         for row in rows:
@@ -312,16 +312,8 @@ class SQLiteStore:
     def write_rows(self, table: str, rows: Iterable[Mapping[str, str]]) -> int:
         """Validate every row first (InputError naming the row and column), then write all
         in one transaction. Any import is a non-append change: readers rebuild."""
-        columns = COLUMNS[_check_table(table)]
-        clean: list[dict[str, str]] = []
-        problems: list[tuple[str, str]] = []
-        for n, row in enumerate(rows, start=2):  # row 1 of the CSV is the header
-            try:
-                clean.append(_validated(table, row))
-            except InputError as exc:
-                problems.extend((f"row {n} {name}", message) for name, message in exc.problems)
-        if problems:
-            raise InputError(problems)
+        columns = COLUMNS[check_table(table)]
+        clean = validated_rows(table, rows)
         name = _TABLE_NAMES[table]
 
         def work(conn: sqlite3.Connection) -> int:
@@ -335,36 +327,6 @@ class SQLiteStore:
             conn.execute("UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
             return len(clean)
         return self._transaction(work, write=True)  # type: ignore[no-any-return]
-
-
-def _check_table(table: str) -> str:
-    if table not in TABLES:
-        raise StoreError(f"unknown table {table!r}; use one of: {', '.join(TABLES)}")
-    return table
-
-
-def _validated(table: str, row: Mapping[str, str]) -> dict[str, str]:
-    """The row as it will be stored: known columns only, parsed once to refuse bad values."""
-    columns = COLUMNS[table]
-    out = {name: str(row.get(name) or "").strip() for name in columns}
-    if table == "registrations":
-        if out["status"] and out["status"] not in _STATUSES:
-            raise InputError([("status", f"{out['status']!r} is not a status (use one of: {', '.join(_STATUSES)})")])
-        return registration_to_row(registration_from_row(out))
-    if table == "territories":
-        territory_from_row(out)
-    elif table == "named-accounts":
-        named_account_from_row(out)
-    elif table == "partners" and not out["partner"]:
-        raise InputError([("partner", "is required")])
-    elif table == "decisions":
-        if not out["event_id"]:
-            raise InputError([("event_id", "is required")])
-        try:
-            decision_from_row(out)
-        except (ValueError, StoreError) as exc:
-            raise InputError([("status", f"not a stored decision: {exc}")]) from None
-    return out
 
 
 def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: Mapping[str, str]) -> None:

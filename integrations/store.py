@@ -355,6 +355,53 @@ def decision_from_row(row: Mapping[str, str]) -> Decision:
     return decision_from_fields(row, reasons, row.get("party") or "")
 
 
+def check_table(table: str) -> str:
+    if table not in TABLES:
+        raise StoreError(f"unknown table {table!r}; use one of: {', '.join(TABLES)}")
+    return table
+
+
+_STATUSES = tuple(status.value for status in Status)
+
+
+def validated_row(table: str, row: Mapping[str, str]) -> dict[str, str]:
+    """A row as a backend will store it: our columns only, parsed once to refuse bad values
+    (the same rules for `dealreg import` into any backend)."""
+    out = {name: str(row.get(name) or "").strip() for name in COLUMNS[check_table(table)]}
+    if table == "registrations":
+        if out["status"] and out["status"] not in _STATUSES:
+            raise InputError([("status", f"{out['status']!r} is not a status (use one of: {', '.join(_STATUSES)})")])
+        return registration_to_row(registration_from_row(out))
+    if table == "territories":
+        territory_from_row(out)
+    elif table == "named-accounts":
+        named_account_from_row(out)
+    elif table == "partners" and not out["partner"]:
+        raise InputError([("partner", "is required")])
+    elif table == "decisions":
+        if not out["event_id"]:
+            raise InputError([("event_id", "is required")])
+        try:
+            decision_from_row(out)
+        except (ValueError, StoreError) as exc:
+            raise InputError([("status", f"not a stored decision: {exc}")]) from None
+    return out
+
+
+def validated_rows(table: str, rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Every row validated; InputError names every bad row (counting the header as row 1) and column."""
+    clean: list[dict[str, str]] = []
+    problems: list[tuple[str, str]] = []
+    for n, row in enumerate(rows, start=2):
+        try:
+            clean.append(validated_row(table, row))
+        except InputError as exc:
+            problems.extend((f"row {n} {name}", message) for name, message in exc.problems)
+    if problems:
+        raise InputError(problems)
+    return clean
+
+
 def open_store(settings: Settings) -> Store:
     """The backend `DEALREG_STORE` names, built from the settings."""
     if settings.store == "sqlite":
