@@ -350,6 +350,8 @@ class Engine:
                         f"{label} overlaps with {holders} and no rule in the rules file settles it; a person should decide.")
 
     def _territory(self, record: Record, party: str, claims: list[Claim], label: str) -> _Outcome | None:
+        if not self.territories:
+            return None
         parties = {party_key(c.party): c.party for c in claims}
         parties[party_key(party)] = party
         where = _where(record, claims)

@@ -220,12 +220,15 @@ def _name_part_and_brand(q: Keys, c: Keys) -> bool:
     Telefonaktiebolaget LM Ericsson (ericsson.com), "Saudi Aramco" / Saudi Arabian Oil
     (aramco.com). "Siemens Energy" is not Siemens AG: "energy" is in neither."""
     label = c.label_core
-    if label[0] != q.core[0] and all(t[0] != label[0] for t in q.core_tokens):
-        return False  # no word of the record can spell the domain: the common, cheap answer
-    words = [t for t in q.core_tokens if len(t) > 1 and t not in STOPWORDS]
-    if not words or not (_brand(q.core, label) or any(_brand(t, label) for t in words)):
+    if q.core == label:
+        return True  # the whole name spells the domain ("Zoom Info" / zoominfo.com)
+    # Which word spells the domain? Only words that could (same first letter, about the same
+    # length) are tried: for nearly every candidate none can, and the answer is cheap.
+    spelling = [t for t in q.core_tokens
+                if t[0] == label[0] and abs(len(t) - len(label)) <= 2 and _brand(t, label)]
+    if not spelling:
         return False
-    rest = tuple(t for t in words if not _brand(t, label))
+    rest = tuple(t for t in q.core_tokens if t not in spelling)
     return _words_pair_up(rest, c.name.tokens, subset=True)
 
 

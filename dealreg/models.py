@@ -150,7 +150,7 @@ class Territory:
     max_employees: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every candidate of every decision, and frozen init is slow
 class Candidate:
     """One registration (or named account) that the record may be the same account as."""
 

@@ -314,6 +314,7 @@ _PROFILE_SITES = frozenset({
 })
 
 
+@lru_cache(maxsize=4096)  # the qualification check and the keys both ask
 def _website_domain(website: str) -> str | None:
     parts = _host_and_path(website)
     if not parts:
