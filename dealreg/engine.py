@@ -195,6 +195,11 @@ class Engine:
             return rejected(problems, party=party, registration_id=registration_id)
 
         keys = self.keys(record)
+        if not (keys.domain or keys.linkedin or keys.duns or keys.name.key):
+            # e.g. only a gmail.com address: nothing to match on, and "clear" would be a guess
+            return rejected(["nothing identifies the account (no company name, no company domain, LinkedIn page "
+                             "or DUNS; a free-mail address is no company's)"], party=party,
+                            registration_id=registration_id)
         hits = self.index.lookup(keys)
         submitted = record.submitted_at or as_of
         active: list[tuple[Hit, Claim]] = []
@@ -292,9 +297,9 @@ class Engine:
         mail = email_domain(record.contact_email) if record.contact_email.strip() else None
         if record.contact_email.strip() and mail is None:
             problems.append(f"the contact email {record.contact_email.strip()!r} is not an email address")
-        if rule.reject_free_mail_without_website and mail and is_free_mail(mail) and website is None:
-            problems.append(f"the contact email is on a free-mail domain ({mail}) and no company website was given")
         if registering or rule.apply_to_checks:
+            if rule.reject_free_mail_without_website and mail and is_free_mail(mail) and website is None:
+                problems.append(f"the contact email is on a free-mail domain ({mail}) and no company website was given")
             for field in rule.require:
                 value = getattr(record, field if field != "partner" else "partner")
                 if value is None or (isinstance(value, str) and not value.strip()):

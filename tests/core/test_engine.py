@@ -311,3 +311,14 @@ def test_territory_from_the_matched_claim_when_the_record_has_none():
                territories=[Territory(partner="Contoso", countries=frozenset({"AU"}))])
     d = e.decide(Record(company_name="Canva", company_domain="canva.com", partner="Contoso", deal_value=5000), AS_OF)
     assert (d.owner, d.rule) == ("Contoso", "partner_territory")
+
+
+def test_a_record_with_nothing_to_match_on_is_rejected_never_clear():
+    d = engine(reg("R1", "Northwind", "Miro", "miro.com")).decide(Record(contact_email="ana@gmail.com"), AS_OF)
+    assert (d.status, d.rule) == (Status.REJECTED, "qualification") and "nothing identifies" in d.reason
+
+
+def test_a_check_with_a_free_mail_contact_is_still_checked_by_name():
+    d = engine(reg("R1", "Northwind", "Miro Labs", "miro.com")).decide(
+        Record(company_name="Miro Labs", contact_email="ana@gmail.com"), AS_OF)
+    assert (d.status, d.owner) == (Status.CONFLICT, "Northwind")
