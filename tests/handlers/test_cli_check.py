@@ -154,10 +154,24 @@ def test_rules_check_command():
     assert result.exit_code == 0 and "valid" in result.stdout and "first_to_register" in result.stdout
 
 
-@pytest.mark.parametrize("args", [[], ["check"], ["rules"], ["rules", "check"]])
+def _command_paths(group=main, prefix=()):
+    yield list(prefix)
+    for name, command in getattr(group, "commands", {}).items():
+        yield from _command_paths(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("args", list(_command_paths()), ids=lambda a: " ".join(a) or "dealreg")
 def test_every_command_has_help(args):
     result = run(*args, "--help")
     assert result.exit_code == 0 and "Usage:" in result.stdout
+    assert len(result.stdout.split("\n\n", 2)[1].strip()) > 10  # a sentence saying what it does
+
+
+def test_the_command_list_is_what_the_readme_documents():
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    for args in _command_paths():
+        if args:
+            assert f"dealreg {' '.join(args)}" in readme, f"README does not show `dealreg {' '.join(args)}`"
 
 
 def test_the_console_script_is_installed():
