@@ -314,14 +314,12 @@ _PROFILE_SITES = frozenset({
 })
 
 
-@lru_cache(maxsize=4096)  # the qualification check and the keys both ask
 def _website_domain(website: str) -> str | None:
-    parts = _host_and_path(website)
-    if not parts:
-        return None
-    domain = _registered(parts[0])
-    if domain in _PROFILE_SITES and parts[1].strip("/"):
-        return None
+    domain = registered_domain(website)  # cached: a decision asks for it more than once
+    if domain in _PROFILE_SITES:
+        parts = _host_and_path(website)
+        if parts and parts[1].strip("/"):
+            return None
     return domain
 
 
