@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from dealreg.engine import Engine, rejected
+from dealreg.engine import Engine, paused_gc, rejected
 from dealreg.errors import DealregError, InputError
 from dealreg.models import DECISION_FIELDS, Decision
 from dealreg.records import parse_datetime, parse_record
@@ -75,7 +75,8 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
 
             engine = sheet_engine(rules)
         else:
-            engine = Engine(rules, registrations=read_registry(registry))
+            with paused_gc():  # 100,000 rows of small objects: see paused_gc
+                engine = Engine(rules, registrations=read_registry(registry))
     except (CSVFileError, DealregError) as exc:
         raise UsageProblem(str(exc)) from None
 

@@ -110,9 +110,10 @@ def _parsed(path: str | Path, rows: list[dict[str, str]], cols: Mapping[str, str
             convert: Callable[[Mapping[str, str]], T]) -> Iterator[tuple[int, T]]:
     """Each row through the store's own converter (one set of rules for every way rows
     come in); the first bad cell stops the read, named by file, row and column."""
+    same = all(name == column for name, column in cols.items())  # headers already our names: no copy
     for n, row in enumerate(rows, start=2):  # row 1 is the header
         try:
-            yield n, convert({name: row.get(column, "") for name, column in cols.items()})
+            yield n, convert(row if same else {name: row.get(column, "") for name, column in cols.items()})
         except InputError as exc:
             field, message = exc.problems[0]
             raise CSVFileError(f"{path} row {n}, column {cols.get(field, field)}: {message}") from None

@@ -271,23 +271,25 @@ def registration_to_row(reg: Registration) -> dict[str, str]:
 
 def registration_from_row(row: Mapping[str, str]) -> Registration:
     """A Registrations row (strings, SPEC column names) as a Registration. Raises InputError."""
-    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
-    if not get("registration_id"):
+    text = {name: (row.get(name) or "").strip() for name in REGISTRATION_COLUMNS}
+    if not text["registration_id"]:
         raise InputError([("registration_id", "is required")])
-    if not get("submitted_at"):
+    if not text["submitted_at"]:
         raise InputError([("submitted_at", "is required")])
-    values: dict[str, object] = {name: get(name) for name in REGISTRATION_COLUMNS}
-    values["submitted_at"] = _time("submitted_at", get("submitted_at"))
-    values["expires_at"] = _time("expires_at", get("expires_at")) if get("expires_at") else None
-    values["deal_value"] = _number("deal_value", get("deal_value"), float)
-    values["employees"] = _number("employees", get("employees"), int)
-    values["state"] = get("state").casefold() or "open"
-    if values["state"] not in STATES:
-        raise InputError([("state", f"{get('state')!r} is not a state (use one of: {', '.join(sorted(STATES))})")])
-    _check_duns(get("duns"))
-    if not any(get(name) for name in ("company_name", "company_domain", "linkedin_url", "duns", "contact_email")):
+    values: dict[str, object] = dict(text)
+    values["submitted_at"] = _time("submitted_at", text["submitted_at"])
+    values["expires_at"] = _time("expires_at", text["expires_at"]) if text["expires_at"] else None
+    values["deal_value"] = _number("deal_value", text["deal_value"], float)
+    values["employees"] = _number("employees", text["employees"], int)
+    values["state"] = state = text["state"].casefold() or "open"
+    if state not in STATES:
+        raise InputError([("state", f"{text['state']!r} is not a state (use one of: {', '.join(sorted(STATES))})")])
+    if text["duns"]:
+        _check_duns(text["duns"])
+    if not (text["company_name"] or text["company_domain"] or text["linkedin_url"] or text["duns"]
+            or text["contact_email"]):
         raise InputError([("company_name", "the row names no company (no name, domain, LinkedIn, DUNS or email)")])
-    values["partner"] = get("partner") or DIRECT  # an empty partner is the direct team, as everywhere
+    values["partner"] = text["partner"] or DIRECT  # an empty partner is the direct team, as everywhere
     return Registration(**values)  # type: ignore[arg-type]
 
 
