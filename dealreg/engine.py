@@ -227,7 +227,7 @@ class Engine:
             best = max(hits, key=lambda h: h.score, default=None)
             expired_matches = [(h, c) for h, c in expired if h.level is MatchLevel.MATCH]
             if expired_matches and self._rule.get("expiry") is not None:
-                hit, claim = max(expired_matches, key=lambda hc: (hc[1].submitted_at or datetime.min, hc[1].claim_id))
+                hit, claim = max(expired_matches, key=lambda hc: _age(hc[1]))  # the most recent one
                 reason = (f"{_possessive(claim.party)} registration {claim.claim_id} for {label} expired on "
                           f"{_day(claim.expires_at)}; {party} owns it now.")
                 return Decision(Status.CLEAR, party, _primary(party), "", claim.claim_id, hit.level, hit.confidence,
