@@ -87,6 +87,7 @@ NAMES = [
     P("Siemens AG", "siemens", "ag", id="AG"),
     P("Siemens Aktiengesellschaft", "siemens", "aktiengesellschaft", id="AG spelled out"),
     P("Nestlé S.A.", "nestle", "sa", id="S.A. with accent"),
+    P("Türk Hava Yolları A.O.", "turk hava yollari", "ao", id="Turkish A.O., dotless i"),
     P("Acme S. A.", "acme", "s a", id="S. A. spaced"),
     P("Acme SAS", "acme", "sas", id="SAS"),
     P("Acme S.A.R.L.", "acme", "sarl", id="SARL"),
