@@ -391,3 +391,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 def defang(value: str) -> str:
     """Text safe to put in a spreadsheet cell: "'" before a leading formula character."""
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def undefang(text: str) -> str:
+    """Undo `defang`: "'=x" reads back as "=x"; any other text is as written."""
+    return text[1:] if text.startswith("'") and defang(text[1:]) == text else text

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from dealreg.errors import DealregError
+from dealreg.normalise import undefang
 from integrations.store import COLUMNS, TABLES
 
 log = logging.getLogger(__name__)
@@ -266,17 +267,8 @@ def import_file(store: Any, kind: str, path: Path) -> int:
         if missing:
             raise UsageProblem(f"{path}: missing column(s) {', '.join(missing)} (export decisions to see the layout)")
         rows = raw
-    return int(store.write_rows(kind, [{k: _undefang(v) for k, v in row.items()} for row in rows]))
-
-
-def _undefang(value: str) -> str:
-    """Undo the quote `export` puts in front of a cell that a spreadsheet would run, so an
-    exported file imports back unchanged."""
-    from dealreg.normalise import defang
-
-    if value.startswith("'") and defang(value[1:]) == value:
-        return value[1:]
-    return value
+    # export's quotes come off, so an exported file imports back unchanged
+    return int(store.write_rows(kind, [{k: undefang(v) for k, v in row.items()} for row in rows]))
 
 
 def export_rows(store: Any, kind: str) -> Iterator[list[str]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -25,6 +24,7 @@ from integrations.store import (
     named_account_from_row,
     registration_from_row,
     territory_from_row,
+    text_of,
 )
 
 T = TypeVar("T")
@@ -155,16 +155,9 @@ def input_field_columns(header: Sequence[str]) -> dict[str, str]:
 
 
 def cell(value: object) -> str:
-    """A value as CSV text, defanged so that a spreadsheet opening the file never runs it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return defang(str(value))
+    """A value as CSV text (as every store writes it), defanged so that a spreadsheet
+    opening the file never runs it."""
+    return defang(text_of(value))
 
 
 def write_rows(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

@@ -87,7 +87,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import google.auth.credentials
 import google.auth.exceptions
@@ -100,7 +100,7 @@ from requests.adapters import HTTPAdapter
 from dealreg.engine import displaced_row
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Decision, DecisionEvent, NamedAccount, Registration, Status, Territory
-from dealreg.normalise import defang
+from dealreg.normalise import defang, undefang
 from dealreg.records import canonical_key
 from integrations.store import (
     COLUMNS,
@@ -327,11 +327,6 @@ def _layout_error(problems: Iterable[str]) -> StoreError:
 
 # -- cells --------------------------------------------------------------------------------
 
-def undefang(text: str) -> str:
-    """Undo `defang`: "'=x" reads back as "=x"; any other text is as written."""
-    return text[1:] if text.startswith("'") and defang(text[1:]) == text else text
-
-
 def _cell_text(value: object) -> str:
     """A value as read (UNFORMATTED_VALUE: str, int, float or bool) as our text."""
     if isinstance(value, bool):
@@ -402,21 +397,24 @@ class _Reference:
 def _reference(layouts: Mapping[str, Layout], values: Mapping[str, Sequence[Sequence[object]]]) -> _Reference:
     rows = {table: _row_dicts(layouts[table], values[table]) for table in REFERENCE}
     partners = tuple(r["partner"].strip() for r in rows["partners"] if r and r["partner"].strip())
-    territories: list[Territory] = []
-    for n, row in enumerate(rows["territories"], start=1):
+    territories = _converted(layouts["territories"], rows["territories"], territory_from_row)
+    named = _converted(layouts["named-accounts"], rows["named-accounts"], named_account_from_row)
+    return _Reference(partners, territories, named, _digest(rows))
+
+
+T = TypeVar("T")
+
+
+def _converted(layout: Layout, rows: Sequence[Mapping[str, str]], convert: Callable[[Mapping[str, str]], T]) -> tuple[T, ...]:
+    """Every non-empty row through the store's converter; the first bad cell is refused by position."""
+    out = []
+    for n, row in enumerate(rows, start=1):
         if row:
             try:
-                territories.append(territory_from_row(row))
+                out.append(convert(row))
             except InputError as exc:
-                raise _bad_row(layouts["territories"], n, exc) from None
-    named: list[NamedAccount] = []
-    for n, row in enumerate(rows["named-accounts"], start=1):
-        if row:
-            try:
-                named.append(named_account_from_row(row))
-            except InputError as exc:
-                raise _bad_row(layouts["named-accounts"], n, exc) from None
-    return _Reference(partners, tuple(territories), tuple(named), _digest(rows))
+                raise _bad_row(layout, n, exc) from None
+    return tuple(out)
 
 
 @dataclass(frozen=True)

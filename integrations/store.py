@@ -229,7 +229,8 @@ def decision_from_fields(fields: Mapping[str, object], reasons: Iterable[str] = 
     )
 
 
-def _text(value: object) -> str:
+def text_of(value: object) -> str:
+    """A value as the text a row stores (ISO times, true/false, 48000 not 48000.0)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -266,7 +267,7 @@ def _number(field_name: str, text: str, kind: type[int] | type[float]) -> int | 
 
 
 def registration_to_row(reg: Registration) -> dict[str, str]:
-    return {name: _text(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
+    return {name: text_of(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
 
 
 def registration_from_row(row: Mapping[str, str]) -> Registration:
@@ -307,8 +308,8 @@ def _listed(text: str) -> frozenset[str]:
 def territory_to_row(t: Territory) -> dict[str, str]:
     return {
         "partner": t.partner, "countries": ";".join(sorted(t.countries)), "regions": ";".join(sorted(t.regions)),
-        "industries": ";".join(sorted(t.industries)), "min_employees": _text(t.min_employees),
-        "max_employees": _text(t.max_employees),
+        "industries": ";".join(sorted(t.industries)), "min_employees": text_of(t.min_employees),
+        "max_employees": text_of(t.max_employees),
     }
 
 
@@ -325,7 +326,7 @@ def territory_from_row(row: Mapping[str, str]) -> Territory:
 
 
 def named_account_to_row(a: NamedAccount) -> dict[str, str]:
-    return {name: _text(getattr(a, name)) for name in NAMED_ACCOUNT_COLUMNS}
+    return {name: text_of(getattr(a, name)) for name in NAMED_ACCOUNT_COLUMNS}
 
 
 def named_account_from_row(row: Mapping[str, str]) -> NamedAccount:
@@ -345,7 +346,7 @@ def event_to_row(event: DecisionEvent) -> dict[str, str]:
         "event_id": event.event_id, "decided_at": event.decided_at.isoformat(), "action": event.action,
         "source": record.source, "external_id": record.external_id, "party": decision.party or record.party,
         "company_name": record.company_name, "company_domain": record.company_domain,
-        **{name: _text(value) for name, value in decision.fields().items()},
+        **{name: text_of(value) for name, value in decision.fields().items()},
         "reasons": "\n".join(decision.reasons), "rules_hash": event.rules_hash,
     }
     return row

@@ -16,12 +16,12 @@ from config.rules import load_rules
 from config.settings import Settings
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Record
+from dealreg.normalise import undefang
 from handlers.service import Service
 from integrations.sheets import (
     SheetsStore,
     open_sheets_store,
     read_layout,
-    undefang,
 )
 from integrations.store import COLUMNS, Store, open_store
 from tests.fakes.sheets_api import FakeSheetsAPI

@@ -35,7 +35,9 @@ def test_the_published_vector_verifies():
 
 def test_a_recorded_payload_signed_with_our_secret_verifies():
     raw = load_payload("typeform_registration.json")
-    verify_signature(raw, sign(raw, SECRET), [SECRET])
+    verify_signature(raw, sign(raw, SECRET), [SECRET])  # raises SignatureError on a mismatch
+    with pytest.raises(SignatureError):
+        verify_signature(raw + b" ", sign(raw, SECRET), [SECRET])
 
 
 def test_signature_error_is_a_dealreg_error():
@@ -72,7 +74,9 @@ def test_bad_headers_raise_signature_error_naming_the_reason(header, reason):
 
 
 def test_surrounding_whitespace_in_the_header_is_tolerated():
-    verify_signature(VECTOR_BODY, f"  {VECTOR_SIGNATURE} ", [VECTOR_SECRET])
+    verify_signature(VECTOR_BODY, f"  {VECTOR_SIGNATURE} ", [VECTOR_SECRET])  # raises on a mismatch
+    with pytest.raises(SignatureError):
+        verify_signature(VECTOR_BODY, f"  {VECTOR_SIGNATURE[:-2]}x= ", [VECTOR_SECRET])
 
 
 @pytest.mark.parametrize("secrets", [[], (), [""], ["", ""], ""])
