@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 DIRECT = "direct"
 """The party name of the startup's own (direct) team."""
@@ -41,6 +42,7 @@ CLOSED_STATES = frozenset({"won", "lost", "withdrawn", "rejected"})
 STATES = OPEN_STATES | CLOSED_STATES
 
 
+@lru_cache(maxsize=1024)  # a handful of parties, asked about many times in every decision
 def is_direct(party: str) -> bool:
     return party.strip().casefold() == DIRECT
 
@@ -174,7 +176,7 @@ DECISION_FIELDS: tuple[str, ...] = (
 """The output contract, in SPEC's order."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, like Candidate: one per decision, and a frozen init costs 4x; never mutated
 class Decision:
     """The outcome for one record (SPEC "Decision fields"), plus what led to it."""
 

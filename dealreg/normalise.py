@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from typing import NamedTuple
 from importlib.resources import files
@@ -168,6 +169,9 @@ def _leading_form(tokens: list[str]) -> int:
     return 0
 
 
+_STARTS_STRIPPED = frozenset(_LEADING_LENGTHS) | {"the"}
+
+
 def name_key(name: str) -> NameKey:
     """The comparable form of a company name, and the legal forms taken off it.
 
@@ -176,22 +180,32 @@ def name_key(name: str) -> NameKey:
     the last token.
     """
     tokens = _words(name)
-    leading: list[str] = []
-    trailing: list[str] = []
-    while len(tokens) > 1:
-        if tokens[0] == "the":
-            del tokens[0]
-        elif tokens[0] in _LEADING_LENGTHS and (n := _leading_form(tokens)):
-            leading += tokens[:n]
-            del tokens[:n]
-        elif tokens[-1] in _TRAILING_LENGTHS and (n := _trailing_form(tokens)):
-            trailing[:0] = tokens[-n:]
-            del tokens[-n:]
-        else:
-            break
+    legal_form = ""
+    if len(tokens) > 1 and (tokens[-1] in _TRAILING_LENGTHS or tokens[0] in _STARTS_STRIPPED):
+        leading: list[str] = []
+        trailing: list[str] = []
+        while len(tokens) > 1:
+            if tokens[0] == "the":
+                del tokens[0]
+            elif tokens[0] in _LEADING_LENGTHS and (n := _leading_form(tokens)):
+                leading += tokens[:n]
+                del tokens[:n]
+            elif tokens[-1] in _TRAILING_LENGTHS and (n := _trailing_form(tokens)):
+                trailing[:0] = tokens[-n:]
+                del tokens[-n:]
+            else:
+                break
+        legal_form = " ".join(leading + trailing)
     if not _SYNONYM_WORDS.isdisjoint(tokens):
         tokens = [_SYNONYMS.get(t, t) for t in tokens]
-    return NameKey(" ".join(tokens), tuple(tokens), " ".join(leading + trailing))
+    # tuple.__new__ with the fields in order: NameKey(…) costs three times as much, and
+    # this runs for every row of a registry.
+    return tuple.__new__(NameKey, (" ".join(tokens), tuple(tokens), legal_form))
+
+
+def name_keys(names: Iterable[str]) -> list[NameKey]:
+    """`name_key` of many names: a registry's."""
+    return [name_key(name) for name in names]
 
 
 # --- domains -----------------------------------------------------------------------------
@@ -238,10 +252,16 @@ def _split_url_slow(value: str) -> tuple[str, str] | None:
 
 def _host_and_path(value: str) -> tuple[str, str] | None:
     """Host and path of a URL, bare host or email address, as typed into a form."""
+    return _split_url(_typed(value))
+
+
+def _typed(value: str) -> str:
+    """A URL, host or address as typed into a form, trimmed, lower-cased and (for non-ASCII
+    text) NFKC-folded, invisible characters removed, without a "mailto:"."""
     v = value.strip(_STRIP_AROUND).lower()
     if not v.isascii():
         v = unicodedata.normalize("NFKC", v.translate(_REMOVE_INVISIBLE))
-    return _split_url(v.removeprefix("mailto:"))
+    return v.removeprefix("mailto:")
 
 
 # The public suffix rules of tldextract's bundled snapshot (public and private), and every
@@ -254,12 +274,33 @@ _SUFFIX_PARTS = frozenset(
 )
 
 
+# Public suffixes that a wildcard rule extends ("*.ck": every "x.ck" is a suffix too).
+_WILDCARD_PARENTS = frozenset(rule[2:] for rule in _SUFFIXES if rule.startswith("*."))
+
+
 def _registered(host: str) -> str | None:
-    if not _HOST.fullmatch(host):
-        return None
+    """The registered domain of a host (lower case, no trailing dot); None if it has none."""
     if not host.isascii() or "xn--" in host:
+        if not _HOST.fullmatch(host):
+            return None
         return _EXTRACT(host).top_domain_under_public_suffix or None
     labels = host.split(".")
+    # As _HOST says: letters, digits, "-" and "_" in labels that are not empty.
+    if "" in labels or not host.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        return None
+    if len(labels) < 2:
+        return None  # one label is a public suffix itself, or has none
+    # The common shapes first, each settled by a few set lookups: "acme.com", "acme.co.uk".
+    tld = labels[-1]
+    two = f"{labels[-2]}.{tld}"
+    if two not in _SUFFIX_PARTS:
+        if tld in _SUFFIXES and tld not in _WILDCARD_PARENTS:
+            return two
+    elif len(labels) > 2 and two in _SUFFIXES and two not in _WILDCARD_PARENTS:
+        three = f"{labels[-3]}.{two}"
+        if three not in _SUFFIX_PARTS:
+            return three
+    # Anything else (wildcard and exception rules, deeper suffixes) walks the rules.
     start = len(labels)  # where the public suffix begins
     suffix = ""
     for i in range(len(labels) - 1, -1, -1):
@@ -277,12 +318,44 @@ def _registered(host: str) -> str | None:
     return ".".join(labels[start - 1:])
 
 
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
+
+
+def _web_host(v: str) -> str:
+    """The host in what `_typed` gives ("" if none): after an optional scheme ("https://",
+    "//") and user information up to the last "@" ("jane@", "Jane Doe <jane@"), up to a port,
+    path, query or fragment. Plain string methods: each is one call into C."""
+    if "://" in v:
+        scheme, _, rest = v.partition("://")
+        if scheme in ("https", "http") or _SCHEME.fullmatch(scheme):
+            v = rest  # not "acme.com/login?next=https://other.com"
+    elif v.startswith("//"):
+        v = v[2:]
+    host = v.partition("/")[0]
+    if "?" in host or "#" in host or "\\" in host:
+        host = _URL_END.split(host, 1)[0]
+    if "@" in host:
+        host = host.rpartition("@")[2]
+    if ":" in host:
+        host = host.partition(":")[0]
+    return host.rstrip(".") if host.endswith(".") else host
+
+
+def _registered_domain(value: str) -> str | None:
+    """`registered_domain` without its cache (a registry's values are each seen once)."""
+    v = _typed(value)
+    host = _web_host(v)
+    if "[" in host or "]" in host:
+        parts = _split_url_slow(v)  # an IPv6 literal: rare, let urllib judge it
+        return _registered(parts[0]) if parts else None
+    return _registered(host) if host else None
+
+
 @lru_cache(maxsize=4096)  # a decision asks for the same website's domain several times
 def registered_domain(value: str) -> str | None:
     """The registered domain in a URL, bare host or email address ("https://www.acme.co.uk/x"
     -> "acme.co.uk"); None when there is none (empty, "n/a", localhost, an IP address)."""
-    parts = _host_and_path(value)
-    return _registered(parts[0]) if parts else None
+    return _registered_domain(value)
 
 
 @cache
@@ -296,12 +369,12 @@ def is_free_mail(domain: str) -> bool:
     return domain.lower() in _free_mail()
 
 
-def email_domain(email: str) -> str | None:
+def email_domain(email: str, *, _domain_of: Callable[[str], str | None] = registered_domain) -> str | None:
     """The registered domain of an email address's host; None if it is not an email."""
     local, at, host = email.strip(_STRIP_AROUND).rpartition("@")
     if not at or not local.strip():
         return None
-    return registered_domain(host)
+    return _domain_of(host)
 
 
 # Sites whose pages stand for other companies: "facebook.com/acme" in a website field is
@@ -314,22 +387,33 @@ _PROFILE_SITES = frozenset({
 })
 
 
-def _website_domain(website: str) -> str | None:
-    domain = registered_domain(website)  # cached: a decision asks for it more than once
-    if domain in _PROFILE_SITES:
-        parts = _host_and_path(website)
-        if parts and parts[1].strip("/"):
-            return None
-    return domain
-
-
 def account_domain(website: str = "", email: str = "") -> str | None:
     """The account's domain key: the website's registered domain or, when the website gives
     none, the email's. Free-mail domains and profile pages (linkedin.com/company/…) are never keys."""
-    for domain in (_website_domain(website), email_domain(email)):
-        if domain and not is_free_mail(domain):
+    return _account_domain(website, email, registered_domain)  # cached: a decision asks more than once
+
+
+def account_domains(pairs: Iterable[tuple[str, str]]) -> list[str | None]:
+    """`account_domain` of many (website, email) pairs: a registry's, each seen once."""
+    return [_account_domain(website, email, _registered_domain) for website, email in pairs]
+
+
+def _account_domain(website: str, email: str, domain_of: Callable[[str], str | None]) -> str | None:
+    if website:
+        domain = domain_of(website)
+        if domain and domain not in _free_mail() and not (domain in _PROFILE_SITES and _is_page(website)):
+            return domain
+    if email:
+        domain = email_domain(email, _domain_of=domain_of)
+        if domain and domain not in _free_mail():
             return domain
     return None
+
+
+def _is_page(url: str) -> bool:
+    """Whether a URL has a path: "linkedin.com/company/acme" is Acme's page, "linkedin.com" LinkedIn."""
+    parts = _host_and_path(url)
+    return bool(parts and parts[1].strip("/"))
 
 
 # --- LinkedIn, DUNS ----------------------------------------------------------------------

@@ -149,3 +149,40 @@ def test_typo_shapes(typed, real, slip):
     from dealreg.match import _typo_shaped
 
     assert _typo_shaped(typed, real) is slip
+
+
+# --- building a registry at once gives what building it one claim at a time gives ----------
+
+
+def _gold_rows() -> list[tuple[str, str, str, str, str, str]]:
+    from tests.core import gold
+
+    registry, queries = gold.load()
+    rows = [(r["company_name"], r["company_domain"], "", r["linkedin_url"], r["duns"], r["country"]) for r in registry]
+    rows += [(q["company_name"], q["company_domain"], q["contact_email"], q["linkedin_url"], "", "") for q in queries]
+    rows += [tuple(fields.get(f, "") for f in ("company_name", "company_domain", "contact_email", "linkedin_url",
+                                               "duns", "country")) for fields in REGISTRY.values()]
+    rows += [("", "", "", "", "", ""), ("The Inc", "n/a", "jane@gmail.com", "", "", " DE "),
+             ("Ｔｏｙｏｔａ", "https://[::1]/", "taro@toyota.co.jp", "", "", "")]
+    return rows  # type: ignore[return-value]
+
+
+def test_keys_many_is_keys_of_for_every_row():
+    from dealreg.match import keys_many
+
+    rows = _gold_rows()
+    assert len(rows) > 2000
+    assert keys_many(rows) == [keys_of(*row) for row in rows]
+
+
+def test_add_many_builds_the_index_add_builds():
+    rows = _gold_rows()
+    claims = [(f"c{i % 1500}", keys_of(*row)) for i, row in enumerate(rows)]  # ids repeat: later rows replace
+    one_by_one, at_once = AccountIndex(), AccountIndex()
+    for claim_id, keys in claims:
+        one_by_one.add(claim_id, keys)
+    at_once.add_many(claims)
+    assert at_once.keys == one_by_one.keys
+    assert at_once._post == one_by_one._post
+    probe = keys_of(company_name="Stirpe")  # a typo lookup builds the deletion index from the postings
+    assert at_once.lookup(probe) == one_by_one.lookup(probe)
