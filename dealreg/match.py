@@ -61,6 +61,7 @@ GENERIC = frozenset({
 })
 LEADING_GENERIC = frozenset({"groupe", "grupo", "gruppo"})  # "Groupe Danone"
 
+MATCH, POSSIBLE = MatchLevel.MATCH, MatchLevel.POSSIBLE  # looked up once: enum attribute access is slow
 
 class Keys(NamedTuple):
     """The normalised keys of one record or claim."""
@@ -533,9 +534,9 @@ def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
         points += W_COUNTRY; evidence.append("country")
 
     if points >= MATCH_AT:
-        level = MatchLevel.MATCH
+        level = MATCH
     elif points >= POSSIBLE_AT:
-        level = MatchLevel.POSSIBLE
+        level = POSSIBLE
     else:
         return None
     return tuple.__new__(Hit, (claim_id, level, points, confidence_of(points), tuple(evidence)))  # Hit(…), faster
