@@ -482,6 +482,9 @@ def _share(post: dict[str, Ids], key: str, claim_id: str) -> None:
         ids.add(claim_id)  # type: ignore[union-attr]
 
 
+_NAME_EVIDENCE = tuple(f"name:{n}" for n in range(101))  # "name:93", made once
+
+
 def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
     """Score one candidate; None below the possible band."""
     points = 0.0
@@ -517,7 +520,7 @@ def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
     elif q.compact and (q.compact == c.acronym or c.compact == q.acronym):
         points += W_ACRONYM; evidence.append("acronym")
     if sim >= FUZZY_MID:
-        evidence.append(f"name:{sim}")
+        evidence.append(_NAME_EVIDENCE[sim])
     # The second signal for a record without a domain: its name spells the candidate's own
     # domain, which no other company can hold ("Zalando" / zalando.com, "Bosch" / Robert
     # Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
