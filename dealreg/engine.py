@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 from datetime import datetime, timedelta
@@ -36,8 +35,6 @@ from dealreg.normalise import email_domain, is_free_mail, registered_domain
 from dealreg.rules import (
     SETTLING_KINDS,
     DirectAboveDealSize,
-    NamedAccounts,
-    PartnerTerritory,
     Qualification,
     RuleSet,
 )
@@ -92,8 +89,7 @@ class Claim(NamedTuple):
     currency: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
+class _Outcome(NamedTuple):
     rule: str
     winner: str
     decider: Claim | None  # the claim whose claim decided (None: the incoming record)
@@ -346,24 +342,26 @@ class Engine:
         for rule in self._settling:
             kind = rule.kind
             if kind == "same_party":
-                own = sorted((c for c in claims if party_key(c.party) == me), key=_age)
+                own = [c for c in claims if party_key(c.party) == me]
                 if own:
-                    c = own[0]
+                    c = min(own, key=_age)
                     owner = c.owner or c.party
                     since = "" if c.named else f", registered {_day(c.submitted_at)}, protected until {_day(c.expires_at)}"
                     what = "holds the named account" if c.named else "already holds an active registration for"
                     return _Outcome("same_party", owner, c, f"{party} {what} {label} ({c.claim_id}{since}).")
-            if isinstance(rule, NamedAccounts):
-                named = sorted((c for c in claims if c.named), key=lambda c: c.claim_id)
+            # The rule kinds by name (each kind is one rule class): cheaper than isinstance
+            # on pydantic models, and this runs for every overlap.
+            elif kind == "named_accounts":
+                named = [c for c in claims if c.named]
                 if named:
-                    c = named[0]
+                    c = min(named, key=lambda c: c.claim_id)
                     return _Outcome("named_accounts", c.owner, c, f"{label} is a named account of {c.owner}.")
-            elif isinstance(rule, PartnerTerritory):
+            elif kind == "partner_territory":
                 outcome = self._territory(record, party, claims, label)
                 if outcome is not None:
                     return outcome
-            elif isinstance(rule, DirectAboveDealSize):
-                outcome = _deal_size(rule, record, party, claims, label)
+            elif kind == "direct_above_deal_size":
+                outcome = _deal_size(rule, record, party, claims, label)  # type: ignore[arg-type]
                 if outcome is not None:
                     return outcome
             elif kind == "first_to_register":
