@@ -142,12 +142,15 @@ class Engine:
     def _add_many(self, registrations: Iterable[Registration]) -> None:
         """`add` each registration, indexing them all at once."""
         regs = list(registrations)
+        rows = ((r.company_name, r.company_domain, r.contact_email, r.linkedin_url, r.duns, r.country) for r in regs)
         try:
-            keys = keys_many([(r.company_name, r.company_domain, r.contact_email, r.linkedin_url, r.duns, r.country)
-                              for r in regs])
+            # One registration at a time from its fields to its postings, while its strings
+            # are still in the CPU cache: faster than a pass over the registry per step.
+            self.index.add_many(zip([r.registration_id for r in regs], keys_many(rows)))
         except ValueError:
-            keys = [_registration_keys(r) for r in regs]  # raises, naming the registration
-        self.index.add_many([(r.registration_id, k) for r, k in zip(regs, keys)])
+            for r in regs:
+                _registration_keys(r)  # raises the InputError that names the registration
+            raise
         self._rows.update({r.registration_id: r for r in regs})
         self._claims.clear()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -27,11 +27,9 @@ from dealreg.models import MatchLevel
 from dealreg.normalise import (
     NameKey,
     account_domain,
-    account_domains,
     duns_key,
     linkedin_key,
     name_key,
-    name_keys,
 )
 
 # Evidence weights (log-odds points). Calibrated on tests/data/matching (see bench/RESULTS.md).
@@ -95,11 +93,12 @@ def keys_of(
 Row = tuple[str, str, str, str, str, str]  # keys_of's arguments, in order
 
 
-def keys_many(rows: Sequence[Row]) -> list[Keys]:
-    """`keys_of` for each row, a column at a time: a registry's worth in a fraction of the time."""
-    domains = account_domains([(row[1], row[2]) for row in rows])
-    names = name_keys([row[0] for row in rows])
-    return [_keys(domain, name, row[3], row[4], row[5]) for domain, name, row in zip(domains, names, rows)]
+def keys_many(rows: Iterable[Row]) -> Iterator[Keys]:
+    """`keys_of` for each row, one at a time (a registry's: its websites are each seen once,
+    so they skip the cache that `keys_of` keeps for a decision's repeated questions)."""
+    for company_name, company_domain, contact_email, linkedin_url, duns, country in rows:
+        yield _keys(account_domain(company_domain, contact_email, cached=False), name_key(company_name),
+                    linkedin_url, duns, country)
 
 
 def _keys(domain: str | None, name: NameKey, linkedin_url: str, duns: str, country: str) -> Keys:

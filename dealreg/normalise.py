@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import NamedTuple
 from importlib.resources import files
@@ -203,11 +203,6 @@ def name_key(name: str) -> NameKey:
     return tuple.__new__(NameKey, (" ".join(tokens), tuple(tokens), legal_form))
 
 
-def name_keys(names: Iterable[str]) -> list[NameKey]:
-    """`name_key` of many names: a registry's."""
-    return [name_key(name) for name in names]
-
-
 # --- domains -----------------------------------------------------------------------------
 
 # Offline: no suffix-list download, no disk cache; the snapshot in the wheel is used.
@@ -387,15 +382,13 @@ _PROFILE_SITES = frozenset({
 })
 
 
-def account_domain(website: str = "", email: str = "") -> str | None:
+def account_domain(website: str = "", email: str = "", *, cached: bool = True) -> str | None:
     """The account's domain key: the website's registered domain or, when the website gives
-    none, the email's. Free-mail domains and profile pages (linkedin.com/company/…) are never keys."""
-    return _account_domain(website, email, registered_domain)  # cached: a decision asks more than once
+    none, the email's. Free-mail domains and profile pages (linkedin.com/company/…) are never keys.
 
-
-def account_domains(pairs: Iterable[tuple[str, str]]) -> list[str | None]:
-    """`account_domain` of many (website, email) pairs: a registry's, each seen once."""
-    return [_account_domain(website, email, _registered_domain) for website, email in pairs]
+    `cached`: keep the website's domain for the next question about it (a decision asks
+    several); a registry's websites, each asked about once, are better read uncached."""
+    return _account_domain(website, email, registered_domain if cached else _registered_domain)
 
 
 def _account_domain(website: str, email: str, domain_of: Callable[[str], str | None]) -> str | None:

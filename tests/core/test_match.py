@@ -172,7 +172,7 @@ def test_keys_many_is_keys_of_for_every_row():
 
     rows = _gold_rows()
     assert len(rows) > 2000
-    assert keys_many(rows) == [keys_of(*row) for row in rows]
+    assert list(keys_many(rows)) == [keys_of(*row) for row in rows]
 
 
 def test_add_many_builds_the_index_add_builds():
