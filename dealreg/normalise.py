@@ -112,7 +112,7 @@ def _words(text: str) -> list[str]:
         s = s.replace("+", "&")
     if "&" in s:
         s = s.replace("&", " & ")
-    if "." in s:
+    if "." in s and "." in s.replace(". ", " ").rstrip("."):  # not only "Inc." and the like
         s = _DELETE_DOTS.sub("", s)
     if s.isascii():
         words = s.encode().translate(_ASCII_WORDS, b"'`").decode().split()
@@ -214,24 +214,46 @@ _REMOVE_INVISIBLE = str.maketrans(dict.fromkeys(_INVISIBLE))
 
 
 _URL_END = re.compile(r"[/?#\\]")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 
 
 def _split_url(value: str) -> tuple[str, str] | None:
     """Host (lower case, no trailing dot) and path of a URL, a bare host[/path] or user@host."""
-    rest = value
-    scheme_end = rest.find("://")
-    if scheme_end != -1:
-        rest = rest[scheme_end + 3:]
-    elif rest.startswith("//"):
-        rest = rest[2:]
-    end = _URL_END.search(rest)
-    netloc, path = (rest[: end.start()], rest[end.start():]) if end else (rest, "")
+    rest = _after_scheme(value)
+    netloc, slash, path = rest.partition("/")
+    if "?" in netloc or "#" in netloc or "\\" in netloc:  # the host ends before the first slash
+        end = _URL_END.search(rest)
+        netloc, path = rest[: end.start()], rest[end.start():]  # type: ignore[union-attr]
+        if path[0] != "/":
+            path = ""  # a query or fragment right after the host: no path
+    elif slash:
+        path = "/" + path
     if "[" in netloc or "]" in netloc:
         return _split_url_slow(value)  # IPv6 literals: rare, let urllib judge them
-    host = netloc.rpartition("@")[2].partition(":")[0].lower().rstrip(".")
-    if path and path[0] != "/":
-        path = ""  # a query or fragment right after the host: no path
-    return (host, path.split("?", 1)[0].split("#", 1)[0]) if host else None
+    host = _host_of(netloc.lower())
+    if "?" in path or "#" in path:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+    return (host, path) if host else None
+
+
+def _after_scheme(v: str) -> str:
+    """`v` without its scheme ("https://", "//"); a "://" later on is not one."""
+    if "://" in v:
+        scheme, _, rest = v.partition("://")
+        if scheme in ("https", "http", "HTTPS", "HTTP") or _SCHEME.fullmatch(scheme.lower()):
+            return rest
+    elif v.startswith("//"):
+        return v[2:]
+    return v
+
+
+def _host_of(netloc: str) -> str:
+    """The host in a (lower-case) network location: no user information, port or trailing dot."""
+    if "@" in netloc:
+        netloc = netloc.rpartition("@")[2]
+    if ":" in netloc:
+        netloc = netloc.partition(":")[0]
+    return netloc.rstrip(".") if netloc.endswith(".") else netloc
 
 
 def _split_url_slow(value: str) -> tuple[str, str] | None:
@@ -313,27 +335,14 @@ def _registered(host: str) -> str | None:
     return ".".join(labels[start - 1:])
 
 
-_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
-
-
 def _web_host(v: str) -> str:
     """The host in what `_typed` gives ("" if none): after an optional scheme ("https://",
     "//") and user information up to the last "@" ("jane@", "Jane Doe <jane@"), up to a port,
     path, query or fragment. Plain string methods: each is one call into C."""
-    if "://" in v:
-        scheme, _, rest = v.partition("://")
-        if scheme in ("https", "http") or _SCHEME.fullmatch(scheme):
-            v = rest  # not "acme.com/login?next=https://other.com"
-    elif v.startswith("//"):
-        v = v[2:]
-    host = v.partition("/")[0]
+    host = _after_scheme(v).partition("/")[0]
     if "?" in host or "#" in host or "\\" in host:
         host = _URL_END.split(host, 1)[0]
-    if "@" in host:
-        host = host.rpartition("@")[2]
-    if ":" in host:
-        host = host.partition(":")[0]
-    return host.rstrip(".") if host.endswith(".") else host
+    return _host_of(host)
 
 
 def _registered_domain(value: str) -> str | None:
@@ -421,11 +430,14 @@ def linkedin_key(url: str) -> str | None:
     host, path = parts
     if host != "linkedin.com" and not host.endswith(".linkedin.com"):
         return None
-    # Decode each segment after splitting, so an encoded "/" or "?" cannot move the boundaries.
-    segments = [
-        unicodedata.normalize("NFC", unquote(s).translate(_REMOVE_INVISIBLE)).strip().casefold()
-        for s in path.split("/")
-    ]
+    if path.isascii() and "%" not in path:  # the common case: nothing to decode or fold but case
+        segments = [s.strip() for s in path.lower().split("/")]
+    else:
+        # Decode each segment after splitting, so an encoded "/" or "?" cannot move the boundaries.
+        segments = [
+            unicodedata.normalize("NFC", unquote(s).translate(_REMOVE_INVISIBLE)).strip().casefold()
+            for s in path.split("/")
+        ]
     match [s for s in segments if s]:
         case ["company" | "company-beta", ref, *_]:
             return f"li_id:{ref}" if ref.isascii() and ref.isdigit() else f"li:{ref}"
