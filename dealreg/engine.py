@@ -110,7 +110,6 @@ class Engine:
     ) -> None:
         self.rules = rules
         self._rule = {rule.kind: rule for rule in rules.rules}
-        self._settling = tuple(r for r in rules.rules if r.kind == "same_party" or r.kind in SETTLING_KINDS)
         self.window = timedelta(days=rules.protection_days)
         self.index = AccountIndex()
         self._rows: dict[str, Registration] = {}
@@ -123,6 +122,12 @@ class Engine:
             for n, account in enumerate((*rules.named_accounts, *named_accounts), start=1):
                 self._add_named(f"named-{n}", account)
             self._add_many(registrations)
+        # The rules that can settle an overlap, in file order; a territory or named-account
+        # rule with no territory or named account to apply is left out of every decision.
+        self._settling = tuple(
+            r for r in rules.rules if r.kind == "same_party" or r.kind in SETTLING_KINDS
+            if not (r.kind == "partner_territory" and not self.territories)
+            if not (r.kind == "named_accounts" and not self._named))
 
     @property
     def rules_hash(self) -> str:
@@ -242,7 +247,7 @@ class Engine:
                 expired.append((hit, claim))
             else:
                 active.append((hit, claim))
-        candidates = tuple(_candidate(h, c) for h, c in [*active, *expired, *inactive])
+        candidates = tuple([_candidate(h, c) for h, c in (*active, *expired, *inactive)])
         expired_ids = tuple(c.claim_id for h, c in expired if h.level is MATCH)
         matches = [(h, c) for h, c in active if h.level is MATCH]
         possibles = [(h, c) for h, c in active if h.level is POSSIBLE]
@@ -416,24 +421,24 @@ def rejected(problems: Iterable[str], *, party: str = "", registration_id: str =
 
 
 def _deal_size(rule: DirectAboveDealSize, record: Record, party: str, claims: list[Claim], label: str) -> _Outcome | None:
-    if not (is_direct(party) or any(is_direct(c.party) for c in claims)):
-        return None
-    deals = [(record.deal_value, record.currency)] + [(c.deal_value, c.currency) for c in claims]
-    deals = [(v, cur.strip().upper()) for v, cur in deals if v is not None]
-    if not deals:
+    direct = [c for c in claims if is_direct(c.party)]
+    if not (direct or is_direct(party)):
         return None
     want = rule.currency.strip().upper()
-    if want and any(cur and cur != want for _, cur in deals):
-        other = next(cur for _, cur in deals if cur and cur != want)
-        return _Outcome("unsettled", "", None,
-                        f"The deal for {label} is in {other}, which cannot be compared with the "
-                        f"{rule.threshold:,.0f} {want} threshold; a person should decide.")
-    value = max(v for v, _ in deals)
-    if value < rule.threshold:
+    value: float | None = None  # the largest deal on the account
+    for amount, currency in [(record.deal_value, record.currency), *[(c.deal_value, c.currency) for c in claims]]:
+        if amount is None:
+            continue
+        if want and currency and (other := currency.strip().upper()) and other != want:
+            return _Outcome("unsettled", "", None,
+                            f"The deal for {label} is in {other}, which cannot be compared with the "
+                            f"{rule.threshold:,.0f} {want} threshold; a person should decide.")
+        if value is None or amount > value:
+            value = amount
+    if value is None or value < rule.threshold:
         return None
-    decider = next((c for c in sorted(claims, key=_age) if is_direct(c.party)), None)
     unit = f" {want}" if want else ""
-    return _Outcome("direct_above_deal_size", DIRECT, decider,
+    return _Outcome("direct_above_deal_size", DIRECT, min(direct, key=_age) if direct else None,
                     f"The deal for {label} ({value:,.0f}{unit}) is at or above the {rule.threshold:,.0f}{unit} "
                     f"threshold, so the direct team owns it.")
 
