@@ -124,10 +124,14 @@ class Engine:
             self._add_many(registrations)
         # The rules that can settle an overlap, in file order; a territory or named-account
         # rule with no territory or named account to apply is left out of every decision.
-        self._settling = tuple(
-            r for r in rules.rules if r.kind == "same_party" or r.kind in SETTLING_KINDS
-            if not (r.kind == "partner_territory" and not self.territories)
-            if not (r.kind == "named_accounts" and not self._named))
+        self._settling = tuple(rule for rule in rules.rules if self._can_settle(rule.kind))
+
+    def _can_settle(self, kind: str) -> bool:
+        if kind == "partner_territory":
+            return bool(self.territories)
+        if kind == "named_accounts":
+            return bool(self._named)
+        return kind == "same_party" or kind in SETTLING_KINDS
 
     @property
     def rules_hash(self) -> str:
@@ -149,8 +153,8 @@ class Engine:
         regs = list(registrations)
         rows = ((r.company_name, r.company_domain, r.contact_email, r.linkedin_url, r.duns, r.country) for r in regs)
         try:
-            # One registration at a time from its fields to its postings, while its strings
-            # are still in the CPU cache: faster than a pass over the registry per step.
+            # Registration by registration, from its fields to its postings: one pass, no
+            # intermediate lists (a pass per step was slower, missing the CPU cache each time).
             self.index.add_many(zip([r.registration_id for r in regs], keys_many(rows)))
         except ValueError:
             for r in regs:

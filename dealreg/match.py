@@ -16,21 +16,15 @@ Every candidate carries its evidence (`domain`, `linkedin`, `duns`, `name:93`, `
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from dealreg.models import MatchLevel
-from dealreg.normalise import (
-    NameKey,
-    account_domain,
-    duns_key,
-    linkedin_key,
-    name_key,
-)
+from dealreg.normalise import NameKey, account_domain, duns_key, linkedin_key, name_key
 
 # Evidence weights (log-odds points). Calibrated on tests/data/matching (see bench/RESULTS.md).
 W_DUNS, W_DUNS_DIFF = 10.0, -8.0
@@ -398,8 +392,8 @@ class AccountIndex:
             brands = post[BRAND]  # "Bosch" -> Robert Bosch GmbH at bosch.com
             lookups += [(brands, word) for word in {q.core, *q.core_tokens}]
         found: set[str] = set()
-        for kind, key in lookups:
-            ids = kind.get(key)
+        for table, key in lookups:
+            ids = table.get(key)
             if ids is not None:
                 if ids.__class__ is str:
                     found.add(ids)  # type: ignore[arg-type]
@@ -430,11 +424,11 @@ class AccountIndex:
             elif len(ids) <= limit:
                 by_word.update(ids)
         if len(by_word) > NAME_PREFILTER_FROM and q.compact:
-            ids_ = list(by_word)
+            claim_ids = list(by_word)
             keys = self.keys
-            near = process.extract(q.compact, [keys[i].compact for i in ids_], scorer=fuzz.ratio,
+            near = process.extract(q.compact, [keys[i].compact for i in claim_ids], scorer=fuzz.ratio,
                                    score_cutoff=NAME_PREFILTER_CUTOFF, limit=None)
-            by_word = {ids_[index] for _, _, index in near}
+            by_word = {claim_ids[index] for _, _, index in near}
         return by_word
 
     def lookup(self, q: Keys) -> list[Hit]:

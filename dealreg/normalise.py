@@ -373,12 +373,16 @@ def is_free_mail(domain: str) -> bool:
     return domain.lower() in _free_mail()
 
 
-def email_domain(email: str, *, _domain_of: Callable[[str], str | None] = registered_domain) -> str | None:
+def email_domain(email: str) -> str | None:
     """The registered domain of an email address's host; None if it is not an email."""
+    return _email_domain(email, registered_domain)
+
+
+def _email_domain(email: str, domain_of: Callable[[str], str | None]) -> str | None:
     local, at, host = email.strip(_STRIP_AROUND).rpartition("@")
     if not at or not local.strip():
         return None
-    return _domain_of(host)
+    return domain_of(host)
 
 
 # Sites whose pages stand for other companies: "facebook.com/acme" in a website field is
@@ -406,7 +410,7 @@ def _account_domain(website: str, email: str, domain_of: Callable[[str], str | N
         if domain and domain not in _free_mail() and not (domain in _PROFILE_SITES and _is_page(website)):
             return domain
     if email:
-        domain = email_domain(email, _domain_of=domain_of)
+        domain = _email_domain(email, domain_of)
         if domain and domain not in _free_mail():
             return domain
     return None
