@@ -98,14 +98,15 @@ def keys_many(rows: Iterable[Row]) -> Iterator[Keys]:
 def _keys(domain: str | None, name: NameKey, linkedin_url: str, duns: str, country: str) -> Keys:
     tokens = name.tokens
     informative = tokens if STOPWORDS.isdisjoint(tokens) else tuple(t for t in tokens if t not in STOPWORDS)
-    core = tokens
+    compact = "".join(tokens)  # the key without its spaces
+    core, core_text = tokens, compact
     if len(tokens) > 1 and (tokens[-1] in GENERIC or tokens[0] in LEADING_GENERIC):
         trimmed = list(tokens)
         while len(trimmed) > 1 and trimmed[-1] in GENERIC:
             trimmed.pop()
         while len(trimmed) > 1 and trimmed[0] in LEADING_GENERIC:
             trimmed.pop(0)
-        core = tuple(trimmed)
+        core, core_text = tuple(trimmed), "".join(trimmed)
     label = domain[: domain.find(".")] if domain else None  # a registered domain always has a dot
     # tuple.__new__ with the fields in order: a third of the cost of Keys(field=…) for
     # something built for every registration of a registry.
@@ -115,9 +116,9 @@ def _keys(domain: str | None, name: NameKey, linkedin_url: str, duns: str, count
         linkedin_key(linkedin_url) if linkedin_url else None,
         duns_key(duns) if duns else None,
         name,
-        name.key.replace(" ", ""),
+        compact,
         core,
-        "".join(core),
+        core_text,
         _label_core(label) if label else "",
         len(informative),
         "".join([t[0] for t in informative]) if len(informative) >= 3 else "",
