@@ -41,7 +41,7 @@ from integrations.store import (
     decision_from_row,
     event_to_row,
     named_account_from_row,
-    registration_from_row,
+    registration_from_cells,
     registration_to_row,
     territory_from_row,
     validated_rows,
@@ -336,9 +336,8 @@ def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: M
 
 
 def _registration(row: Sequence[str]) -> Registration:
-    values = dict(zip(REGISTRATION_COLUMNS, row[1:]))
     try:
-        return registration_from_row(values)
+        return registration_from_cells(row[1:])  # the columns are REGISTRATION_COLUMNS, never NULL
     except InputError as exc:  # a row written behind the store's back: say which one
-        rid = values.get("registration_id") or f"at position {row[0]}"
+        rid = row[1] or f"at position {row[0]}"
         raise InputError([(f"registration {rid}: {field}", message) for field, message in exc.problems]) from None
