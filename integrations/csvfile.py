@@ -53,17 +53,22 @@ def open_text(path: str | Path) -> str:
 
 def read_rows(path: str | Path, text: str | None = None) -> tuple[list[str], list[dict[str, str]]]:
     """The header and the rows (as header -> value) of a CSV file."""
-    header, lines = read_lines(path, text)
+    header, lines, _ = read_lines(path, text)
+    return header, _as_dicts(header, lines)
+
+
+def _as_dicts(header: list[str], lines: list[list[str]]) -> list[dict[str, str]]:
     width = len(header)
     # dict(zip()) builds each row in C; a short line is padded first (its missing cells read
     # as ""), and a repeated header name keeps its last cell, as a dict comprehension did.
-    return header, [dict(zip(header, line if len(line) == width else line + [""] * (width - len(line))))
-                    for line in lines]
+    return [dict(zip(header, line if len(line) == width else line + [""] * (width - len(line)))) for line in lines]
 
 
-def read_lines(path: str | Path, text: str | None = None) -> tuple[list[str], list[list[str]]]:
+def read_lines(path: str | Path, text: str | None = None) -> tuple[list[str], list[list[str]], list[int]]:
     """The header (stripped) and the non-empty lines of a CSV file, as lists of cells (a line
-    may be shorter than the header, never longer)."""
+    may be shorter than the header, never longer), and each line's row number as a spreadsheet
+    shows it: the header is row 1, and blank rows count (a quoted cell over several lines of
+    text is still one row)."""
     text = open_text(path) if text is None else text
     reader = csv.reader(_text_lines(text))
     try:
@@ -77,17 +82,20 @@ def read_lines(path: str | Path, text: str | None = None) -> tuple[list[str], li
         raise CSVFileError(f"{path}: the first row is empty (a header row is needed)")
     width = len(header)
     lines: list[list[str]] = []
+    numbers: list[int] = []
+    n = 1
     try:
-        for line in reader:
+        for n, line in enumerate(reader, start=2):
             # "".join(line).strip() is empty exactly when every cell is blank (one C call, not one per cell)
             if not "".join(line).strip():
                 continue
             if len(line) > width:
-                raise CSVFileError(f"{path} row {reader.line_num}: {len(line)} cells but only {width} columns in the header")
+                raise CSVFileError(f"{path} row {n}: {len(line)} cells but only {width} columns in the header")
             lines.append(line)
+            numbers.append(n)
     except csv.Error as exc:
-        raise CSVFileError(f"{path} row {reader.line_num}: not valid CSV ({exc})") from None
-    return header, lines
+        raise CSVFileError(f"{path} row {n + 1}: not valid CSV ({exc})") from None
+    return header, lines, numbers
 
 
 # Line breaks that str.splitlines() knows and StringIO(newline="") does not: both split after
@@ -128,7 +136,7 @@ def read_registry(path: str | Path) -> list[Registration]:
 
 
 def _read_registry(path: str | Path) -> list[Registration]:
-    header, lines = read_lines(path)
+    header, lines, numbers = read_lines(path)
     cols = _columns(path, header, REGISTRATION_COLUMNS)
     for column in ("registration_id", "submitted_at"):
         if column not in cols:
@@ -139,7 +147,7 @@ def _read_registry(path: str | Path) -> list[Registration]:
     registrations: list[Registration] = []
     seen: dict[str, int] = {}
     cells = _cells_picker(header, cols, REGISTRATION_COLUMNS)
-    for n, reg in _parsed(path, map(cells, lines), cols, registration_from_cells):
+    for n, reg in _parsed(path, map(cells, lines), numbers, cols, registration_from_cells):
         if reg.registration_id in seen:
             raise CSVFileError(f"{path} row {n}, column {cols['registration_id']}: "
                                f"{reg.registration_id!r} repeats row {seen[reg.registration_id]}")
@@ -164,11 +172,11 @@ def _cells_picker(header: Sequence[str], cols: Mapping[str, str],
     return lambda line: pick(line) if len(line) >= reach else pick(line + padding[len(line):])
 
 
-def _parsed(path: str | Path, rows: Iterable[R], cols: Mapping[str, str],
+def _parsed(path: str | Path, rows: Iterable[R], numbers: Iterable[int], cols: Mapping[str, str],
             convert: Callable[[R], T]) -> Iterator[tuple[int, T]]:
     """Each row through the store's own converter (one set of rules for every way rows
-    come in); the first bad cell stops the read, named by file, row and column."""
-    for n, row in enumerate(rows, start=2):  # row 1 is the header
+    come in); the first bad cell stops the read, named by file, row number and column."""
+    for n, row in zip(numbers, rows):
         try:
             yield n, convert(row)
         except InputError as exc:
@@ -184,19 +192,21 @@ def _renamed(rows: list[dict[str, str]], cols: Mapping[str, str]) -> Iterable[Ma
 
 
 def read_named_accounts(path: str | Path) -> list[NamedAccount]:
-    header, rows = read_rows(path)
+    header, lines, numbers = read_lines(path)
     cols = _columns(path, header, NAMED_ACCOUNT_COLUMNS)
     if "owner" not in cols:
         raise CSVFileError(f"{path}: missing column 'owner' (who holds the account: a partner or direct)")
-    return [account for _, account in _parsed(path, _renamed(rows, cols), cols, named_account_from_row)]
+    rows = _renamed(_as_dicts(header, lines), cols)
+    return [account for _, account in _parsed(path, rows, numbers, cols, named_account_from_row)]
 
 
 def read_territories(path: str | Path) -> list[Territory]:
-    header, rows = read_rows(path)
+    header, lines, numbers = read_lines(path)
     cols = _columns(path, header, TERRITORY_COLUMNS)
     if "partner" not in cols:
         raise CSVFileError(f"{path}: missing column 'partner'")
-    return [territory for _, territory in _parsed(path, _renamed(rows, cols), cols, territory_from_row)]
+    rows = _renamed(_as_dicts(header, lines), cols)
+    return [territory for _, territory in _parsed(path, rows, numbers, cols, territory_from_row)]
 
 
 def read_partners(path: str | Path) -> list[str]:

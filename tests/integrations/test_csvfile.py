@@ -117,6 +117,15 @@ def test_read_rows_pads_short_lines_and_skips_blank_ones(tmp_path):
         ("registration_id,submitted_at,company_name\nR1,someday,Acme\nR2,2026-03-03,Beta,x\n",
          "row 3: 4 cells but only 3 columns in the header"),
         ("registration_id,company_name\nR1,Acme\nR2,Beta,x\n", "row 3: 3 cells but only 2 columns"),
+        # rows numbered as a spreadsheet shows them: blank rows count, a cell over two lines is one row
+        ("registration_id,submitted_at,company_name\n\n,,\nR1,someday,Acme\n",
+         "row 4, column submitted_at: 'someday' is not a date"),
+        ('registration_id,submitted_at,company_name\nR1,2026-03-02,"Acme\nRobotics"\nR2,someday,Beta\n',
+         "row 3, column submitted_at: 'someday' is not a date"),
+        ("registration_id,submitted_at,company_name\nR1,2026-03-02,Acme\n\nR1,2026-03-03,Beta\n",
+         "row 4, column registration_id: 'R1' repeats row 2"),
+        ("registration_id,submitted_at,company_name\n\nR2,2026-03-03,Beta,x\n",
+         "row 3: 4 cells but only 3 columns in the header"),
     ],
 )
 def test_bad_files_name_file_row_and_column(tmp_path, text, message):
@@ -142,3 +151,16 @@ def test_the_collector_is_left_as_it_was(tmp_path, collecting):
         assert gc.isenabled() is collecting
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_named_account_and_territory_rows_are_numbered_as_in_a_spreadsheet(tmp_path):
+    from integrations.csvfile import read_named_accounts, read_territories
+
+    accounts = tmp_path / "named.csv"
+    accounts.write_text("owner,company_name,duns\ndirect,Acme,\n\ndirect,Beta,12\n", encoding="utf-8")
+    with pytest.raises(CSVFileError, match=r"row 4, column duns"):
+        read_named_accounts(accounts)
+    territories = tmp_path / "territories.csv"
+    territories.write_text("partner,countries,min_employees\n\nNorthwind,DE,many\n", encoding="utf-8")
+    with pytest.raises(CSVFileError, match=r"row 3, column min_employees"):
+        read_territories(territories)
