@@ -242,12 +242,3 @@ def write_rows(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[obje
         writer.writerow([cell(v) for v in row])
         count += 1
     return count
-
-
-def registration_row(reg: Registration) -> list[object]:
-    return [getattr(reg, column) for column in REGISTRATION_COLUMNS]
-
-
-def iter_registration_rows(registrations: Iterable[Registration]) -> Iterator[list[object]]:
-    for reg in registrations:
-        yield registration_row(reg)
