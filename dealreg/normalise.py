@@ -335,24 +335,10 @@ def _registered(host: str) -> str | None:
     return ".".join(labels[start - 1:])
 
 
-def _web_host(v: str) -> str:
-    """The host in what `_typed` gives ("" if none): after an optional scheme ("https://",
-    "//") and user information up to the last "@" ("jane@", "Jane Doe <jane@"), up to a port,
-    path, query or fragment. Plain string methods: each is one call into C."""
-    host = _after_scheme(v).partition("/")[0]
-    if "?" in host or "#" in host or "\\" in host:
-        host = _URL_END.split(host, 1)[0]
-    return _host_of(host)
-
-
 def _registered_domain(value: str) -> str | None:
     """`registered_domain` without its cache (a registry's values are each seen once)."""
-    v = _typed(value)
-    host = _web_host(v)
-    if "[" in host or "]" in host:
-        parts = _split_url_slow(v)  # an IPv6 literal: rare, let urllib judge it
-        return _registered(parts[0]) if parts else None
-    return _registered(host) if host else None
+    parts = _host_and_path(value)
+    return _registered(parts[0]) if parts else None
 
 
 @lru_cache(maxsize=4096)  # a decision asks for the same website's domain several times

@@ -176,7 +176,7 @@ def _parsed(path: str | Path, rows: Iterable[R], numbers: Iterable[int], cols: M
             convert: Callable[[R], T]) -> Iterator[tuple[int, T]]:
     """Each row through the store's own converter (one set of rules for every way rows
     come in); the first bad cell stops the read, named by file, row number and column."""
-    for n, row in zip(numbers, rows):
+    for n, row in zip(numbers, rows, strict=True):
         try:
             yield n, convert(row)
         except InputError as exc:
