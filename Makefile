@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The compiled core (dealreg/_native.py): rebuilt whenever a source of the package changes.
+NATIVE := build/native/manifest.json
 
 .PHONY: run test bench install clean
 
@@ -14,19 +16,25 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NATIVE): $(STAMP) $(wildcard dealreg/*.py)
+	DEALREG_PURE_PYTHON=1 $(PY) -c 'import dealreg._native as n; raise SystemExit(n.build())'
 
-run: $(STAMP)
+install: $(NATIVE)
+
+run: $(NATIVE)
 	@echo "== dealreg check: the example Clay export against the example registrations =="
 	$(VENV)/bin/dealreg check examples/prospects.csv --registry examples/registrations.csv \
 		--rules examples/rules.yaml --as-of 2026-11-20 -o - --format table
 	@echo "== dealreg serve: the webhooks on http://127.0.0.1:8000 (Ctrl-C to stop) =="
 	$(VENV)/bin/dealreg serve --dev-secrets
 
-test: $(STAMP)
+# The suite runs twice: on the compiled core, then on the interpreted one, which is what
+# runs where nothing was compiled (AWS Lambda, a machine without a C compiler).
+test: $(NATIVE)
 	$(PY) -m pytest
+	DEALREG_PURE_PYTHON=1 $(PY) -m pytest
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_http.py
 

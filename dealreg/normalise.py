@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import cache, lru_cache
-from typing import NamedTuple
+from typing import Final, NamedTuple
 from importlib.resources import files
 from urllib.parse import unquote, urlsplit
 
@@ -30,25 +30,25 @@ def _data_lines(name: str) -> list[str]:
 # --- text --------------------------------------------------------------------------------
 
 # Invisible characters that survive NFKC; pasted into a name they split or disguise words.
-_INVISIBLE = (
+_INVISIBLE: Final = (
     "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
     "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
 )
 # Apostrophe look-alikes become "'". The acute accent must go before NFKC, which would
 # turn it into a space and a combining accent ("McDonald´s" -> "mcdonald s").
-_APOSTROPHES = "\u2018\u2019\u201b\u02bb\u02bc\u2032\u00b4\uff07`"
-_BEFORE_NFKC = str.maketrans(dict.fromkeys(_INVISIBLE) | dict.fromkeys(_APOSTROPHES, "'"))
+_APOSTROPHES: Final = "\u2018\u2019\u201b\u02bb\u02bc\u2032\u00b4\uff07`"
+_BEFORE_NFKC: Final = str.maketrans(dict.fromkeys(_INVISIBLE) | dict.fromkeys(_APOSTROPHES, "'"))
 
 # Applied to casefolded NFKD text. Only the generic combining diacritics are dropped;
 # script-specific marks (kana voicing, Devanagari vowel signs) carry meaning and stay.
-_COMBINING = [
+_COMBINING: Final = [
     *range(0x0300, 0x0370), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00),
     *range(0x20D0, 0x2100), *range(0xFE20, 0xFE30),
 ]
 # A skeleton, not a transliteration: each Cyrillic/Greek letter that looks like a Latin
 # one in either case maps to it, so a spoofed or mistyped name meets the real one.
 # Both cases map alike because the table is applied after casefolding.
-_LOOK_ALIKES = {
+_LOOK_ALIKES: Final = {
     "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
     "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "һ": "h",
     "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y", "ӏ": "l",
@@ -57,8 +57,8 @@ _LOOK_ALIKES = {
     "ɑ": "a", "ɡ": "g", "ı": "i",
 }
 # Latin letters that have no decomposition (ß is already "ss" after casefold).
-_LATIN_EXTRA = {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ħ": "h", "ŧ": "t"}
-_AFTER_NFKD = str.maketrans(
+_LATIN_EXTRA: Final = {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ħ": "h", "ŧ": "t"}
+_AFTER_NFKD: Final = str.maketrans(
     dict.fromkeys(map(chr, _COMBINING)) | _LOOK_ALIKES | _LATIN_EXTRA | dict.fromkeys(_APOSTROPHES, "'")
 )
 
@@ -83,25 +83,25 @@ class NameKey(NamedTuple):
     legal_form: str  # the legal forms stripped from the name, space-joined ("" if none)
 
 
-_WORD = re.compile(r"[^\W_]+|&")
+_WORD: Final = re.compile(r"[^\W_]+|&")
 # ASCII fast path of _WORD: punctuation (but "&") to spaces, apostrophes deleted, in one
 # bytes.translate, several times faster than the regex.
-_ASCII_PUNCTUATION = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`")
-_ASCII_WORDS = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
+_ASCII_PUNCTUATION: Final = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`")
+_ASCII_WORDS: Final = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
 # Deleted before splitting: the dot after a lone letter followed by another lone letter
 # ("i.b.m." -> "ibm.", "s.p.a" -> "spa"; "e.on" and "2.0" keep theirs), and a web suffix
 # styled into a name ("Salesforce.com, Inc." -> "salesforce").
-_DELETE_DOTS = re.compile(
+_DELETE_DOTS: Final = re.compile(
     r"(?<=(?<![^\W_])[^\W\d_])\.(?=[^\W\d_](?![^\W_]))"
     r"|(?<=[^\W_])\.(?:com|net|org|io|ai|app)(?![\w.])"
 )
-_AND = frozenset({"&", "and", "und", "et", "y"})  # "and" only between two words
-_SYNONYMS = {
+_AND: Final = frozenset({"&", "and", "und", "et", "y"})  # "and" only between two words
+_SYNONYMS: Final = {
     "intl": "international", "mfg": "manufacturing", "natl": "national", "svcs": "services",
     "svc": "service", "hldgs": "holdings", "hldg": "holding", "grp": "group", "mgmt": "management",
     "bros": "brothers", "assn": "association", "assoc": "associates",
 }
-_SYNONYM_WORDS = frozenset(_SYNONYMS)
+_SYNONYM_WORDS: Final = frozenset(_SYNONYMS)
 
 
 def _words(text: str) -> list[str]:
@@ -128,7 +128,7 @@ def _words(text: str) -> list[str]:
     return words
 
 
-def _by_word(forms: set[tuple[str, ...]], at: int) -> dict[str, tuple[int, ...]]:
+def _by_word(forms: frozenset[tuple[str, ...]], at: int) -> dict[str, tuple[int, ...]]:
     """For each first (at=0) or last (at=-1) word, the lengths of the forms it starts or ends, longest first."""
     lengths: dict[str, set[int]] = {}
     for form in forms:
@@ -147,9 +147,10 @@ def _load_legal_forms() -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str
     return frozenset(trailing), frozenset(leading)
 
 
-_TRAILING_FORMS, _LEADING_FORMS = _load_legal_forms()
-_TRAILING_LENGTHS = _by_word(_TRAILING_FORMS, -1)
-_LEADING_LENGTHS = _by_word(_LEADING_FORMS, 0)
+_TRAILING_FORMS: Final = _load_legal_forms()[0]
+_LEADING_FORMS: Final = _load_legal_forms()[1]
+_TRAILING_LENGTHS: Final = _by_word(_TRAILING_FORMS, -1)
+_LEADING_LENGTHS: Final = _by_word(_LEADING_FORMS, 0)
 
 
 def _trailing_form(tokens: list[str]) -> int:
@@ -169,7 +170,7 @@ def _leading_form(tokens: list[str]) -> int:
     return 0
 
 
-_STARTS_STRIPPED = frozenset(_LEADING_LENGTHS) | {"the"}
+_STARTS_STRIPPED: Final = frozenset(_LEADING_LENGTHS) | {"the"}
 
 
 def name_key(name: str) -> NameKey:
@@ -207,14 +208,14 @@ def name_key(name: str) -> NameKey:
 
 # Offline: no suffix-list download, no disk cache; the snapshot in the wheel is used.
 # Private suffixes keep foo.github.io and bar.github.io apart.
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
-_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)*")
-_STRIP_AROUND = " \t\r\n<>\"'"
-_REMOVE_INVISIBLE = str.maketrans(dict.fromkeys(_INVISIBLE))
+_EXTRACT: Final = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+_HOST: Final = re.compile(r"[\w-]+(?:\.[\w-]+)*")
+_STRIP_AROUND: Final = " \t\r\n<>\"'"
+_REMOVE_INVISIBLE: Final = str.maketrans(dict.fromkeys(_INVISIBLE))
 
 
-_URL_END = re.compile(r"[/?#\\]")
-_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
+_URL_END: Final = re.compile(r"[/?#\\]")
+_SCHEME: Final = re.compile(r"[a-z][a-z0-9+.\-]*")
 
 
 def _split_url(value: str) -> tuple[str, str] | None:
@@ -285,14 +286,14 @@ def _typed(value: str) -> str:
 # right-hand part of a rule, so the walk below stops as soon as no longer rule can match.
 # The same answer as tldextract for ASCII hosts (a test compares them), several times faster;
 # punycode and non-ASCII hosts go to tldextract itself.
-_SUFFIXES = frozenset(_EXTRACT.tlds)
-_SUFFIX_PARTS = frozenset(
+_SUFFIXES: Final = frozenset(_EXTRACT.tlds)
+_SUFFIX_PARTS: Final = frozenset(
     ".".join(parts[k:]) for parts in (rule.split(".") for rule in _SUFFIXES) for k in range(len(parts))
 )
 
 
 # Public suffixes that a wildcard rule extends ("*.ck": every "x.ck" is a suffix too).
-_WILDCARD_PARENTS = frozenset(rule[2:] for rule in _SUFFIXES if rule.startswith("*."))
+_WILDCARD_PARENTS: Final = frozenset(rule[2:] for rule in _SUFFIXES if rule.startswith("*."))
 
 
 def _registered(host: str) -> str | None:
@@ -373,7 +374,7 @@ def _email_domain(email: str, domain_of: Callable[[str], str | None]) -> str | N
 
 # Sites whose pages stand for other companies: "facebook.com/acme" in a website field is
 # Acme's page, not Meta's. Only the bare domain means the platform itself.
-_PROFILE_SITES = frozenset({
+_PROFILE_SITES: Final = frozenset({
     "linkedin.com", "facebook.com", "fb.com", "instagram.com", "twitter.com", "x.com",
     "youtube.com", "tiktok.com", "pinterest.com", "linktr.ee", "crunchbase.com", "angel.co",
     "wellfound.com", "medium.com", "github.com", "gitlab.com", "google.com", "goo.gl",
@@ -440,7 +441,7 @@ def linkedin_key(url: str) -> str | None:
     return None
 
 
-_DUNS_SEPARATORS = str.maketrans(dict.fromkeys(" \t\u00a0-\u2010\u2011\u2012\u2013\u2014."))
+_DUNS_SEPARATORS: Final = str.maketrans(dict.fromkeys(" \t\u00a0-\u2010\u2011\u2012\u2013\u2014."))
 
 
 def duns_key(value: str) -> str | None:
@@ -464,7 +465,7 @@ def duns_key(value: str) -> str | None:
 # --- output ------------------------------------------------------------------------------
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 def defang(value: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from dealreg.errors import RulesError
 from dealreg.models import NamedAccount, Territory
@@ -163,7 +164,7 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return out
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     msg = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -192,6 +193,7 @@ def parse_rules(data: Any, *, rules_hash: str = "") -> RuleSet:
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
+        params: Any
         if isinstance(item, str):
             kind, params = item, {}
         elif isinstance(item, dict) and len(item) == 1:

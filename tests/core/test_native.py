@@ -1,0 +1,109 @@
+"""The compiled core (dealreg/_native.py): used only when it matches the sources, off on
+request, never a requirement, and deciding exactly as the interpreted modules do.
+
+`make test` runs the whole suite twice, compiled and interpreted (DEALREG_PURE_PYTHON=1),
+so every other test checks both; these check the switch itself."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dealreg import _native
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+PURE = os.environ.get(_native.OFF, "").strip() not in ("", "0")
+
+
+@pytest.fixture
+def build_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A build directory of our own: these tests never touch build/native."""
+    monkeypatch.setattr(_native, "BUILD", tmp_path)
+    monkeypatch.setattr(_native, "MANIFEST", tmp_path / "manifest.json")
+    monkeypatch.delenv(_native.OFF, raising=False)
+    return tmp_path
+
+
+def write_manifest(build_dir: Path, **changes: object) -> None:
+    manifest = {"python": _native._python(), "sources": _native.source_hashes(), "compiled": True} | changes
+    (build_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_build_that_matches_the_sources_is_used(build_dir: Path):
+    write_manifest(build_dir)
+    assert _native.native_path() == str(build_dir / "dealreg")
+
+
+def test_a_build_older_than_the_sources_is_not_used_and_says_so(build_dir: Path, capsys: pytest.CaptureFixture[str]):
+    hashes = _native.source_hashes()
+    write_manifest(build_dir, sources=hashes | {"match.py": "0" * 64})
+    assert _native.native_path() is None
+    assert "older than the sources" in capsys.readouterr().err
+
+
+def test_no_build_a_failed_build_or_another_python_means_interpreted(build_dir: Path):
+    assert _native.native_path() is None  # never built: Lambda, a fresh clone
+    write_manifest(build_dir, compiled=False, reason="no C compiler")
+    assert _native.native_path() is None
+    write_manifest(build_dir, python="cpython-312-linux")
+    assert _native.native_path() is None
+    (build_dir / "manifest.json").write_text("{not json")
+    assert _native.native_path() is None
+
+
+def test_the_switch_turns_a_good_build_off(build_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    write_manifest(build_dir)
+    monkeypatch.setenv(_native.OFF, "1")
+    assert _native.native_path() is None
+    monkeypatch.setenv(_native.OFF, "0")
+    assert _native.native_path() == str(build_dir / "dealreg")
+
+
+def test_a_failed_compile_leaves_a_manifest_that_says_why_and_exit_status_0(
+        build_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    def no_compiler() -> None:
+        raise OSError("cc: not found")
+
+    monkeypatch.setattr(_native, "_compile", no_compiler)
+    assert _native.build() == 0
+    manifest = json.loads((build_dir / "manifest.json").read_text())
+    assert manifest["compiled"] is False
+    assert manifest["reason"] == "OSError: cc: not found"
+    assert "runs interpreted" in capsys.readouterr().err
+    assert _native.native_path() is None
+
+
+def test_the_compiled_core_is_in_use_wherever_it_can_be_built():
+    """`make` compiles the core where a C compiler and mypyc are present (CI included): a
+    type error that stopped mypyc would otherwise leave every run silently interpreted."""
+    if PURE:
+        assert not _native.is_compiled()
+        return
+    if shutil.which("cc") is None or importlib.util.find_spec("mypyc") is None:
+        pytest.skip("no C compiler or no mypyc here: the package runs interpreted")
+    assert _native.MANIFEST.exists(), "build/native is missing: `make test` builds it"
+    manifest = json.loads(_native.MANIFEST.read_text())
+    assert manifest["compiled"], f"the core did not compile: {manifest.get('reason')}"
+    assert manifest["sources"] == _native.source_hashes(), "build/native is older than the sources: `make test` rebuilds it"
+    assert _native.is_compiled()
+
+
+def test_compiled_and_interpreted_dealreg_check_write_the_same_bytes():
+    args = [sys.executable, "-m", "handlers.cli", "check", str(EXAMPLES / "prospects.csv"),
+            "--registry", str(EXAMPLES / "registrations.csv"), "--rules", str(EXAMPLES / "rules.yaml"),
+            "--as-of", "2026-11-20", "-o", "-"]
+    outputs = []
+    for pure in ("0", "1"):
+        env = os.environ | {_native.OFF: pure}
+        done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+        outputs.append(done.stdout)
+    assert outputs[0].count("\n") == 12  # the header and the 11 example rows
+    assert outputs[0] == outputs[1]
