@@ -274,12 +274,13 @@ def _deletes(token: str) -> set[str]:
 
 
 # The kinds of index key, one dict each. The keys are the strings of the claims' own Keys
-# (no prefixed copies): a domain, a LinkedIn reference ("li:acme"), a DUNS, a compact name,
-# a core name, the name a domain spells, an acronym, a name token. The name a domain spells
-# is its label for nearly every claim ("acme" for acme.com): BRAND holds it only where it
-# differs ("the-acme-group.com" -> "acme"), and a brand lookup reads LABEL as well, which
-# spares a posting per claim.
-DOMAIN, LABEL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(9)
+# (no prefixed copies): a domain's label, a LinkedIn reference ("li:acme"), a DUNS, a compact
+# name, a core name, the name a domain spells, an acronym, a name token. Two postings are
+# spared per claim: the domain itself is not posted, since every claim with a record's domain
+# shares its label ("acme" for acme.com, acme.de, acme.co.uk), which is looked up anyway;
+# and the name a domain spells is its label for nearly every claim, so BRAND holds it only
+# where it differs ("the-acme-group.com" -> "acme") and a brand lookup reads LABEL as well.
+LABEL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(8)
 
 Posting = tuple[int, str]
 Ids = str | set[str]  # one claim id, or a set of them once a key is shared
@@ -328,12 +329,9 @@ class AccountIndex:
         """Post claim `c` under each of its keys (`_postings`, written out: this runs for every
         registration of a registry). `setdefault` posts a new key and returns the claim itself
         in one dict operation; anything else means the key is shared."""
-        domains, labels, linkedins, duns, compacts, cores, brands, acronyms, tokens = self._post
-        if k.domain:
-            if domains.setdefault(k.domain, c) is not c:
-                _share(domains, k.domain, c)
-            if labels.setdefault(k.domain_label, c) is not c:  # type: ignore[arg-type]
-                _share(labels, k.domain_label, c)  # type: ignore[arg-type]
+        labels, linkedins, duns, compacts, cores, brands, acronyms, tokens = self._post
+        if k.domain_label and labels.setdefault(k.domain_label, c) is not c:
+            _share(labels, k.domain_label, c)
         if k.linkedin and linkedins.setdefault(k.linkedin, c) is not c:
             _share(linkedins, k.linkedin, c)
         if k.duns and duns.setdefault(k.duns, c) is not c:
@@ -390,7 +388,7 @@ class AccountIndex:
         post = self._post
         lookups: list[tuple[dict[str, Ids], str]] = []
         if q.domain:
-            lookups += ((post[DOMAIN], q.domain), (post[LABEL], q.domain_label))  # type: ignore[arg-type]
+            lookups.append((post[LABEL], q.domain_label))  # type: ignore[arg-type]  # the domain's own claims among them
         if q.linkedin:
             lookups.append((post[LINKEDIN], q.linkedin))
         if q.duns:
@@ -469,8 +467,8 @@ class AccountIndex:
 def _postings(keys: Keys) -> list[Posting]:
     """The index keys of a claim, by kind."""
     out: list[Posting] = []
-    if keys.domain:
-        out += ((DOMAIN, keys.domain), (LABEL, keys.domain_label or ""))
+    if keys.domain_label:
+        out.append((LABEL, keys.domain_label))
     if keys.linkedin:
         out.append((LINKEDIN, keys.linkedin))
     if keys.duns:
