@@ -345,9 +345,13 @@ class AccountIndex:
             _share(brands, k.label_core, c)
         if k.acronym and acronyms.setdefault(k.acronym, c) is not c:
             _share(acronyms, k.acronym, c)
-        for token in k.name.tokens:
-            if tokens.setdefault(token, c) is not c:
-                _share(tokens, token, c)
+        for token in k.name.tokens:  # words are shared often ("systems"): one lookup for those too
+            ids = tokens.setdefault(token, c)
+            if ids is not c:
+                if isinstance(ids, set):
+                    ids.add(c)
+                elif ids != c:
+                    tokens[token] = {ids, c}
 
     def remove(self, claim_id: str) -> None:
         keys = self.keys.pop(claim_id)

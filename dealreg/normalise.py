@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import Final, NamedTuple
 from importlib.resources import files
@@ -90,10 +89,12 @@ _ASCII_PUNCTUATION: Final = bytes(c for c in range(128) if not chr(c).isalnum() 
 _ASCII_WORDS: Final = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
 # Deleted before splitting: the dot after a lone letter followed by another lone letter
 # ("i.b.m." -> "ibm.", "s.p.a" -> "spa"; "e.on" and "2.0" keep theirs), and a web suffix
-# styled into a name ("Salesforce.com, Inc." -> "salesforce").
+# styled into a name ("Salesforce.com, Inc." -> "salesforce"). The pattern starts with the
+# dot, the lookbehinds after it, so the engine jumps from dot to dot instead of trying every
+# position (2.5 times faster; a test checks it against the plain form on random text).
 _DELETE_DOTS: Final = re.compile(
-    r"(?<=(?<![^\W_])[^\W\d_])\.(?=[^\W\d_](?![^\W_]))"
-    r"|(?<=[^\W_])\.(?:com|net|org|io|ai|app)(?![\w.])"
+    r"\.(?:(?<=(?<![^\W_])[^\W\d_]\.)(?=[^\W\d_](?![^\W_]))"
+    r"|(?<=[^\W_]\.)(?:com|net|org|io|ai|app)(?![\w.]))"
 )
 _AND: Final = frozenset({"&", "and", "und", "et", "y"})  # "and" only between two words
 _SYNONYMS: Final = {
@@ -153,11 +154,11 @@ _TRAILING_LENGTHS: Final = _by_word(_TRAILING_FORMS, -1)
 _LEADING_LENGTHS: Final = _by_word(_LEADING_FORMS, 0)
 
 
-def _trailing_form(tokens: list[str]) -> int:
-    """Length of the longest legal form ending the name that leaves at least one token."""
-    for n in _TRAILING_LENGTHS[tokens[-1]]:
+def _trailing_form(tokens: list[str], end: int) -> int:
+    """Length of the longest legal form ending `tokens[:end]` that leaves at least one token."""
+    for n in _TRAILING_LENGTHS[tokens[end - 1]]:
         # A length of 1 listed for the last word means that word alone is a form.
-        if n < len(tokens) and (n == 1 or tuple(tokens[-n:]) in _TRAILING_FORMS):
+        if n < end and (n == 1 or tuple(tokens[end - n:end]) in _TRAILING_FORMS):
             return n
     return 0
 
@@ -173,6 +174,24 @@ def _leading_form(tokens: list[str]) -> int:
 _STARTS_STRIPPED: Final = frozenset(_LEADING_LENGTHS) | {"the"}
 
 
+def _strip_both_ends(tokens: list[str]) -> tuple[list[str], str]:
+    """A leading "the" and legal forms at both ends, taken off in turn; the forms, space-joined."""
+    leading: list[str] = []
+    trailing: list[str] = []
+    while len(tokens) > 1:
+        if tokens[0] == "the":
+            del tokens[0]
+        elif tokens[0] in _LEADING_LENGTHS and (n := _leading_form(tokens)):
+            leading += tokens[:n]
+            del tokens[:n]
+        elif tokens[-1] in _TRAILING_LENGTHS and (n := _trailing_form(tokens, len(tokens))):
+            trailing[:0] = tokens[-n:]
+            del tokens[-n:]
+        else:
+            break
+    return tokens, " ".join(leading + trailing)
+
+
 def name_key(name: str) -> NameKey:
     """The comparable form of a company name, and the legal forms taken off it.
 
@@ -182,21 +201,16 @@ def name_key(name: str) -> NameKey:
     """
     tokens = _words(name)
     legal_form = ""
-    if len(tokens) > 1 and (tokens[-1] in _TRAILING_LENGTHS or tokens[0] in _STARTS_STRIPPED):
-        leading: list[str] = []
-        trailing: list[str] = []
-        while len(tokens) > 1:
-            if tokens[0] == "the":
-                del tokens[0]
-            elif tokens[0] in _LEADING_LENGTHS and (n := _leading_form(tokens)):
-                leading += tokens[:n]
-                del tokens[:n]
-            elif tokens[-1] in _TRAILING_LENGTHS and (n := _trailing_form(tokens)):
-                trailing[:0] = tokens[-n:]
-                del tokens[-n:]
-            else:
-                break
-        legal_form = " ".join(leading + trailing)
+    if len(tokens) > 1:
+        if tokens[0] not in _STARTS_STRIPPED:  # most names: nothing to strip from the start
+            end = len(tokens)
+            while tokens[end - 1] in _TRAILING_LENGTHS and (n := _trailing_form(tokens, end)):
+                end -= n
+            if end < len(tokens):
+                legal_form = " ".join(tokens[end:])
+                del tokens[end:]
+        else:
+            tokens, legal_form = _strip_both_ends(tokens)
     if not _SYNONYM_WORDS.isdisjoint(tokens):
         tokens = [_SYNONYMS.get(t, t) for t in tokens]
     # tuple.__new__ with the fields in order: NameKey(…) costs three times as much, and
@@ -362,14 +376,14 @@ def is_free_mail(domain: str) -> bool:
 
 def email_domain(email: str) -> str | None:
     """The registered domain of an email address's host; None if it is not an email."""
-    return _email_domain(email, registered_domain)
+    return _email_domain(email, True)
 
 
-def _email_domain(email: str, domain_of: Callable[[str], str | None]) -> str | None:
+def _email_domain(email: str, cached: bool) -> str | None:
     local, at, host = email.strip(_STRIP_AROUND).rpartition("@")
     if not at or not local.strip():
         return None
-    return domain_of(host)
+    return registered_domain(host) if cached else _registered_domain(host)
 
 
 # Sites whose pages stand for other companies: "facebook.com/acme" in a website field is
@@ -388,16 +402,12 @@ def account_domain(website: str = "", email: str = "", *, cached: bool = True) -
 
     `cached`: keep the website's domain for the next question about it (a decision asks
     several); a registry's websites, each asked about once, are better read uncached."""
-    return _account_domain(website, email, registered_domain if cached else _registered_domain)
-
-
-def _account_domain(website: str, email: str, domain_of: Callable[[str], str | None]) -> str | None:
     if website:
-        domain = domain_of(website)
+        domain = registered_domain(website) if cached else _registered_domain(website)
         if domain and domain not in _free_mail() and not (domain in _PROFILE_SITES and _is_page(website)):
             return domain
     if email:
-        domain = _email_domain(email, domain_of)
+        domain = _email_domain(email, cached)
         if domain and domain not in _free_mail():
             return domain
     return None

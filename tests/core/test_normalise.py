@@ -504,3 +504,21 @@ def test_fast_suffix_walk_agrees_with_tldextract_on_every_rule():
         and normalise._registered(h) != (normalise._EXTRACT(h).top_domain_under_public_suffix or None)
     ]
     assert len(hosts) > 30_000 and disagree == []
+
+
+def test_the_dot_pattern_matches_as_its_plain_form_does():
+    """_DELETE_DOTS is written dot-first for speed; this is the form it was written from."""
+    import random
+    import re
+
+    from dealreg.normalise import _DELETE_DOTS
+
+    plain = re.compile(r"(?<=(?<![^\W_])[^\W\d_])\.(?=[^\W\d_](?![^\W_]))"
+                       r"|(?<=[^\W_])\.(?:com|net|org|io|ai|app)(?![\w.])")
+    rng = random.Random(5)
+    alphabet = "ab.c1 _-é.comnetorgioaiappÄ2.."
+    texts = ["i.b.m.", "s.p.a", "e.on", "2.0", "salesforce.com, inc.", "acme.com.au", "foo.comb", "a_.b", "É.T."]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14))) for _ in range(20_000)]
+    assert [_DELETE_DOTS.sub("", t) for t in texts] == [plain.sub("", t) for t in texts]
+    assert _DELETE_DOTS.sub("", "i.b.m. s.p.a salesforce.com") == "ibm. spa salesforce"
+
