@@ -35,6 +35,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dealreg._native import is_compiled  # noqa: E402
 from integrations.sqlite import SQLiteStore  # noqa: E402
 from integrations.typeform import SIGNATURE_HEADER, sign  # noqa: E402
 
@@ -276,9 +277,10 @@ def main() -> None:
         ("server start to ready (index built)", ms(ready_in), "—", None),
     ]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    core = "compiled" if is_compiled() else "interpreted"  # the server runs what this process would
     print(f"HTTP benchmark: {args.registrations:,} registrations in SQLite, waitress (8 threads) on loopback, "
           f"{args.checks:,} checks, {args.registrations_posted:,} registrations; Python {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, load average {load} (client and server share the CPUs)\n")
+          f"{os.cpu_count()} CPUs, {core} core, load average {load} (client and server share the CPUs)\n")
     print("| measure | result | target | met |\n| --- | --- | --- | --- |")
     for name, value, target, ok in rows:
         print(f"| {name} | {value} | {target} | {'' if ok is None else ('yes' if ok else 'NO')} |")

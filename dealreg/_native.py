@@ -41,11 +41,8 @@ def native_path() -> str | None:
     stderr when a build exists but no longer matches the sources."""
     if os.environ.get(OFF, "").strip() not in ("", "0"):
         return None
-    try:
-        manifest = json.loads(MANIFEST.read_text())
-    except (OSError, ValueError):
-        return None  # never built (Lambda, a fresh clone before `make`), or unreadable
-    if not manifest.get("compiled") or manifest.get("python") != _python():
+    manifest = _manifest()  # None: never built (Lambda, a fresh clone before `make`)
+    if manifest is None or not manifest.get("compiled") or manifest.get("python") != _python():
         return None
     if manifest.get("sources") != source_hashes():
         print("dealreg: the compiled core in build/native is older than the sources; running "
@@ -72,6 +69,10 @@ def build() -> int:
     start = time.perf_counter()
     sources = source_hashes()
     manifest: dict[str, object] = {"python": _python(), "sources": sources, "compiled": False}
+    if _built_from(sources):
+        MANIFEST.touch()  # a file's time changed, not its bytes (a checkout): nothing to do
+        print("dealreg: the compiled core is up to date")
+        return 0
     BUILD.mkdir(parents=True, exist_ok=True)
     MANIFEST.unlink(missing_ok=True)  # a half-done build is never taken for a good one
     try:
@@ -90,6 +91,20 @@ def build() -> int:
             print(f"dealreg: compiled {', '.join(MODULES)} with mypyc in {time.perf_counter() - start:.0f} s")
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
     return 0
+
+
+def _manifest() -> dict[str, object] | None:
+    try:
+        manifest = json.loads(MANIFEST.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _built_from(sources: dict[str, str]) -> bool:
+    manifest = _manifest()
+    return (manifest is not None and bool(manifest.get("compiled")) and manifest.get("python") == _python()
+            and manifest.get("sources") == sources)
 
 
 def _compile() -> None:

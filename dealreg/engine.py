@@ -490,8 +490,9 @@ def _in_territory(t: Territory, country: str, region: str, industry: str, employ
     return True
 
 
-_SOURCED, _INFLUENCED, _DIRECT = (a.value for a in (Attribution.PARTNER_SOURCED, Attribution.PARTNER_INFLUENCED,
-                                                      Attribution.DIRECT))
+_SOURCED: Final = Attribution.PARTNER_SOURCED.value
+_INFLUENCED: Final = Attribution.PARTNER_INFLUENCED.value
+_DIRECT: Final = Attribution.DIRECT.value
 
 
 def _primary(owner: str) -> str:

@@ -85,7 +85,7 @@ class NameKey(NamedTuple):
 _WORD: Final = re.compile(r"[^\W_]+|&")
 # ASCII fast path of _WORD: punctuation (but "&") to spaces, apostrophes deleted, in one
 # bytes.translate, several times faster than the regex.
-_ASCII_PUNCTUATION: Final = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`")
+_ASCII_PUNCTUATION: Final = bytes([c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`"])
 _ASCII_WORDS: Final = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
 # Deleted before splitting: the dot after a lone letter followed by another lone letter
 # ("i.b.m." -> "ibm.", "s.p.a" -> "spa"; "e.on" and "2.0" keep theirs), and a web suffix
@@ -301,9 +301,9 @@ def _typed(value: str) -> str:
 # The same answer as tldextract for ASCII hosts (a test compares them), several times faster;
 # punycode and non-ASCII hosts go to tldextract itself.
 _SUFFIXES: Final = frozenset(_EXTRACT.tlds)
-_SUFFIX_PARTS: Final = frozenset(
-    ".".join(parts[k:]) for parts in (rule.split(".") for rule in _SUFFIXES) for k in range(len(parts))
-)
+_SUFFIX_PARTS: Final = frozenset({
+    ".".join(parts[k:]) for parts in [rule.split(".") for rule in _SUFFIXES] for k in range(len(parts))
+})
 
 
 # Public suffixes that a wildcard rule extends ("*.ck": every "x.ck" is a suffix too).

@@ -67,18 +67,36 @@ def test_the_switch_turns_a_good_build_off(build_dir: Path, monkeypatch: pytest.
     assert _native.native_path() == str(build_dir / "dealreg")
 
 
+@pytest.mark.parametrize(("failure", "reason"), [
+    (OSError("cc: not found"), "OSError: cc: not found"),
+    (SystemExit("error: command 'gcc' failed"), "the C build failed (error: command 'gcc' failed)"),  # setuptools
+])
 def test_a_failed_compile_leaves_a_manifest_that_says_why_and_exit_status_0(
-        build_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    def no_compiler() -> None:
-        raise OSError("cc: not found")
+        build_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        failure: BaseException, reason: str):
+    def failing() -> None:
+        raise failure
 
-    monkeypatch.setattr(_native, "_compile", no_compiler)
+    monkeypatch.setattr(_native, "_compile", failing)
     assert _native.build() == 0
     manifest = json.loads((build_dir / "manifest.json").read_text())
     assert manifest["compiled"] is False
-    assert manifest["reason"] == "OSError: cc: not found"
+    assert manifest["reason"] == reason
     assert "runs interpreted" in capsys.readouterr().err
     assert _native.native_path() is None
+
+
+def test_a_build_that_matches_the_sources_is_not_compiled_again(
+        build_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """`make` rebuilds when a file's time changes (a checkout); the bytes decide whether to compile."""
+    def must_not_compile() -> None:
+        raise AssertionError("compiled again")
+
+    write_manifest(build_dir)
+    monkeypatch.setattr(_native, "_compile", must_not_compile)
+    assert _native.build() == 0
+    assert "up to date" in capsys.readouterr().out
+    assert _native.native_path() == str(build_dir / "dealreg")
 
 
 def test_the_compiled_core_is_in_use_wherever_it_can_be_built():
