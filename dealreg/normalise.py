@@ -148,8 +148,9 @@ def _load_legal_forms() -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str
     return frozenset(trailing), frozenset(leading)
 
 
-_TRAILING_FORMS: Final = _load_legal_forms()[0]
-_LEADING_FORMS: Final = _load_legal_forms()[1]
+_LEGAL_FORMS: Final = _load_legal_forms()
+_TRAILING_FORMS: Final = _LEGAL_FORMS[0]
+_LEADING_FORMS: Final = _LEGAL_FORMS[1]
 _TRAILING_LENGTHS: Final = _by_word(_TRAILING_FORMS, -1)
 _LEADING_LENGTHS: Final = _by_word(_LEADING_FORMS, 0)
 

@@ -186,3 +186,19 @@ def test_add_many_builds_the_index_add_builds():
     assert at_once._post == one_by_one._post
     probe = keys_of(company_name="Stirpe")  # a typo lookup builds the deletion index from the postings
     assert at_once.lookup(probe) == one_by_one.lookup(probe)
+
+
+def test_no_key_is_posted_empty_and_removal_leaves_no_posting():
+    """Claims without a domain, a name or both post nothing under "" (a lookup for an empty
+    word would otherwise find them all), and removing every claim empties every table."""
+    index = AccountIndex()
+    rows = [("Acme Corp", "", "", "", "", ""), ("", "acme.com", "", "", "", ""),
+            ("", "", "", "https://linkedin.com/company/acme", "", ""), ("", "", "", "", "123456789", ""),
+            ("Acme", "https://the-acme-group.com", "", "", "", "")]
+    for i, row in enumerate(rows):
+        index.add(f"c{i}", keys_of(*row))
+    assert all("" not in table for table in index._post)
+    assert [h.claim_id for h in index.lookup(keys_of(linkedin_url="https://linkedin.com/company/acme"))] == ["c2"]
+    for i in range(len(rows)):
+        index.remove(f"c{i}")
+    assert all(table == {} for table in index._post)
