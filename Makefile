@@ -39,4 +39,4 @@ bench: $(NATIVE)
 	$(PY) bench/bench_http.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info .mypy_cache

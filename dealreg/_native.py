@@ -77,11 +77,8 @@ def build() -> int:
     MANIFEST.unlink(missing_ok=True)  # a half-done build is never taken for a good one
     try:
         _compile()
-    except Exception as exc:  # noqa: BLE001 - any failure means: run interpreted
-        manifest["reason"] = f"{type(exc).__name__}: {exc}"[:500]
-        print(f"dealreg: not compiled ({manifest['reason']}); the package runs interpreted", file=sys.stderr)
-    except SystemExit as exc:  # setuptools exits on a compiler error
-        manifest["reason"] = f"the C build failed ({exc})"
+    except NotCompiled as exc:
+        manifest["stage"], manifest["reason"] = exc.stage, str(exc)[:500]
         print(f"dealreg: not compiled ({manifest['reason']}); the package runs interpreted", file=sys.stderr)
     else:
         if source_hashes() != sources:
@@ -107,26 +104,44 @@ def _built_from(sources: dict[str, str]) -> bool:
             and manifest.get("sources") == sources)
 
 
+class NotCompiled(Exception):
+    """Why the core was not compiled, and at which stage: "tools" (mypyc or setuptools
+    missing), "mypyc" (it refused the sources: a type error, a bug of ours) or "c" (no C
+    compiler or Python headers on this machine)."""
+
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stage = stage
+
+
 def _compile() -> None:
     import shutil
     import tempfile
 
-    from mypyc.build import mypycify
-    from setuptools import setup  # type: ignore[import-untyped]
-
+    try:
+        from mypyc.build import mypycify
+        from setuptools import setup  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise NotCompiled("tools", f"{exc.name} is not installed") from None
     out = BUILD / "dealreg"
     shutil.rmtree(out, ignore_errors=True)
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="dealreg-native-") as temp:
         os.chdir(PACKAGE.parent)  # mypyc names modules by their path from here: dealreg/match.py -> dealreg.match
         try:
-            extensions = mypycify([f"dealreg/{m}.py" for m in MODULES], opt_level="3", group_name=GROUP,
-                                  target_dir=str(Path(temp) / "c"))
-            setup(name="dealreg-native", ext_modules=extensions, script_args=[
-                "--quiet", "build_ext", "--build-lib", str(BUILD), "--build-temp", str(Path(temp) / "o")])
+            try:  # type-checks the sources and writes the C; both exit rather than raise on an error
+                extensions = mypycify([f"dealreg/{m}.py" for m in MODULES], opt_level="3", group_name=GROUP,
+                                      target_dir=str(Path(temp) / "c"))
+            except (Exception, SystemExit) as exc:
+                raise NotCompiled("mypyc", f"mypyc refused the sources ({exc or type(exc).__name__})") from None
+            try:
+                setup(name="dealreg-native", ext_modules=extensions, script_args=[
+                    "--quiet", "build_ext", "--build-lib", str(BUILD), "--build-temp", str(Path(temp) / "o")])
+            except (Exception, SystemExit) as exc:
+                raise NotCompiled("c", f"the C build failed ({exc or type(exc).__name__})") from None
         finally:
             os.chdir(cwd)
     missing = [m for m in (*MODULES, "native__mypyc") if not list(out.glob(f"{m}.*"))]
     if missing:
-        raise RuntimeError(f"no compiled module for {', '.join(missing)}")
+        raise NotCompiled("c", f"no compiled module for {', '.join(missing)}")
 
