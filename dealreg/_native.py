@@ -78,7 +78,7 @@ def build() -> int:
     try:
         _compile()
     except NotCompiled as exc:
-        manifest["stage"], manifest["reason"] = exc.stage, str(exc)[:500]
+        manifest["stage"], manifest["reason"] = exc.stage, _shortened(str(exc))
         print(f"dealreg: not compiled ({manifest['reason']}); the package runs interpreted", file=sys.stderr)
     else:
         if source_hashes() != sources:
@@ -88,6 +88,11 @@ def build() -> int:
             print(f"dealreg: compiled {', '.join(MODULES)} with mypyc in {time.perf_counter() - start:.0f} s")
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
     return 0
+
+
+def _shortened(text: str, head: int = 160, tail: int = 100) -> str:
+    """A compiler's error without the middle of its command line, which names every flag."""
+    return text if len(text) <= head + tail + 3 else f"{text[:head]} … {text[-tail:]}"
 
 
 def _manifest() -> dict[str, object] | None:

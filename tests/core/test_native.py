@@ -105,6 +105,14 @@ def test_a_build_that_matches_the_sources_is_not_compiled_again(
     assert _native.native_path() == str(build_dir / "dealreg")
 
 
+def test_a_compiler_error_keeps_its_start_and_its_end():
+    error = f"error: Command '['cc', {', '.join(['-Wall'] * 100)}, 'x.c']' failed with exit code 1"
+    short = _native._shortened(error)
+    assert len(short) == 160 + 3 + 100
+    assert short.startswith("error: Command '['cc', -Wall") and short.endswith("'x.c']' failed with exit code 1")
+    assert _native._shortened("error: command 'gcc' failed") == "error: command 'gcc' failed"
+
+
 def test_the_compiled_core_is_in_use_wherever_it_can_be_built():
     """`make` compiles the core where a C compiler and mypyc are present (CI included): a
     type error that stopped mypyc would otherwise leave every run silently interpreted."""
