@@ -74,7 +74,7 @@ def seed(db: Path, count: int) -> None:
 
 
 def start_server(db: Path, workdir: Path, log: Path | None = None) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == "DEALREG_PURE_PYTHON"}
     env.update({"DEALREG_DB": str(db), "DEALREG_TYPEFORM_SECRET": SECRET, "DEALREG_API_KEY": KEY,
                 "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
     server = subprocess.Popen([sys.executable, "-m", "handlers.cli", "serve", "--port", "0", "--examples", ""],

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from dealreg._native import is_compiled
 from dealreg.errors import DealregError
 from dealreg.normalise import undefang
 from integrations.store import COLUMNS, TABLES
@@ -112,7 +113,8 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool) 
                                     clear_untrusted_proxy_headers=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     base = f"http://{shown}:{server.effective_port}"  # type: ignore[union-attr]
-    click.echo(f"dealreg: {count} registrations in the {settings.store} store; serving on {base}\n")
+    core = "compiled" if is_compiled() else "interpreted"  # see README, "The compiled core"
+    click.echo(f"dealreg: {count} registrations in the {settings.store} store, {core} core; serving on {base}\n")
     click.echo(instructions(settings, base, clay_row=_taken_account(store)))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly under a process manager too
     try:

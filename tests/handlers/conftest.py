@@ -36,7 +36,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith("DEALREG_"):
+        if name.startswith("DEALREG_") and name != "DEALREG_PURE_PYTHON":  # that one is the suite's mode
             monkeypatch.delenv(name)
 
 

@@ -111,7 +111,7 @@ def test_init_sheet_reports_a_spreadsheet_not_shared_with_the_service_account(ap
 
 def test_a_subprocess_is_pointed_at_the_fake_by_the_environment_alone(api):
     api.create_spreadsheet(SID)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == "DEALREG_PURE_PYTHON"}
     environ.update(DEALREG_SHEETS_API_URL=api.base_url, DEALREG_SHEET_ID=SID)
     done = subprocess.run([sys.executable, "-m", "handlers.cli", "init-sheet"], cwd=ROOT, env=environ,
                           capture_output=True, text=True, timeout=60)

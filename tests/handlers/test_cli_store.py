@@ -20,6 +20,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from dealreg._native import is_compiled
 from dealreg.models import DECISION_FIELDS
 from handlers.cli import main
 from handlers.cli_store import SAMPLE_FILES, load_examples
@@ -185,7 +186,7 @@ def replay(command: str) -> requests.Response:
 
 @pytest.mark.parametrize("secrets", ["configured", "--dev-secrets"])
 def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, secrets, backend, request):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == "DEALREG_PURE_PYTHON"}
     env.update({"DEALREG_DB": str(tmp_path / "serve.db"), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
     if backend == "sheets":  # the same server on a Sheet; serve loads examples into SQLite only, so the test does
         api = request.getfixturevalue("sheets_api")
@@ -208,7 +209,8 @@ def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, s
             output.append(line)
         text = "".join(output)
         assert ("Loaded the sample data" in text) == (backend == "sqlite")
-        assert f"6 registrations in the {backend} store" in text
+        core = "compiled" if is_compiled() else "interpreted"  # the server runs what this process runs
+        assert f"6 registrations in the {backend} store, {core} core; serving on http://127.0.0.1:" in text
         curls = [line.strip() for line in output if line.strip().startswith("curl ")]
         assert len(curls) == 2
         typeform, clay = curls

@@ -290,7 +290,7 @@ _ID = re.compile(r"^[A-Z]-[0-9a-f]{6,}$")  # registration / event ids: random pe
 @pytest.fixture(autouse=True)
 def _no_outside_settings(monkeypatch, tmp_path):
     """Neither the developer's DEALREG_* variables nor a .env file leak into these tests."""
-    for name in [n for n in os.environ if n.startswith("DEALREG_")]:
+    for name in [n for n in os.environ if n.startswith("DEALREG_") and n != "DEALREG_PURE_PYTHON"]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
