@@ -141,3 +141,19 @@ def test_compiled_and_interpreted_dealreg_check_write_the_same_bytes():
         outputs.append(done.stdout)
     assert outputs[0].count("\n") == 12  # the header and the 11 example rows
     assert outputs[0] == outputs[1]
+
+
+def test_compiled_and_interpreted_cores_decide_3000_messy_records_alike():
+    """Every key and decision (status, owner, rule, reason, candidates, evidence …) for the
+    labelled set's companies and queries typed worse at random, and for junk: the compiled
+    modules must answer byte for byte as the interpreted ones (tests/core/native_diff.py)."""
+    outputs = []
+    for pure in ("0", "1"):
+        done = subprocess.run([sys.executable, "-m", "tests.core.native_diff", "--seed", "7"], capture_output=True,
+                              text=True, env=os.environ | {_native.OFF: pure}, cwd=ROOT, check=True)
+        outputs.append(done.stdout.splitlines())
+    assert len(outputs[0]) == 3000
+    statuses = {json.loads(line)["decision"]["status"] for line in outputs[0] if '"status"' in line}
+    assert statuses == {"clear", "conflict", "duplicate", "needs_review", "rejected"}
+    assert outputs[0] == outputs[1]
+
