@@ -59,6 +59,30 @@ def test_no_build_a_failed_build_or_another_python_means_interpreted(build_dir: 
     assert _native.native_path() is None
 
 
+def test_an_edited_source_is_never_shadowed_by_its_older_compiled_copy(tmp_path: Path):
+    """End to end, on a copy of the package and its build: edit one source, and the package
+    imports the edited source, with a warning, until the build is made again."""
+    if not _native.MANIFEST.exists() or not json.loads(_native.MANIFEST.read_text())["compiled"]:
+        pytest.skip("no compiled build here")
+    shutil.copytree(_native.PACKAGE, tmp_path / "dealreg", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(_native.BUILD, tmp_path / "build" / "native")
+    probe = "import dealreg.match as m; print(m.__file__)"
+    env = os.environ | {"PYTHONPATH": str(tmp_path), _native.OFF: ""}
+
+    def imported() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path,
+                              check=True)
+
+    fresh = imported()
+    assert fresh.stdout.strip().startswith(str(tmp_path / "build" / "native" / "dealreg" / "match."))
+    assert fresh.stderr == ""
+    with (tmp_path / "dealreg" / "rules.py").open("a") as f:  # not even a compiled module: its types are read
+        f.write("\n# edited\n")
+    stale = imported()
+    assert stale.stdout.strip() == str(tmp_path / "dealreg" / "match.py")
+    assert "older than the sources" in stale.stderr
+
+
 def test_the_switch_turns_a_good_build_off(build_dir: Path, monkeypatch: pytest.MonkeyPatch):
     write_manifest(build_dir)
     monkeypatch.setenv(_native.OFF, "1")
