@@ -35,7 +35,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dealreg._native import is_compiled  # noqa: E402
+from dealreg._native import OFF, is_compiled  # noqa: E402
 from integrations.sqlite import SQLiteStore  # noqa: E402
 from integrations.typeform import SIGNATURE_HEADER, sign  # noqa: E402
 
@@ -74,7 +74,7 @@ def seed(db: Path, count: int) -> None:
 
 
 def start_server(db: Path, workdir: Path, log: Path | None = None) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == "DEALREG_PURE_PYTHON"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == OFF}  # keep the core's mode
     env.update({"DEALREG_DB": str(db), "DEALREG_TYPEFORM_SECRET": SECRET, "DEALREG_API_KEY": KEY,
                 "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
     server = subprocess.Popen([sys.executable, "-m", "handlers.cli", "serve", "--port", "0", "--examples", ""],

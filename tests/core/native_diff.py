@@ -68,8 +68,9 @@ def corpus(seed: int, n: int) -> tuple[list[Registration], list[Record]]:
             company_name=field(q["company_name"]), company_domain=field(q["company_domain"]),
             contact_email=field(q["contact_email"] or rng.choice(("jane@buyer-co.com", "joe@gmail.com", ""))),
             linkedin_url=field(q["linkedin_url"]),
-            duns=field(rng.choice(("123456789", "12-345-6789", "1234567890"))) if rng.random() < 0.3 else "", partner=rng.choice(PARTNERS),
-            deal_value=rng.choice((None, 5_000.0, 50_000.0, 250_000.0)), country=rng.choice(("", "US", "DE", "de ", "GB")),
+            duns=field(rng.choice(("123456789", "12-345-6789", "1234567890"))) if rng.random() < 0.3 else "",
+            partner=rng.choice(PARTNERS), deal_value=rng.choice((None, 5_000.0, 50_000.0, 250_000.0)),
+            country=rng.choice(("", "US", "DE", "de ", "GB")),
         ))
     return regs, records
 

@@ -14,7 +14,7 @@ from config.settings import Settings
 from handlers.app import create_app
 from integrations.sqlite import SQLiteStore
 from tests.fakes.sheets_api import FakeSheetsAPI, fake_sheets_api
-from tests.handlers.support import API_KEY, TYPEFORM_SECRET, Ids, StepClock, sheets_store, write_rules
+from tests.handlers.support import API_KEY, TYPEFORM_SECRET, Ids, StepClock, is_setting, sheets_store, write_rules
 from tests.integrations.sheets_support import new_sheet
 
 BACKENDS = ("sqlite", "sheets")
@@ -36,7 +36,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith("DEALREG_") and name != "DEALREG_PURE_PYTHON":  # that one is the suite's mode
+        if is_setting(name):
             monkeypatch.delenv(name)
 
 

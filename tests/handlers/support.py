@@ -4,6 +4,7 @@ server on loopback, a store fake that is down, and Sheets stores on the fake She
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +14,26 @@ from typing import Any
 
 import waitress
 
+from dealreg._native import OFF
 from dealreg.errors import StoreUnavailable
 from integrations.sqlite import SQLiteStore
 from integrations.store import Health
 from integrations.typeform import SIGNATURE_HEADER, sign
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def is_setting(name: str) -> bool:
+    """A DEALREG_* setting, which tests take from the test and never from the shell; not the
+    switch between the compiled and interpreted core, which is the suite's own mode."""
+    return name.startswith("DEALREG_") and name != OFF
+
+
+def environment_without_settings() -> dict[str, str]:
+    """This process's environment for a subprocess, without the developer's settings."""
+    return {k: v for k, v in os.environ.items() if not is_setting(k)}
+
+
 TYPEFORM_SECRET = "test-typeform-secret"
 API_KEY = "test-api-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from handlers.cli import main
 from integrations.sheets import TAB_TITLES
 from integrations.store import COLUMNS
 from tests.fakes.sheets_api import FakeSheetsAPI
-from tests.handlers.support import write_rules
+from tests.handlers.support import environment_without_settings, write_rules
 from tests.integrations.sheets_support import SID, new_sheet, reg_row, rows_of, tab_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +110,7 @@ def test_init_sheet_reports_a_spreadsheet_not_shared_with_the_service_account(ap
 
 def test_a_subprocess_is_pointed_at_the_fake_by_the_environment_alone(api):
     api.create_spreadsheet(SID)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == "DEALREG_PURE_PYTHON"}
+    environ = environment_without_settings()
     environ.update(DEALREG_SHEETS_API_URL=api.base_url, DEALREG_SHEET_ID=SID)
     done = subprocess.run([sys.executable, "-m", "handlers.cli", "init-sheet"], cwd=ROOT, env=environ,
                           capture_output=True, text=True, timeout=60)

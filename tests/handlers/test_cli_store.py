@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import queue
 import shlex
 import shutil
@@ -25,7 +24,9 @@ from dealreg.models import DECISION_FIELDS
 from handlers.cli import main
 from handlers.cli_store import SAMPLE_FILES, load_examples
 from integrations.store import COLUMNS, TABLES
-from tests.handlers.support import API_KEY, TYPEFORM_SECRET, sheets_environment, sheets_store, store_from
+from tests.handlers.support import (
+    API_KEY, TYPEFORM_SECRET, environment_without_settings, sheets_environment, sheets_store, store_from,
+)
 from tests.integrations.sheets_support import new_sheet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,7 +187,7 @@ def replay(command: str) -> requests.Response:
 
 @pytest.mark.parametrize("secrets", ["configured", "--dev-secrets"])
 def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, secrets, backend, request):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == "DEALREG_PURE_PYTHON"}
+    env = environment_without_settings()
     env.update({"DEALREG_DB": str(tmp_path / "serve.db"), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
     if backend == "sheets":  # the same server on a Sheet; serve loads examples into SQLite only, so the test does
         api = request.getfixturevalue("sheets_api")

@@ -24,6 +24,7 @@ from dealreg.models import DECISION_FIELDS
 from handlers import lambda_handler
 from handlers.lambda_handler import handler_for
 from integrations.typeform import sign
+from tests.handlers.support import is_setting
 from tests.payloads import load_json, load_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -290,7 +291,7 @@ _ID = re.compile(r"^[A-Z]-[0-9a-f]{6,}$")  # registration / event ids: random pe
 @pytest.fixture(autouse=True)
 def _no_outside_settings(monkeypatch, tmp_path):
     """Neither the developer's DEALREG_* variables nor a .env file leak into these tests."""
-    for name in [n for n in os.environ if n.startswith("DEALREG_") and n != "DEALREG_PURE_PYTHON"]:
+    for name in [n for n in os.environ if is_setting(n)]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
