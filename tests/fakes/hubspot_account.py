@@ -430,7 +430,7 @@ class Account:
             view["archivedAt"] = iso_ms(rec.updated_ms)
         return view
 
-    def _create(self, otype: str, body: dict[str, Any], trace: str | None = None) -> Record:
+    def _create(self, otype: str, body: dict[str, Any]) -> Record:
         values = self._validate(otype, _properties(body), None)
         links = self._inline_associations(otype, body.get("associations") or [])
         if otype == "deals":
