@@ -127,11 +127,19 @@ def test_claims_made_after_as_of_are_ignored():
     assert d.status is Status.CLEAR
 
 
-@pytest.mark.parametrize("state", ["won", "lost", "withdrawn", "rejected"])
+@pytest.mark.parametrize("state", ["won", "lost", "withdrawn"])
 def test_closed_claims_do_not_block(state):
     d = engine(reg("R1", "Northwind", "Miro", "miro.com", state=state)).decide(
         Record(company_name="Miro", company_domain="miro.com"), AS_OF)
     assert d.status is Status.CLEAR and d.candidates[0].active is False
+    assert (d.match, d.match_confidence) == (MatchLevel.NONE, 0)  # match and confidence agree
+
+
+def test_a_rejected_registration_is_a_record_never_a_claim():
+    d = engine(reg("R1", "Northwind", "Miro", "miro.com", state="rejected")).decide(
+        Record(company_name="Miro", company_domain="miro.com"), AS_OF)
+    assert (d.status, d.match, d.match_confidence, d.matched_registration_id) == (Status.CLEAR, MatchLevel.NONE, 0, "")
+    assert d.candidates == ()  # not even a candidate: it was never indexed
 
 
 def test_named_account_is_a_conflict_owned_by_its_owner():

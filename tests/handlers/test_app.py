@@ -440,7 +440,7 @@ def test_google_sheets_down_or_over_quota_is_503_never_clear(settings, sheets_ap
 
     clock = FakeClock()  # the store's backoff sleeps on it: the test does not wait out the deadline
     store = SheetsStore(gspread_client_for(sheets_api.base_url), SID, clock=clock, sleep=clock.sleep)
-    client = create_app(settings, store).test_client()
+    client = create_app(settings, store, clock=StepClock()).test_client()  # the payload's day
     sheets_api.inject(None, 429, times=10_000)
     response = post_json(client, "/api/registrations", CLAY_ROW)
     assert response.status_code == 503 and response.headers["Retry-After"] == "60"
