@@ -17,7 +17,17 @@ from typing import Any, Final, NamedTuple
 from datetime import datetime, timedelta
 
 from dealreg.errors import InputError
-from dealreg.match import AccountIndex, Hit, Keys, keys_many, keys_of
+from dealreg.match import (
+    FUZZY_MID,
+    POSSIBLE_AT,
+    AccountIndex,
+    Hit,
+    Keys,
+    confidence_of,
+    keys_many,
+    keys_of,
+    name_similarity,
+)
 from dealreg.models import (
     CLOSED_STATES,
     DIRECT,
@@ -276,8 +286,8 @@ class Engine:
         hits = self.index.lookup(keys)
         # A claim is made no later than it arrives: a few minutes ahead (a fast clock) counts as now.
         submitted = min(record.submitted_at or as_of, as_of)
-        if hits and self._quarantined:
-            unread = [h for h in hits if h.claim_id in self._quarantined]
+        if self._quarantined:
+            unread = self._unread_hits(keys, hits)
             if unread:
                 return self._unreadable(record, party, unread, registration_id, submitted)
         if not hits:  # most records: nobody holds the account
@@ -368,6 +378,18 @@ class Engine:
                     f"ended on {_day(made + self.window)}, before the registration arrived; register the deal "
                     f"again with today's date if it is still open"]
         return []
+
+    def _unread_hits(self, keys: Keys, hits: list[Hit]) -> list[Hit]:
+        """The quarantined rows a record could be the account of: those the matcher scores, and
+        any other that shares a readable key or name with it (a row we cannot read is given the
+        benefit of the doubt: "Miro" could be its "Miro Software")."""
+        unread = [h for h in hits if h.claim_id in self._quarantined]
+        scored = {h.claim_id for h in unread}
+        for claim_id in sorted(self.index.candidates(keys) & self._quarantined.keys() - scored):
+            evidence = _shared(keys, self.index.keys[claim_id])
+            if evidence:
+                unread.append(Hit(claim_id, POSSIBLE, POSSIBLE_AT, confidence_of(POSSIBLE_AT), evidence))
+        return unread
 
     def _unreadable(self, record: Record, party: str, unread: list[Hit], registration_id: str,
                     submitted: datetime) -> Decision:
@@ -496,6 +518,19 @@ class Engine:
 
 # The fields `keys_of` takes, in its order, read in C.
 _KEYED_FIELDS: Final = attrgetter("company_name", "company_domain", "contact_email", "linkedin_url", "duns", "country")
+
+
+def _shared(q: Keys, c: Keys) -> tuple[str, ...]:
+    """What a record shares with a row: a strong key, the same name, or a name whose words are all
+    in the other's."""
+    evidence = [name for name, a, b in (("domain", q.domain, c.domain), ("linkedin", q.linkedin, c.linkedin),
+                                        ("duns", q.duns, c.duns)) if a and a == b]
+    if q.core_tokens and c.core_tokens:
+        mine, theirs = set(q.core_tokens), set(c.core_tokens)
+        similarity = name_similarity(q, c)
+        if similarity >= FUZZY_MID or mine <= theirs or theirs <= mine:
+            evidence.append(f"name:{similarity}")
+    return tuple(evidence)
 
 
 def _registration_keys(reg: Registration) -> Keys:
