@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from config.rules import load_rules  # noqa: E402
-from dealreg._native import is_compiled  # noqa: E402
 from dealreg.engine import Engine  # noqa: E402
 from dealreg.models import REGISTRATION_COLUMNS, Record, Registration  # noqa: E402
 from tests.core import gold  # noqa: E402
@@ -197,9 +196,8 @@ def main() -> None:
         values = sorted(values)
         return f"{format(statistics.median(values), fmt)} ({', '.join(format(v, fmt) for v in values)})"
 
-    core = "compiled core" if is_compiled() else "interpreted core"
     print(f"## Engine ({datetime.now(UTC).date()}, {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} cores, {core}; median of {args.rounds} rounds, every round in brackets)\n")
+          f"{os.cpu_count()} cores; median of {args.rounds} rounds, every round in brackets)\n")
     print("| measure | result | target |\n|---|---|---|")
     print(f"| index build, {d['n_regs']:,} registrations | {spread(d['builds_s'], '.2f')} s | ≤ 1 s |")
     print(f"| one decision, p50 ({d['n_queries']:,} queries, half hits) | {spread(d['p50s_us'], '.0f')} µs | ≤ 50 µs |")

@@ -12,7 +12,7 @@ import shlex
 import signal
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,6 @@ from typing import Any
 
 import click
 
-from dealreg._native import is_compiled
 from dealreg.errors import DealregError
 from dealreg.normalise import undefang
 from integrations.store import COLUMNS, TABLES
@@ -109,12 +108,11 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool) 
         count = app.extensions["dealreg"].warm_up()
     except DealregError as exc:
         raise UsageProblem(str(exc)) from None
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="dealreg",
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="dealreg",  # type: ignore[attr-defined]  # not in types-waitress
                                     clear_untrusted_proxy_headers=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    base = f"http://{shown}:{server.effective_port}"  # type: ignore[union-attr]
-    core = "compiled" if is_compiled() else "interpreted"  # see README, "The compiled core"
-    click.echo(f"dealreg: {count} registrations in the {settings.store} store, {core} core; serving on {base}\n")
+    base = f"http://{shown}:{server.effective_port}"
+    click.echo(f"dealreg: {count} registrations in the {settings.store} store; serving on {base}\n")
     click.echo(instructions(settings, base, clay_row=_taken_account(store)))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly under a process manager too
     try:
@@ -256,7 +254,7 @@ def import_file(store: Any, kind: str, path: Path) -> int:
     )
 
     if kind == "registrations":
-        rows: list[Mapping[str, str]] = [registration_to_row(r) for r in csvfile.read_registry(path)]
+        rows: Sequence[Mapping[str, str]] = [registration_to_row(r) for r in csvfile.read_registry(path)]
     elif kind == "partners":
         rows = [{"partner": p} for p in csvfile.read_partners(path)]
     elif kind == "territories":

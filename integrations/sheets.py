@@ -87,7 +87,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import google.auth.credentials
 import google.auth.exceptions
@@ -172,7 +172,7 @@ class _Redirect(HTTPAdapter):
         super().__init__()
         self.base_url = base_url.rstrip("/")
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # requests' options pass through as they are
         if request.url and request.url.startswith(SHEETS_ORIGIN + "/"):
             request.url = self.base_url + request.url[len(SHEETS_ORIGIN):]
         return super().send(request, **kwargs)
@@ -664,8 +664,8 @@ class SheetsStore:
         with self._state:
             old = self._snap
             layouts = dict(old.layouts) if old is not None else {}
-            for table, rows in values.items():
-                layouts[table] = read_layout(table, tabs[table].title, rows[0] if rows else [])
+            for table, grid in values.items():
+                layouts[table] = read_layout(table, tabs[table].title, grid[0] if grid else [])
             problems = [p for layout in layouts.values() for p in layout.problems]
             if problems:
                 raise _layout_error(problems)
@@ -912,7 +912,7 @@ class SheetsStore:
         final = decided
         if (own.status, own.owner) != (decided.status, decided.owner):
             final = own
-            corrected = replace(snap.registrations[index], owner=final.owner,  # type: ignore[arg-type]
+            corrected = replace(cast(Registration, snap.registrations[index]), owner=final.owner,
                                 status=final.status.value, attribution_primary=final.attribution_primary,
                                 attribution_secondary=final.attribution_secondary,
                                 matched_registration_id=final.matched_registration_id, rule=final.rule,
