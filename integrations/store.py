@@ -27,7 +27,6 @@ will not fix. It never answers "no claims" for a read it could not make.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +49,7 @@ from dealreg.models import (
 )
 from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
+from dealreg.values import agreed_currency, number_text, parse_amount, parse_count
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -239,8 +239,8 @@ def text_of(value: object) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return number_text(value)  # 48000 not 48000.0, and 123.4560 so that it never reads back as 123456
     return str(value)
 
 
@@ -262,20 +262,26 @@ def _parsed_time(text: str) -> datetime:
 
 
 def _number(field_name: str, text: str, kind: type[int] | type[float]) -> int | float | None:
+    """A count (`int`) or an amount (`float`) in a cell, read as every way in reads it
+    (dealreg.values: `48,000`, `$150,000`, `48.000,50`); None for an empty cell. An amount's
+    currency is dropped here: `_deal_value` keeps it. Raises InputError."""
     text = text.strip()
     if not text:
         return None
     try:
-        value = float(text)
-    except ValueError:
-        raise InputError([(field_name, f"{text!r} is not a number")]) from None
-    if not math.isfinite(value) or value < 0:
-        raise InputError([(field_name, f"{text!r} must be a finite number, zero or more")])
-    if kind is int:
-        if not value.is_integer():
-            raise InputError([(field_name, f"{text!r} must be a whole number")])
-        return int(value)
-    return value
+        return parse_count(text) if kind is int else parse_amount(text).value
+    except ValueError as exc:
+        raise InputError([(field_name, str(exc))]) from None
+
+
+def _deal_value(text: str, currency: str) -> tuple[float | None, str]:
+    """A deal value cell and the row's currency cell: the value, and the currency it is in (the
+    one written with the value fills an empty currency cell; two that disagree are refused)."""
+    try:
+        amount = parse_amount(text)
+        return amount.value, agreed_currency(amount.currency, currency) if amount.currency else currency
+    except ValueError as exc:
+        raise InputError([("deal_value", str(exc))]) from None
 
 
 # Building a Registration: a frozen dataclass's __init__ must set every field through
@@ -324,7 +330,7 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
         raise InputError([("submitted_at", "is required")])
     submitted = _time("submitted_at", submitted_at)
     expires = _time("expires_at", expires_at) if expires_at else None
-    value = _number("deal_value", deal_value, float) if deal_value else None  # most cells are empty: no call
+    value, currency = _deal_value(deal_value, currency) if deal_value else (None, currency)  # most cells are empty
     headcount = _number("employees", employees, int) if employees else None
     state_key = state.casefold() or "open"
     if state_key not in STATES:

@@ -294,6 +294,20 @@ def test_api_registration_with_an_external_id_is_idempotent(client, store):
     assert counts(store) == (1, 1)
 
 
+@pytest.mark.parametrize(("written", "deal_value", "currency"), [
+    ("48,000", "48000", ""), ("$150,000", "150000", "USD"), ("48.000,50 €", "48000.5", "EUR"), ("USD 48k", "48000", "USD"),
+])
+def test_deal_values_are_read_as_people_write_them(client, store, written, deal_value, currency):
+    registered = post_json(client, "/api/registrations", {**CLAY_ROW, "partner": "Contoso Consulting",
+                                                          "deal_value": written})
+    assert registered.status_code == 200 and registered.json["status"] == "clear", registered.json
+    [row] = store.read_rows("registrations")
+    assert (row["deal_value"], row["currency"]) == (deal_value, currency)
+    checked = post_json(client, "/webhooks/clay?mode=check", {**CLAY_ROW, "deal_value": written, "employees": "1,200"})
+    assert checked.status_code == 200
+    assert (checked.json["status"], checked.json["owner"]) == ("conflict", "Contoso Consulting")
+
+
 @pytest.mark.parametrize("mode", ["delete", "REGISTERX", "1"])
 def test_clay_bad_mode_is_400_naming_mode(client, store, mode):
     response = post_json(client, f"/webhooks/clay?mode={mode}", CLAY_ROW)
@@ -342,7 +356,9 @@ BAD_BODIES = [
     ("nested NaN", b'{"company_name": "Acme", "x": [NaN]}', "application/json", 400, "body", "NaN"),
     ("negative deal value", b'{"company_name": "Acme", "deal_value": -1}', "application/json", 400, "deal_value", "negative"),
     ("absurd deal value", b'{"company_name": "Acme", "deal_value": 1e308}', "application/json", 400, "deal_value", "large"),
-    ("deal value with separators", b'{"company_name": "Acme", "deal_value": "1,000"}', "application/json", 400, "deal_value", "plain number"),
+    ("ambiguous deal value", b'{"company_name": "Acme", "deal_value": "1,250k"}', "application/json", 400, "deal_value", "ambiguous"),
+    ("currencies that disagree", b'{"company_name": "Acme", "deal_value": "\xe2\x82\xac48,000", "currency": "USD"}', "application/json", 400, "deal_value", "in EUR but currency is 'USD'"),
+    ("employees as a range", b'{"company_name": "Acme", "employees": "51-200"}', "application/json", 400, "employees", "range"),
     ("deal value as boolean", b'{"company_name": "Acme", "deal_value": true}', "application/json", 400, "deal_value", "boolean"),
     ("impossible date", b'{"company_name": "Acme", "submitted_at": "2026-02-30"}', "application/json", 400, "submitted_at", "not a date"),
     ("date out of range", b'{"company_name": "Acme", "submitted_at": "1066-10-14"}', "application/json", 400, "submitted_at", "out of range"),

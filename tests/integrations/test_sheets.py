@@ -253,8 +253,9 @@ def test_a_row_that_cannot_be_read_is_refused_naming_the_cell_never_read_as_clea
     api.set_values(SID, "Registrations", tab_rows("registrations", [good, bad]))
     with pytest.raises(StoreError) as info:
         service.check(acme())
-    assert str(info.value).startswith("Registrations row 3 (R-000000000002), deal_value (O3): 'TBD' is not a number. "
-                                      "Fix the cell")
+    assert str(info.value).startswith("Registrations row 3 (R-000000000002), deal_value (O3): 'TBD' is not a number; "
+                                      "write it like 48000")
+    assert "Fix the cell" in str(info.value)
 
 
 # -- formula injection ------------------------------------------------------------------------
