@@ -212,3 +212,11 @@ def test_a_deal_value_with_three_decimals_reads_back_as_written():
 def test_territory_employee_bounds_read_like_every_count(cells, expected):
     territory = store.territory_from_row({"partner": "Northwind", "min_employees": cells[0], "max_employees": cells[1]})
     assert (territory.min_employees, territory.max_employees) == expected
+
+
+@pytest.mark.parametrize("number", [48000, 48000.0, 48000.5, 123.456, 1.234, 1e16])
+def test_a_number_google_sends_for_a_cell_reads_as_that_number(number):
+    from integrations.sheets import _cell_text  # UNFORMATTED_VALUE: a cell typed as a number comes as one
+
+    row = {**_full_row(), "deal_value": _cell_text(number)}
+    assert registration_from_row(row).deal_value == number
