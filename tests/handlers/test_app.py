@@ -165,6 +165,72 @@ def test_typeform_signed_but_unreadable_payload_is_audited_and_answered_200(clie
     assert event["external_id"] == ""  # never keyed on the token: the real response may follow
 
 
+# -- text that is not Unicode: a lone surrogate (a JSON \ud800 escape) -----------------------------
+
+def _with(raw: bytes, old: str, new: str) -> bytes:
+    assert old.encode() in raw
+    return raw.replace(old.encode(), new.encode(), 1)
+
+
+TYPEFORM_SURROGATES = [
+    # (the body with one lone surrogate, the field the reason names)
+    (_with(REGISTRATION, "Acme Robotics GmbH", r"\ud800 Surrogate Corp"), "form_response.answers[0].text"),
+    (_with(REGISTRATION, "Jana M", r"Jana \udfff M"), "form_response.answers[3].text"),
+    (_with(REGISTRATION, '"01HQ7Z3K9WJ4TN8B2R6XGMV5CD"', r'"01HQ\ud800"'), "event_id"),
+    (_with(REGISTRATION, '"a8f3kq2m9x1v7c4b6n0z5s2d8e1r3t6y"', r'"a8f3\udc00"'), "form_response.token"),
+    (_with(REGISTRATION, '"Northwind Partners"', r'"Northwind \ude00\ud83d Partners"'), "form_response.hidden.partner"),
+    (_with(REGISTRATION, '"utm_source"', r'"utm_\ud800"'), r"form_response.hidden.utm_\ud800"),  # a key
+    (_with(REGISTRATION, "Partner Deal Registration", r"Partner \udbff"), "form_response.definition.title"),
+]
+
+
+@pytest.mark.parametrize("raw, field", TYPEFORM_SURROGATES, ids=[t[1] for t in TYPEFORM_SURROGATES])
+def test_typeform_lone_surrogate_is_rejected_naming_the_field_and_stores_nothing(client, store, raw, field):
+    response = post_typeform(client, raw)
+    assert response.status_code == 200
+    assert response.json["status"] == "rejected" and list(response.json) == list(DECISION_FIELDS)
+    assert f"{field}: contains a lone surrogate" in response.json["reason"]
+    assert counts(store) == (0, 0)  # not even the audit event: no store takes that text
+    assert post_typeform(client, raw).json == response.json  # a redelivery: the same answer, still nothing stored
+    assert counts(store) == (0, 0)
+    served = post_typeform(client)  # every later request is served
+    assert (served.status_code, served.json["status"]) == (200, "clear")
+    assert counts(store) == (1, 1)
+
+
+API_SURROGATES = [
+    # (the body, the field named)
+    (rb'{"company_name": "\ud800 Surrogate Corp"}', "company_name"),
+    (rb'{"company": "Acme", "website": "acme.com", "partner": "North\udfffwind"}', "partner"),
+    (rb'{"company_name": "Acme", "external_id": "row-\udc00"}', "external_id"),
+    (rb'{"company_name": "Acme", "note": "not ours \ud800"}', "note"),  # a key we do not read: still refused
+    (rb'{"company_name": "Acme", "\ud800": "x"}', r"\ud800"),  # a key
+    (rb'{"company_name": "Acme", "x": {"y": ["ok", "\ude00\ud83d"]}}', "x.y[1]"),  # a pair in the wrong order
+]
+
+
+@pytest.mark.parametrize("path", ["/webhooks/clay", "/webhooks/clay?mode=register", "/api/check", "/api/registrations"])
+@pytest.mark.parametrize("raw, field", API_SURROGATES, ids=[a[1] for a in API_SURROGATES])
+def test_api_lone_surrogate_is_400_naming_the_field_and_writes_nothing(client, store, path, raw, field):
+    response = client.post(path, data=raw, headers={"Content-Type": "application/json", **AUTH})
+    assert response.status_code == 400, response.json
+    assert [p["field"] for p in response.json["problems"]] == [field]
+    assert "lone surrogate" in response.json["problems"][0]["message"]
+    assert counts(store) == (0, 0)
+    assert post_json(client, path, CLAY_ROW).status_code == 200  # every later request is served
+
+
+@pytest.mark.parametrize("raw, name", [
+    (rb'{"company_name": "\ud83d\ude00 Emoji Corp", "website": "emoji-corp.com"}', "\U0001F600 Emoji Corp"),  # a pair
+    (rb'{"company_name": "Back\\ud800slash Corp", "website": "backslash-corp.com"}', "Back\\ud800slash Corp"),  # the text "\ud800"
+])
+def test_valid_escapes_are_text_as_usual(client, store, raw, name):
+    response = client.post("/api/registrations", data=raw, headers={"Content-Type": "application/json", **AUTH})
+    assert response.status_code == 200 and response.json["status"] == "clear"
+    [row] = store.read_rows("registrations")
+    assert row["company_name"] == name
+
+
 # -- Typeform: the route never answers 404 or 410 ---------------------------------------------
 
 class Exploding:
