@@ -51,7 +51,7 @@ from dealreg.models import (
 )
 from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
-from dealreg.values import agreed_currency, number_text, parse_amount, parse_count
+from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -288,6 +288,8 @@ def _number(field_name: str, text: str, kind: type[int] | type[float]) -> int | 
 def _deal_value(text: str, currency: str) -> tuple[float | None, str]:
     """A deal value cell and the row's currency cell: the value, and the currency it is in (the
     one written with the value fills an empty currency cell; two that disagree are refused)."""
+    if (plain := plain_number(text)) is not None:  # what every store writes: no currency to agree on
+        return plain, currency
     try:
         amount = parse_amount(text)
         return amount.value, agreed_currency(amount.currency, currency) if amount.currency else currency

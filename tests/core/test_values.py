@@ -186,3 +186,20 @@ def test_the_text_a_store_keeps_reads_back_as_the_same_number(value):
     text = number_text(value)
     assert parse_amount(text).value == value
     assert not text.endswith(".0")
+
+
+@pytest.mark.parametrize("text", ["48000", " 48000 ", "0", "007", "48000.5", "48000.125", "0.500", "1.5", "12.34",
+                                  "1234.567", "48.000", "123.456", "000.500", "9" * 64, "9" * 65, "١٢", "1_000", "",
+                                  "1.", ".5", "1.2.3"])
+def test_the_shortcut_for_plain_numbers_reads_what_the_full_reading_reads(text):
+    from dealreg import values
+
+    fast = values.plain_number(text)
+    try:
+        number, currency = values._read(text)
+        full: float | None = float(number)
+    except ValueError:
+        full = None
+    assert fast is None or fast == full
+    if text.strip().isdigit() and text.isascii() and len(text.strip()) <= 64:
+        assert fast is not None  # the common case takes the shortcut
