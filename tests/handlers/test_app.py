@@ -374,6 +374,17 @@ def test_deal_values_are_read_as_people_write_them(client, store, written, deal_
     assert (checked.json["status"], checked.json["owner"]) == ("conflict", "Contoso Consulting")
 
 
+def test_a_typeform_deal_value_typed_as_text_is_read_the_same_way(client, store):
+    payload = load_json("typeform_registration.json")
+    [answer] = [a for a in payload["form_response"]["answers"] if a["field"]["ref"] == "deal_value"]
+    answer.pop("number")
+    answer.update(type="text", text="€150.000")  # a Short text question, as a German partner types it
+    response = post_typeform(client, json.dumps(payload).encode())
+    assert (response.status_code, response.json["status"]) == (200, "clear"), response.json
+    [row] = store.read_rows("registrations")
+    assert (row["deal_value"], row["currency"]) == ("150000", "EUR")
+
+
 @pytest.mark.parametrize("mode", ["delete", "REGISTERX", "1"])
 def test_clay_bad_mode_is_400_naming_mode(client, store, mode):
     response = post_json(client, f"/webhooks/clay?mode={mode}", CLAY_ROW)
