@@ -11,6 +11,17 @@ formula, number or date. Values that a spreadsheet would run (starting with = + 
 or a CR) are also defanged with a leading `'` (`dealreg.normalise.defang`), and read back
 without it, so `=IMPORTXML(…)` as a company name round-trips as exactly that text.
 
+Dates as the spreadsheet shows them
+    A partner manager types a date the way the spreadsheet's locale shows dates
+    (`12/1/2026` in en_US, `1.12.2026` in de_DE), and Sheets stores it as a date serial
+    number. Reads ask for UNFORMATTED_VALUE and dateTimeRenderOption=SERIAL_NUMBER, so a
+    date cell (typed, or formatted as a date) comes back as that number whatever the locale:
+    days since 1899-12-30, a wall-clock time in the spreadsheet's `timeZone`. A date kept
+    as text (a plain-text cell, a leading ') is read in the spreadsheet's `locale`
+    (`dealreg.dates`); a date without an offset is in the spreadsheet's time zone. Both
+    properties come with the tab metadata (one spreadsheets.get per process). What is
+    impossible (`31/02/2026`) or ambiguous is left as typed and refused with its cell.
+
 Reads and the cache
     `changes(None)` is ONE `values:batchGet` of Registrations, Partners, Territories, Named
     accounts and the Decisions header. The result is kept in memory for `cache_seconds`
@@ -51,7 +62,11 @@ A registration (at most 3 API calls; no compare-and-set exists in the Sheets API
 Ambiguous failures and quota
     429 and 5xx answers and connection errors are retried with exponential backoff and
     jitter inside a deadline (`store_deadline_seconds`, default 10 s); past it the store
-    raises `StoreUnavailable` (the webhook answers 503, never "clear"). A 429 means
+    raises `StoreUnavailable` (the webhook answers 503, never "clear"). A 5xx counts
+    whatever its body: Google's front end sometimes answers with an HTML page, which
+    gspread raises with `code == -1` (gspread #1504), so the status is taken from the
+    response. A token refresh that Google's token endpoint could not answer (google-auth's
+    retryable RefreshError) is retried the same way; a refused key is not. A 429 means
     Google refused the request, so a write is simply sent again; a 5xx or a dropped
     connection after a write may hide an applied write (Google has answered 503 for rows
     it had written), so a registration goes back to step 1 instead, where the fresh read
@@ -441,9 +456,9 @@ def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise StoreError(f"The spreadsheet's time zone {name!r} is not in this Python's time zone database; "
-                         f"install the tzdata package (pip install tzdata), or choose another time zone under "
-                         f"File → Settings") from None
+        raise StoreError(f"The spreadsheet's time zone {name!r} is not in the time zone database, so a date typed "
+                         f"without one cannot be placed; choose another under File → Settings → Time zone, or "
+                         f"update the tzdata package (pip install -U tzdata)") from None
 
 
 def _digest(data: object) -> str:

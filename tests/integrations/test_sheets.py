@@ -372,8 +372,8 @@ def test_a_custom_time_zone_is_an_offset(api, clock, time_zone, submitted_at):
 def test_a_time_zone_this_python_does_not_know_stops_the_read_with_the_fix(api, clock):
     new_sheet(api, time_zone="Mars/Olympus_Mons")
     hand_typed(api, "12/1/2026")
-    with pytest.raises(StoreError, match="time zone 'Mars/Olympus_Mons' is not in this Python's time zone database; "
-                                         "install the tzdata package"):
+    with pytest.raises(StoreError, match="time zone 'Mars/Olympus_Mons' is not in the time zone database, so a date "
+                                         "typed without one cannot be placed; choose another under File → Settings"):
         store_for(api, clock=clock).changes(None)
 
 
