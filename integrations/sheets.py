@@ -388,8 +388,9 @@ def _is_number(value: object) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Reading:
     """How this spreadsheet's dates read, from its spreadsheets.get properties (fetched once,
-    with the tabs): `locale` for a date typed as text, `timeZone` for every date that
-    carries no offset (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets#SpreadsheetProperties).
+    with the tabs): `locale` for a date typed as text, `timeZone` for every date that carries
+    no offset (SpreadsheetProperties,
+    https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets#SpreadsheetProperties).
 
     A date cell (typed as a partner manager's spreadsheet shows dates, or formatted as a
     date) is read as its serial number: days since 1899-12-30, a wall-clock time in the
@@ -684,7 +685,8 @@ class SheetsStore:
                     raise StoreError(f"Google refused the service account's key ({exc.__class__.__name__}); "
                                      f"check DEALREG_GOOGLE_CREDENTIALS, or create a new key") from None
                 # Google's token endpoint answered a 5xx (even as an HTML page, gspread #1564) after
-                # google-auth's own retries. The token comes before the request, so nothing was sent.
+                # google-auth's own retries. A token is fetched before a request is sent, or after
+                # Google refused it with a 401: either way nothing was applied.
                 reason = "a token refresh that Google could not answer"
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     google.auth.exceptions.TransportError) as exc:

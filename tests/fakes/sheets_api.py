@@ -1350,7 +1350,8 @@ class FakeSheetsAPI:
         if isinstance(payload, Html):
             data, content_type = payload.encode("utf-8"), "text/html; charset=UTF-8"
         else:
-            data, content_type = json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json; charset=UTF-8"
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            content_type = "application/json; charset=UTF-8"
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(data)))

@@ -705,9 +705,9 @@ def test_user_entered_writes_parse_in_the_spreadsheets_locale_and_string_values_
     ws = sh.sheet1
     ws.update([["1.12.2026", "48.000"]], "A2", raw=False)
     ws.update([["1.12.2026", "48.000"]], "A3")  # RAW
-    sh.batch_update({"requests": [{"appendCells": {"sheetId": 0, "fields": "userEnteredValue", "rows": [
-        {"values": [{"userEnteredValue": {"stringValue": "1.12.2026"}}, {"userEnteredValue": {"stringValue": "48.000"}}]}
-    ]}}]})
+    strings = [{"userEnteredValue": {"stringValue": text}} for text in ("1.12.2026", "48.000")]
+    sh.batch_update({"requests": [{"appendCells": {"sheetId": 0, "fields": "userEnteredValue",
+                                                   "rows": [{"values": strings}]}}]})
     unformatted = ws.get("A2:B4", value_render_option=ValueRenderOption.unformatted)
     assert unformatted == [[serial(2026, 12, 1), 48000], ["1.12.2026", "48.000"], ["1.12.2026", "48.000"]]
 

@@ -287,7 +287,8 @@ NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
     ("en_US", "America/New_York", "12/1/2026 14:30", "", datetime(2026, 12, 1, 14, 30, tzinfo=NEW_YORK), None),
     ("de_DE", "Europe/Berlin", "1.12.2026", "1.3.2027", datetime(2026, 12, 1, tzinfo=BERLIN),
      datetime(2027, 3, 1, tzinfo=BERLIN)),
-    ("en_GB", "Etc/GMT", "01/12/2026", "01/03/2027", datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC)),
+    ("en_GB", "Etc/GMT", "01/12/2026", "01/03/2027", datetime(2026, 12, 1, tzinfo=UTC),
+     datetime(2027, 3, 1, tzinfo=UTC)),
     ("en_GB", "Etc/GMT", "2026-12-01", "", datetime(2026, 12, 1, tzinfo=UTC), None),  # ISO typed: a date cell too
 ])
 def test_a_date_typed_as_the_spreadsheet_shows_dates_is_read_in_its_locale_and_time_zone(
@@ -692,7 +693,8 @@ class FlakyToken(FakeCredentials):
     RefreshError, as after a 502 HTML page from the endpoint, gspread #1564)."""
 
     def __init__(self, retryable: bool) -> None:
-        super().__init__(token="")
+        super().__init__()
+        self.token = None  # no token yet: google-auth refreshes before the first request
         self.retryable, self.failures = retryable, 0
 
     def refresh(self, request: object) -> None:
