@@ -119,7 +119,7 @@ from requests.adapters import HTTPAdapter
 from dealreg import dates
 from dealreg.engine import displaced_row
 from dealreg.errors import InputError, StoreError, StoreUnavailable
-from dealreg.models import Decision, DecisionEvent, NamedAccount, Registration, Status, Territory
+from dealreg.models import Decision, DecisionEvent, MatchLevel, NamedAccount, Quarantined, Registration, Status, Territory
 from dealreg.normalise import defang, undefang
 from dealreg.records import canonical_key
 from integrations.store import (
@@ -131,6 +131,7 @@ from integrations.store import (
     Registered,
     Write,
     check_table,
+    converted,
     decision_from_fields,
     decision_from_row,
     event_to_row,
@@ -466,26 +467,23 @@ def _digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _bad_row(layout: Layout, grid_row: int, exc: InputError | ValueError, column: str = "",
-             row_id: str = "") -> StoreError:
-    if isinstance(exc, InputError):
-        where = "; ".join(
-            f"{name} ({_letter(layout.columns[name])}{grid_row + 1})" if name in layout.columns else name
-            for name, _ in exc.problems)
-        what = "; ".join(message for _, message in exc.problems)
-    else:
-        where = f"{column} ({_letter(layout.columns[column])}{grid_row + 1})" if column in layout.columns else column
-        what = str(exc)
-    named = f" ({row_id})" if row_id else ""
-    return StoreError(f"{layout.title} row {grid_row + 1}{named}, {where}: {what}. Fix the cell in the spreadsheet "
-                      f"(dealreg will not decide against a list it could only half read).")
+def _cell_namer(layout: Layout, grid_row: int) -> Callable[[str], str]:
+    """Names a column's cell in one row as the spreadsheet shows it: "deal_value (O7)"."""
+    return lambda name: f"{name} ({_letter(layout.columns[name])}{grid_row + 1})" if name in layout.columns else name
 
 
-def _registration(layout: Layout, grid_row: int, row: Mapping[str, str]) -> Registration:
-    try:
-        return registration_from_row(row)  # the one set of rules for a row: dates, numbers, state, DUNS
-    except InputError as exc:
-        raise _bad_row(layout, grid_row, exc, row_id=row.get("registration_id", "")) from None
+def _where(layout: Layout, grid_row: int, row: Mapping[str, str], key: str = "") -> str:
+    named = f" ({row.get(key, '').strip()})" if key and row.get(key, "").strip() else ""
+    return f"{layout.title} row {grid_row + 1}{named}"
+
+
+def _registration(layout: Layout, grid_row: int, row: Mapping[str, str]) -> Registration | Quarantined:
+    """The row as a Registration, or quarantined (naming the row and each bad cell) when a hand
+    edit made it unreadable: one bad row never stops the store."""
+    # the one set of rules for a row, whichever store: dates, numbers, state, DUNS
+    good, bad = converted("registrations", [(_where(layout, grid_row, row, "registration_id"), row,
+                                             _cell_namer(layout, grid_row))], registration_from_row)
+    return good[0] if good else bad[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,29 +492,27 @@ class _Reference:
     territories: tuple[Territory, ...] = ()
     named_accounts: tuple[NamedAccount, ...] = ()
     digest: str = ""
+    quarantined: tuple[Quarantined, ...] = ()  # rows of the reference tabs that cannot be read
 
 
 def _reference(layouts: Mapping[str, Layout], values: Mapping[str, Sequence[Sequence[object]]]) -> _Reference:
     rows = {table: _row_dicts(layouts[table], values[table]) for table in REFERENCE}
     partners = tuple(r["partner"].strip() for r in rows["partners"] if r and r["partner"].strip())
-    territories = _converted(layouts["territories"], rows["territories"], territory_from_row)
-    named = _converted(layouts["named-accounts"], rows["named-accounts"], named_account_from_row)
-    return _Reference(partners, territories, named, _digest(rows))
+    territories, bad_territories = _converted("territories", layouts["territories"], rows["territories"],
+                                              territory_from_row)
+    named, bad_named = _converted("named-accounts", layouts["named-accounts"], rows["named-accounts"],
+                                  named_account_from_row)
+    return _Reference(partners, tuple(territories), tuple(named), _digest(rows), (*bad_named, *bad_territories))
 
 
 T = TypeVar("T")
 
 
-def _converted(layout: Layout, rows: Sequence[Mapping[str, str]], convert: Callable[[Mapping[str, str]], T]) -> tuple[T, ...]:
-    """Every non-empty row through the store's converter; the first bad cell is refused by position."""
-    out = []
-    for n, row in enumerate(rows, start=1):
-        if row:
-            try:
-                out.append(convert(row))
-            except InputError as exc:
-                raise _bad_row(layout, n, exc) from None
-    return tuple(out)
+def _converted(table: str, layout: Layout, rows: Sequence[Mapping[str, str]],
+               convert: Callable[[Mapping[str, str]], T]) -> tuple[list[T], list[Quarantined]]:
+    """Every non-empty row through the store's converter; a bad row is quarantined by position."""
+    return converted(table, [(_where(layout, n, row), row, _cell_namer(layout, n))
+                             for n, row in enumerate(rows, start=1) if row], convert)
 
 
 @dataclass(frozen=True)
@@ -533,6 +529,7 @@ class _Snapshot:
     reference: _Reference
     ids: Mapping[str, int] = field(default_factory=dict)  # registration id -> index (first)
     externals: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (source, external_id) -> index
+    unread: Mapping[int, Quarantined] = field(default_factory=dict)  # index -> a row that cannot be read
 
     @property
     def position(self) -> int:
@@ -541,22 +538,38 @@ class _Snapshot:
     def changes_since(self, since: Cursor | None) -> Changes:
         if since is not None and since.epoch == self.epoch and since.position <= self.position:
             new = tuple(r for r in self.registrations[since.position:] if r is not None)
-            return Changes(Cursor(self.epoch, self.position), new)
+            unread = tuple(q for i, q in sorted(self.unread.items()) if i >= since.position)
+            return Changes(Cursor(self.epoch, self.position), new, quarantined=unread)
+        return self.everything(tuple(r for r in self.registrations if r is not None))
+
+    def everything(self, registrations: tuple[Registration, ...], epoch: str = "") -> Changes:
+        """A reset: `registrations`, the reference lists and every row that could not be read."""
         ref = self.reference
-        return Changes(Cursor(self.epoch, self.position), tuple(r for r in self.registrations if r is not None),
-                       reset=True, named_accounts=ref.named_accounts, territories=ref.territories,
-                       partners=ref.partners)
+        unread = (*(q for _, q in sorted(self.unread.items())), *ref.quarantined)
+        return Changes(Cursor(epoch or self.epoch, self.position), registrations, reset=True,
+                       named_accounts=ref.named_accounts, territories=ref.territories, partners=ref.partners,
+                       quarantined=unread)
 
 
-def _indexes(registrations: Sequence[Registration | None]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+def _indexes(registrations: Sequence[Registration | None], rows: Sequence[Mapping[str, str]],
+             unread: Mapping[int, Quarantined]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Registration id -> index, and (source, external_id) -> index; a row that cannot be read still
+    holds its ids (a redelivery of its submission must not be registered twice)."""
     ids: dict[str, int] = {}
     externals: dict[tuple[str, str], int] = {}
     for i, reg in enumerate(registrations):
-        if reg is None:
+        if reg is not None:
+            rid, source, external = reg.registration_id, reg.source, reg.external_id
+        elif i in unread:
+            row = rows[i]
+            rid, source, external = (row.get("registration_id", "").strip(), row.get("source", "").strip(),
+                                     row.get("external_id", "").strip())
+        else:
             continue
-        ids.setdefault(reg.registration_id, i)
-        if reg.external_id:
-            externals.setdefault((reg.source, reg.external_id), i)
+        if rid:
+            ids.setdefault(rid, i)
+        if external:
+            externals.setdefault((source, external), i)
     return ids, externals
 
 
@@ -809,17 +822,24 @@ class SheetsStore:
             appended = (old is not None and reference.digest == old.reference.digest
                         and layout.columns == old.layouts["registrations"].columns
                         and len(rows) >= old.position and _digest(rows[:old.position]) == old.digest)
-            if appended:
-                assert old is not None
-                fresh = [None if not row else _registration(layout, old.position + i + 1, row)
-                         for i, row in enumerate(rows[old.position:])]
+            start = old.position if appended and old is not None else 0
+            read = [None if not row else _registration(layout, start + i + 1, row)
+                    for i, row in enumerate(rows[start:])]
+            fresh = [r if isinstance(r, Registration) else None for r in read]
+            unread = {start + i: q for i, q in enumerate(read) if isinstance(q, Quarantined)}
+            if appended and old is not None:
                 regs = (*old.registrations, *fresh)
+                unread = {**old.unread, **unread}
                 epoch = old.epoch
             else:
-                regs = tuple(None if not row else _registration(layout, i + 1, row) for i, row in enumerate(rows))
+                regs = tuple(fresh)
                 epoch = secrets.token_hex(8)
-            ids, externals = _indexes(regs)
-            snap = _Snapshot(epoch, read_at, layouts, tuple(rows), regs, digest, reference, ids, externals)
+            known = {q.describe() for q in old.unread.values()} if old is not None else set()
+            for q in unread.values():
+                if q.describe() not in known:
+                    log.warning("sheets: %s; the row is quarantined until it is fixed", q.describe())
+            ids, externals = _indexes(regs, rows, unread)
+            snap = _Snapshot(epoch, read_at, layouts, tuple(rows), regs, digest, reference, ids, externals, unread)
             self._snap = snap
             if generation == self._generation:
                 self._stale = False
@@ -856,11 +876,11 @@ class SheetsStore:
 
     # -- first decisions (redeliveries) ------------------------------------------------
 
-    def _remember(self, decision: Decision, reg: Registration) -> None:
+    def _remember(self, decision: Decision, registration_id: str, source: str, external_id: str) -> None:
         with self._state:
-            self._decisions[("id", reg.registration_id)] = decision
-            if reg.external_id:
-                self._decisions[("ext", reg.source, reg.external_id)] = decision
+            self._decisions[("id", registration_id)] = decision
+            if external_id:
+                self._decisions[("ext", source, external_id)] = decision
             while len(self._decisions) > 20_000:
                 self._decisions.popitem(last=False)
 
@@ -876,27 +896,36 @@ class SheetsStore:
         snap = self._snap
         if snap is None or (source, external_id) not in snap.externals:
             return None
-        return self._decision_of(snap.registrations[snap.externals[(source, external_id)]], self._deadline())
+        return self._decision_of(snap, snap.externals[(source, external_id)], self._deadline())
 
-    def _decision_of(self, reg: Registration | None, deadline: float) -> Decision:
-        """The decision a registration on file was answered with: the last register event
+    def _decision_of(self, snap: _Snapshot, index: int, deadline: float) -> Decision:
+        """The decision the registration in row `index` was answered with: the last register event
         for its id in the Decisions tab (a race correction comes after the first), else its
         row's own decision columns (a row added by hand)."""
-        assert reg is not None
-        known = self._decisions.get(("id", reg.registration_id))
+        reg = snap.registrations[index]
+        row = registration_to_row(reg) if reg is not None else snap.rows[index]
+        rid = row.get("registration_id", "")
+        known = self._decisions.get(("id", rid))
         if known is not None:
             return known
         decision = None
-        for row in self._decision_rows(deadline):
-            if row.get("action") == "register" and row.get("registration_id") == reg.registration_id:
+        for event in self._decision_rows(deadline):
+            if event.get("action") == "register" and event.get("registration_id") == rid:
                 try:
-                    decision = decision_from_row(row)
+                    decision = decision_from_row(event)
                 except (ValueError, StoreError):
                     continue
         if decision is None:
-            fields = {**registration_to_row(reg), "status": reg.status or Status.CLEAR.value}
-            decision = decision_from_fields(fields, party=reg.partner)
-        self._remember(decision, reg)
+            try:
+                decision = decision_from_fields({**row, "status": row.get("status") or Status.CLEAR.value},
+                                                party=row.get("partner", ""))
+            except (ValueError, StoreError):  # a row edited by hand into something we cannot answer with
+                unread = snap.unread.get(index)
+                fix = f" Fix: {unread.describe()}." if unread is not None else ""
+                decision = Decision(Status.NEEDS_REVIEW, "", "", "", rid, MatchLevel.NONE, 0, (), "quarantine",
+                                    f"This submission was registered before as {rid}, whose row cannot be read; "
+                                    f"a person should check it.{fix}")
+        self._remember(decision, rid, row.get("source", ""), row.get("external_id", ""))
         return decision
 
     def _decision_rows(self, deadline: float) -> list[dict[str, str]]:
@@ -930,18 +959,17 @@ class SheetsStore:
                             log.warning("sheets: registration %s had landed despite the error; not written again",
                                         write.registration.registration_id)
                             tried = None
-                            self._remember(write.event.decision, write.registration)
+                            self._remember(write.event.decision, *_ids(write.registration))
                             return self._settle(write, baseline, snap, decide, deadline)
                         self._return_events(events)  # not written: keep them for the next write
                         tried = None
                     if external_id and (source, external_id) in snap.externals:
-                        reg = snap.registrations[snap.externals[(source, external_id)]]
-                        return Registered(self._decision_of(reg, deadline), created=False)
+                        return Registered(self._decision_of(snap, snap.externals[(source, external_id)], deadline),
+                                          created=False)
                     write = decide(snap.changes_since)  # 2. decide against the fresh state …
                     rid = write.registration.registration_id
                     if rid in snap.ids:
-                        return Registered(self._decision_of(snap.registrations[snap.ids[rid]], deadline),
-                                          created=False)
+                        return Registered(self._decision_of(snap, snap.ids[rid], deadline), created=False)
                     events = self._take_events()
                     tried = (write, frozenset(snap.ids), events)
                     requests_ = self._registration_requests(snap, write, events, deadline)
@@ -954,7 +982,7 @@ class SheetsStore:
                         attempt += 1
                         continue
                     tried = None
-                    self._remember(write.event.decision, write.registration)
+                    self._remember(write.event.decision, *_ids(write.registration))
                     after = self._read(deadline, reference=False)  # 3. re-read
                     return self._settle(write, frozenset(snap.ids), after, decide, deadline)
             finally:
@@ -980,6 +1008,8 @@ class SheetsStore:
         ours = write.registration
         decided = write.event.decision
         index = snap.ids.get(ours.registration_id)
+        if decided.status is Status.REJECTED:  # a record, not a claim: no race to settle
+            return Registered(decided, created=True)
         if index is None:
             log.warning("sheets: registration %s is not in the re-read (deleted by hand?)", ours.registration_id)
             return Registered(decided, created=True)
@@ -1000,13 +1030,9 @@ class SheetsStore:
         if not raced and not later_above:
             return Registered(decided, created=True)
 
-        ref = snap.reference
-
         def redo(view: list[Registration]) -> tuple[Write, Decision]:
             """Our claim decided against `view` (the callback is pure: calling it again is safe)."""
-            changes = Changes(Cursor("race-" + secrets.token_hex(8), snap.position), tuple(view), reset=True,
-                              named_accounts=ref.named_accounts, territories=ref.territories,
-                              partners=ref.partners)
+            changes = snap.everything(tuple(view), epoch="race-" + secrets.token_hex(8))
             again = decide(lambda since: changes)
             if again.registration.submitted_at != ours.submitted_at:
                 log.warning("sheets: registration %s was re-decided with submitted_at %s instead of %s; "
@@ -1047,7 +1073,7 @@ class SheetsStore:
             # Rewrites are idempotent; a repeated correcting event is dropped by event_id on read.
             self._write(requests_, "the race correction", deadline, retry_ambiguous=True)
             self.invalidate()  # our own rewrites are not in the snapshot
-        self._remember(final, ours)
+        self._remember(final, *_ids(ours))
         return Registered(final, created=True)
 
     @staticmethod
@@ -1283,6 +1309,10 @@ def _displaced(write: Write, snap: _Snapshot) -> list[tuple[int, Registration]]:
         displaced_row(reg, decision) for reg in (snap.registrations[snap.ids[rid]] for rid in decision.displaced
                                                  if rid in snap.ids) if reg is not None)
     return [(snap.ids[row.registration_id], row) for row in rows if row.registration_id in snap.ids]
+
+
+def _ids(reg: Registration) -> tuple[str, str, str]:
+    return reg.registration_id, reg.source, reg.external_id
 
 
 def _runs(indexes: Sequence[int]) -> list[tuple[int, int]]:

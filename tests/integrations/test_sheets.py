@@ -251,14 +251,44 @@ def test_numbers_and_dates_typed_by_hand_are_read_as_values(store, api):
     assert reg.submitted_at == datetime(2026, 3, 2, tzinfo=UTC)
 
 
-def test_a_row_that_cannot_be_read_is_refused_naming_the_cell_never_read_as_clear(store, service, api):
-    good = reg_row("R-000000000001", "Acme", "acme.com", "Northwind", "2026-03-01T10:00:00+00:00")
+def test_a_row_that_cannot_be_read_is_quarantined_naming_the_cell_never_read_as_clear(store, service, api):
+    good = reg_row("R-000000000001", "Acme Robotics", "acme-robotics.de", "Northwind Partners",
+                   "2026-03-01T10:00:00+00:00")
     bad = reg_row("R-000000000002", "Globex", "globex.com", "Contoso", "2026-03-01T11:00:00+00:00", deal_value="TBD")
     api.set_values(SID, "Registrations", tab_rows("registrations", [good, bad]))
-    with pytest.raises(StoreError) as info:
-        service.check(acme())
-    assert str(info.value).startswith("Registrations row 3 (R-000000000002), deal_value (O3): 'TBD' is not a number. "
-                                      "Fix the cell")
+    assert service.check(acme()).status.value == "duplicate"  # the readable rows still decide
+    decision = service.check(acme(company_name="Globex", company_domain="globex.com"))
+    assert decision.status.value == "needs_review"
+    assert "Registrations row 3 (R-000000000002): deal_value (O3): 'TBD' is not a number" in decision.reason
+    assert service.health().facts["fix"] == ["Registrations row 3 (R-000000000002): deal_value (O3): 'TBD' is not "
+                                             "a number"]
+
+
+def test_a_row_appended_by_hand_that_cannot_be_read_is_quarantined_on_the_warm_path(store, service, api):
+    good = reg_row("R-000000000001", "Acme Robotics", "acme-robotics.de", "Northwind Partners",
+                   "2026-03-01T10:00:00+00:00")
+    api.set_values(SID, "Registrations", tab_rows("registrations", [good]))
+    service.check(acme())  # warm
+    bad = reg_row("R-000000000002", "Globex", "globex.com", "Contoso", "the first of March")
+    api.set_values(SID, "Registrations", tab_rows("registrations", [good, bad]))  # appended: same epoch
+    store.invalidate()  # as when the cache time is up
+    assert service.check(acme(company_name="Globex", company_domain="globex.com")).status.value == "needs_review"
+    assert service.check(acme()).status.value == "duplicate"
+
+
+def test_reference_rows_that_cannot_be_read_are_quarantined(store, service, api):
+    api.set_values(SID, "Named accounts", tab_rows("named-accounts", [
+        {"owner": "direct", "company_name": "Initech", "company_domain": "initech.com", "duns": "12"}]))
+    api.set_values(SID, "Territories", tab_rows("territories", [
+        {"partner": "Contoso", "countries": "DE", "min_employees": "ten"}]))
+    named = service.check(acme(company_name="Initech", company_domain="initech.com"))
+    assert named.status.value == "needs_review" and "Named accounts row 2" in named.reason
+    assert "duns (E2) '12'" in named.reason
+    service.register(acme("Northwind", country="DE"))
+    overlap = service.register(acme("Contoso", country="DE"))  # a territory of Contoso cannot be read
+    assert overlap.status.value == "needs_review" and "Territories row 2" in overlap.reason
+    assert "min_employees (E2): 'ten' is not a number" in overlap.reason
+    assert len(service.health().facts["fix"]) == 2
 
 
 # -- dates as a spreadsheet shows them ----------------------------------------------------------
