@@ -369,14 +369,15 @@ def test_a_plain_text_column_is_read_in_the_spreadsheets_locale(api, clock):
     assert reg.submitted_at == datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def test_only_the_impossible_date_is_refused_and_the_error_names_its_cell(api, clock):
+def test_only_the_impossible_date_is_refused_and_its_row_quarantined_naming_the_cell(api, clock):
     new_sheet(api, locale="en_GB")
     hand_typed(api, "'01/12/2026", row=2)  # fine in en_GB
     hand_typed(api, "31/02/2026", rid="R-000000000010", row=3)  # no 31 February: Sheets keeps it as text
-    with pytest.raises(StoreError) as info:
-        store_for(api, clock=clock).changes(None)
-    assert str(info.value).startswith("Registrations row 3 (R-000000000010), submitted_at (B3): '31/02/2026' is not "
-                                      "a date (use YYYY-MM-DD")
+    changes = store_for(api, clock=clock).changes(None)
+    assert [r.registration_id for r in changes.registrations] == ["R-000000000009"]
+    assert [q.describe() for q in changes.quarantined] == [
+        "Registrations row 3 (R-000000000010): submitted_at (B3): '31/02/2026' is not a date (use YYYY-MM-DD or an "
+        "ISO-8601 time)"]
 
 
 def test_dates_come_from_one_read_with_the_metadata_fetched_once(store, api):
