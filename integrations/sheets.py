@@ -11,6 +11,17 @@ formula, number or date. Values that a spreadsheet would run (starting with = + 
 or a CR) are also defanged with a leading `'` (`dealreg.normalise.defang`), and read back
 without it, so `=IMPORTXML(…)` as a company name round-trips as exactly that text.
 
+Dates as the spreadsheet shows them
+    A partner manager types a date the way the spreadsheet's locale shows dates
+    (`12/1/2026` in en_US, `1.12.2026` in de_DE), and Sheets stores it as a date serial
+    number. Reads ask for UNFORMATTED_VALUE and dateTimeRenderOption=SERIAL_NUMBER, so a
+    date cell (typed, or formatted as a date) comes back as that number whatever the locale:
+    days since 1899-12-30, a wall-clock time in the spreadsheet's `timeZone`. A date kept
+    as text (a plain-text cell, a leading ') is read in the spreadsheet's `locale`
+    (`dealreg.dates`); a date without an offset is in the spreadsheet's time zone. Both
+    properties come with the tab metadata (one spreadsheets.get per process). What is
+    impossible (`31/02/2026`) or ambiguous is left as typed and refused with its cell.
+
 Reads and the cache
     `changes(None)` is ONE `values:batchGet` of Registrations, Partners, Territories, Named
     accounts and the Decisions header. The result is kept in memory for `cache_seconds`
@@ -51,7 +62,11 @@ A registration (at most 3 API calls; no compare-and-set exists in the Sheets API
 Ambiguous failures and quota
     429 and 5xx answers and connection errors are retried with exponential backoff and
     jitter inside a deadline (`store_deadline_seconds`, default 10 s); past it the store
-    raises `StoreUnavailable` (the webhook answers 503, never "clear"). A 429 means
+    raises `StoreUnavailable` (the webhook answers 503, never "clear"). A 5xx counts
+    whatever its body: Google's front end sometimes answers with an HTML page, which
+    gspread raises with `code == -1` (gspread #1504), so the status is taken from the
+    response. A token refresh that Google's token endpoint could not answer (google-auth's
+    retryable RefreshError) is retried the same way; a refused key is not. A 429 means
     Google refused the request, so a write is simply sent again; a 5xx or a dropped
     connection after a write may hide an applied write (Google has answered 503 for rows
     it had written), so a registration goes back to step 1 instead, where the fresh read
@@ -80,14 +95,18 @@ import hashlib
 import json
 import logging
 import random
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta, timezone, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import google.auth.credentials
 import google.auth.exceptions
@@ -97,6 +116,7 @@ from gspread.exceptions import APIError
 from gspread.utils import extract_id_from_url, rowcol_to_a1
 from requests.adapters import HTTPAdapter
 
+from dealreg import dates
 from dealreg.engine import displaced_row
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Decision, DecisionEvent, MatchLevel, NamedAccount, Quarantined, Registration, Status, Territory
@@ -139,9 +159,14 @@ TAB_TITLES: dict[str, str] = {
 }
 """SPEC's tab for each of `integrations.store.TABLES`."""
 REFERENCE = ("partners", "territories", "named-accounts")
-READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "FORMATTED_STRING",
+READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                "majorDimension": "ROWS"}
-"""Numbers typed by hand come back as numbers (not "48,000"), dates as the text shown."""
+"""Numbers typed by hand come back as numbers (not "48,000"), and a date cell as its serial
+number, whatever the locale shows (`_Reading`). FORMATTED_STRING would give "12/1/2026" in
+en_US and "01.12.2026" in de_DE for one date: it "depends on the spreadsheet locale"
+(https://developers.google.com/sheets/api/reference/rest/v4/DateTimeRenderOption)."""
+DATE_COLUMNS = ("submitted_at", "expires_at")
+"""The Registrations columns that hold dates."""
 MAX_CELL_CHARS = 50_000  # Google refuses a longer cell with a 400
 FLUSH_EVENTS = 50
 MAX_BUFFERED_EVENTS = 5_000
@@ -360,6 +385,83 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How this spreadsheet's dates read, from its spreadsheets.get properties (fetched once,
+    with the tabs): `locale` for a date typed as text, `timeZone` for every date that carries
+    no offset (SpreadsheetProperties,
+    https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets#SpreadsheetProperties).
+
+    A date cell (typed as a partner manager's spreadsheet shows dates, or formatted as a
+    date) is read as its serial number: days since 1899-12-30, a wall-clock time in the
+    spreadsheet's time zone, since "date and time serial numbers don't store a time zone
+    offset" (https://developers.google.com/sheets/api/guides/formats#about_date_time_values).
+    Text (a plain-text cell, or one typed with a leading ') is read in the locale's
+    day/month/year order (`dealreg.dates`). Either becomes ISO-8601 text with its offset for
+    the shared row converter. dealreg's own cells already are (written as strings, with
+    the offset) and are kept as written."""
+
+    locale: str = ""
+    time_zone: str = ""
+
+    def date(self, value: object) -> object:
+        """One date cell as read (UNFORMATTED_VALUE, SERIAL_NUMBER). A value that is no date
+        is left as it is, for the row converter to refuse with the cell's name."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                wall = dates.from_serial(float(value))
+            except ValueError:
+                return value
+            return wall.replace(tzinfo=_zone(self.time_zone)).isoformat()
+        if isinstance(value, str) and value.strip():
+            try:
+                moment = dates.read_date(value, self.locale)
+            except ValueError:
+                return value
+            if moment.tzinfo is not None:
+                return value
+            return moment.replace(tzinfo=_zone(self.time_zone)).isoformat()
+        return value
+
+    def dated(self, title: str, values: list[list[object]]) -> list[list[object]]:
+        """The Registrations tab as read, its date columns (found by header) as ISO-8601 text."""
+        if len(values) < 2:
+            return values
+        layout = read_layout("registrations", title, values[0])
+        columns = [layout.columns[c] for c in DATE_COLUMNS if c in layout.columns]
+        out = [values[0]]
+        for raw in values[1:]:
+            if any(i < len(raw) and raw[i] != "" for i in columns):
+                raw = list(raw)
+                for i in columns:
+                    if i < len(raw):
+                        raw[i] = self.date(raw[i])
+            out.append(raw)
+        return out
+
+
+_CUSTOM_ZONE = re.compile(r"(?:GMT|UTC)(?:([+-])(\d{1,2})(?::?(\d{2}))?)?")
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    """A spreadsheet's timeZone: a CLDR name (`America/New_York`), or the custom offset
+    (`GMT-07:00`) Google gives for a zone it does not recognise (SpreadsheetProperties)."""
+    custom = _CUSTOM_ZONE.fullmatch(name.strip())
+    if custom:
+        sign = -1 if custom[1] == "-" else 1
+        return timezone(sign * timedelta(hours=int(custom[2] or 0), minutes=int(custom[3] or 0)))
+    if not name.strip():
+        raise StoreError("The spreadsheet reports no time zone, so a date typed without one cannot be placed; "
+                         "set it under File → Settings → Time zone, or type the date as ISO-8601 with an offset")
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StoreError(f"The spreadsheet's time zone {name!r} is not in the time zone database, so a date typed "
+                         f"without one cannot be placed; choose another under File → Settings → Time zone, or "
+                         f"update the tzdata package (pip install -U tzdata)") from None
+
+
 def _digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -483,6 +585,35 @@ class _Tab:
     columns: int  # the grid's column count
 
 
+def _status(exc: APIError) -> int:
+    """The HTTP status of a refused call. gspread takes `code` from Google's JSON error body;
+    for a body that is not JSON, such as the HTML page Google's front end sends with some 502
+    and 503 answers, it gives -1 (gspread #1504, handled since 6.1.3 by #1510), and the status
+    is the response's own."""
+    if isinstance(exc.code, int) and exc.code > 0:
+        return exc.code
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else -1
+
+
+def _error_status(exc: APIError) -> str:
+    """Google's status word (RESOURCE_EXHAUSTED …), or the HTTP reason of a non-JSON answer."""
+    if isinstance(exc.code, int) and exc.code > 0:
+        return str(exc.error.get("status", ""))
+    reason = getattr(getattr(exc, "response", None), "reason", "") or ""
+    return f"{reason} (not JSON)".strip()
+
+
+def _error_message(exc: APIError) -> str:
+    """Google's error message; for an HTML page, its title (the page itself is long markup)."""
+    message = str(exc.error.get("message", ""))
+    if isinstance(exc.code, int) and exc.code > 0:
+        return message
+    title = re.search(r"<title>(.*?)</title>", message, re.IGNORECASE | re.DOTALL)
+    text = title[1] if title else re.sub(r"<[^>]*>", " ", message)
+    return " ".join(text.split())[:200] or "an answer that is not JSON"
+
+
 class _Ambiguous(Exception):
     """A write may or may not have been applied (5xx, or the connection dropped)."""
 
@@ -525,6 +656,7 @@ class SheetsStore:
         timeout = request_timeout if request_timeout is not None else deadline_seconds
         client.set_timeout((min(5.0, timeout), timeout))  # (connect, read): no request outlives the deadline
         self._tabs: dict[str, _Tab] | None = None  # cached: each metadata fetch is an API call
+        self._reading = _Reading()  # set with the tabs
         self._snap: _Snapshot | None = None
         self._stale = True
         self._generation = 0  # bumped by invalidate(): a read that began before it does not clear it
@@ -554,15 +686,20 @@ class SheetsStore:
             try:
                 return fn()
             except APIError as exc:
-                code = exc.code
+                code = _status(exc)
                 if code != 429 and not 500 <= code <= 599:
                     raise self._refused(exc, what) from None
-                reason = f"{code} {exc.error.get('status', '')}".strip()
+                reason = f"{code} {_error_status(exc)}".strip()
                 if write and code != 429 and not retry_ambiguous:
                     raise _Ambiguous(reason) from None
             except google.auth.exceptions.RefreshError as exc:
-                raise StoreError(f"Google refused the service account's key ({exc.__class__.__name__}); "
-                                 f"check DEALREG_GOOGLE_CREDENTIALS, or create a new key") from None
+                if not exc.retryable:
+                    raise StoreError(f"Google refused the service account's key ({exc.__class__.__name__}); "
+                                     f"check DEALREG_GOOGLE_CREDENTIALS, or create a new key") from None
+                # Google's token endpoint answered a 5xx (even as an HTML page, gspread #1564) after
+                # google-auth's own retries. A token is fetched before a request is sent, or after
+                # Google refused it with a 401: either way nothing was applied.
+                reason = "a token refresh that Google could not answer"
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     google.auth.exceptions.TransportError) as exc:
                 reason = exc.__class__.__name__
@@ -582,7 +719,7 @@ class SheetsStore:
         self._sleep(delay)
 
     def _refused(self, exc: APIError, what: str) -> StoreError:
-        code, message = exc.code, str(exc.error.get("message", ""))
+        code, message = _status(exc), _error_message(exc)
         if code == 401:
             return StoreError(f"Google refused the credentials (401: {message}); check DEALREG_GOOGLE_CREDENTIALS")
         if code == 403:
@@ -596,11 +733,14 @@ class SheetsStore:
         return StoreError(f"Google Sheets refused {what} ({code}: {message})")
 
     def _metadata(self, deadline: float, *, fresh: bool = False) -> dict[str, _Tab]:
-        """The tabs (title, sheetId), fetched once per process: one spreadsheets.get."""
+        """The tabs (title, sheetId) and how dates read (`_Reading`), fetched once per process:
+        one spreadsheets.get. A locale or time zone changed later is seen by the next process."""
         tabs = self._tabs
         if tabs is None or fresh:
             data = self._call(lambda: self._http.fetch_sheet_metadata(self.sheet_id), "the spreadsheet metadata",
                               deadline)
+            props = data.get("properties") or {}
+            self._reading = _Reading(str(props.get("locale") or ""), str(props.get("timeZone") or ""))
             by_title = {s["properties"]["title"].casefold(): s["properties"] for s in data.get("sheets", [])}
             tabs = {}
             for table, title in TAB_TITLES.items():
@@ -655,6 +795,7 @@ class SheetsStore:
             values = dict(zip((*order, "decisions"), got))
         else:
             values = {"registrations": self._get(by_table["registrations"], "the registrations re-read", deadline)}
+        values["registrations"] = self._reading.dated(by_table["registrations"].title, values["registrations"])
         return self._absorb(by_table, values, started, generation)
 
     def _absorb(self, tabs: Mapping[str, _Tab], values: Mapping[str, list[list[object]]], read_at: float,
@@ -1041,6 +1182,8 @@ class SheetsStore:
             layout = read_layout(table, tab.title, values[0] if values else [])
             if layout.problems:
                 raise _layout_error(layout.problems)
+            if table == "registrations":
+                values = self._reading.dated(tab.title, values)
             rows = [r for r in _row_dicts(layout, values) if r]
         yield from rows
 
