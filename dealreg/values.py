@@ -100,13 +100,13 @@ def parse_amount(value: object) -> Amount:
     if isinstance(value, bool):
         raise ValueError("must be a number, got a boolean")
     if isinstance(value, (int, float)):
-        return Amount(_checked(Decimal(value) if isinstance(value, int) else value, value))
+        return Amount(_checked(Decimal(value) if isinstance(value, int) else value))
     if not isinstance(value, str):
         raise ValueError(f"must be a number, got {type(value).__name__}")
     if (plain := plain_number(value)) is not None:
         return Amount(plain)
     number, currency = _read(value)
-    return Amount(_checked(number, value), currency)
+    return Amount(_checked(number), currency)
 
 
 def parse_count(value: object) -> int:
@@ -124,7 +124,7 @@ def parse_count(value: object) -> int:
             raise ValueError(f"{value.strip()!r} is a count, not an amount of money; write a whole number like 250")
     else:
         raise ValueError(f"must be a number, got {type(value).__name__}")
-    checked = _checked(number, value)
+    checked = _checked(number)
     if not checked.is_integer():
         raise ValueError(f"{_shown(value)} must be a whole number")
     return int(checked)
@@ -275,7 +275,7 @@ def _decimal_mark(text: str, shown: str, suffix: str) -> str:
     return "" if thousands else mark
 
 
-def _checked(number: Decimal | float, raw: object) -> float:
+def _checked(number: Decimal | float) -> float:
     """The number as a float, refused when it is not finite or negative."""
     try:
         value = float(number)
