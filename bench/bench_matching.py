@@ -48,6 +48,9 @@ def main() -> None:
     ours = gold.score_extended(data.queries, [decide(q) for q in data.queries])
     peer_outcomes, chosen = cross_validated(PeerMatcher(data.registry, data.aliases, gold.AS_OF), data.queries)
     peer = gold.score_extended(data.queries, peer_outcomes)
+    # dealreg reads no alias table yet: the same peer without it, for a like-for-like line
+    bare_outcomes, _ = cross_validated(PeerMatcher(data.registry, [], gold.AS_OF), data.queries)
+    bare = gold.score_extended(data.queries, bare_outcomes)
     old_registry, old_queries = gold.load()
     old = gold.evaluate_dealreg(old_registry, old_queries)
     seconds = time.perf_counter() - started
@@ -66,6 +69,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     print(overall_row("dealreg", ours["all"]))
     print(overall_row("peer: cleanco + rapidfuzz, same domain/LinkedIn keys, the alias table", peer["all"]))
+    print(overall_row(f"the same peer without the alias table (brand_former {pct(bare['brand_former'].recall)})",
+                      bare["all"]))
     print(f"| issue 12's targets | {TARGETS} |")
     print(f"\nThe first set (1478 queries, registry.csv only), as before: precision {pct(old.precision)}, "
           f"recall {pct(old.recall)}, sent to review {pct(old.possible_rate)}.\n")
