@@ -47,7 +47,8 @@ class Thresholds:
 
 
 class PeerMatcher:
-    """Indexes the registry once; `hits` and `decide` answer for one query."""
+    """Indexes the registry once; `decide` answers for one query (`key_hits` and `name_scores`
+    are its two halves, kept apart so that tuning scores each query's names once)."""
 
     def __init__(self, registry: list[dict[str, str]], aliases: Iterable[dict[str, str]], as_of: datetime) -> None:
         self.as_of = as_of
@@ -115,7 +116,7 @@ class PeerMatcher:
             return Outcome(MatchLevel.MATCH, first, auto, shown)
         if possibles := [rid for rid in active if levels[rid] is MatchLevel.POSSIBLE]:
             return Outcome(MatchLevel.POSSIBLE, max(possibles, key=lambda rid: rank.get(rid, 0.0)), auto, shown)
-        if expired:  # every matching claim has expired: report the most recent, at its own level
+        if expired:  # every matching claim has expired: report one (a match before a possible, then the latest)
             ordered = sorted(expired, key=lambda rid: (levels[rid] is MatchLevel.MATCH, self._expires(rid)))
             return Outcome(levels[ordered[-1]], ordered[-1], auto, shown)
         return Outcome(MatchLevel.NONE, "", auto, shown)

@@ -4,6 +4,7 @@ and by bench/bench_engine.py, which prints the exact-string baseline beside it).
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,7 +170,7 @@ class Outcome:
     candidates: frozenset[str]  # every registration at `match` or `possible`: what a reviewer is shown
 
 
-def decide_dealreg(registry: list[dict[str, str]]):
+def decide_dealreg(registry: list[dict[str, str]]) -> Callable[[dict[str, str]], Outcome]:
     """dealreg's decision for each record: the engine with the expiry and first-to-register rules."""
     engine = Engine(parse_rules({"rules": ["expiry", "first_to_register"]}), registrations=registrations(registry))
 
