@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from tests.handlers.support import (
     API_KEY, TYPEFORM_SECRET, environment_without_settings, sheets_environment, sheets_store, store_from,
 )
 from tests.integrations.sheets_support import new_sheet
-from tests.payloads import load_payload
+from tests.payloads import load_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -304,8 +305,10 @@ def test_dev_secrets_prints_the_typeform_secret_and_a_payload_signed_with_it_is_
     with serving(["--examples", "", "--dev-secrets"], env, tmp_path) as output:
         [line] = [line for line in output if line.startswith("DEALREG_TYPEFORM_SECRET is not set")]
         secret = re.search(r"--secret (dev-[0-9a-f]+)", line).group(1)
+        mine = load_json("typeform_registration.json")  # submitted just now: a window over on arrival is refused
+        mine["form_response"]["submitted_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
         payload = tmp_path / "mine.json"
-        payload.write_bytes(load_payload("typeform_registration.json"))
+        payload.write_text(json.dumps(mine, indent=2) + "\n", encoding="utf-8")
         signed = run(["sign", str(payload), "--secret", secret], env)
         assert signed.exit_code == 0
         name, _, value = signed.stdout.strip().partition(": ")
