@@ -17,7 +17,17 @@ from typing import Any, Final, NamedTuple
 from datetime import datetime, timedelta
 
 from dealreg.errors import InputError
-from dealreg.match import AccountIndex, Hit, Keys, keys_many, keys_of
+from dealreg.match import (
+    FUZZY_MID,
+    POSSIBLE_AT,
+    AccountIndex,
+    Hit,
+    Keys,
+    confidence_of,
+    keys_many,
+    keys_of,
+    name_similarity,
+)
 from dealreg.models import (
     CLOSED_STATES,
     DIRECT,
@@ -26,6 +36,7 @@ from dealreg.models import (
     Decision,
     MatchLevel,
     NamedAccount,
+    Quarantined,
     Record,
     Registration,
     Status,
@@ -41,6 +52,10 @@ from dealreg.rules import (
 )
 
 CLAIM_CACHE = 50_000  # registrations whose Claim a warm engine keeps (a few MB)
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the server's clock a `submitted_at` may be (a sender's clock running fast);
+a claim dated later is refused, since "not yet made" would let a second partner in beside it."""
+QUARANTINE_PREFIX = "?"  # index ids of quarantined rows: never a registration id (those are R-…)
 
 # Enum members looked up once: naming `Status.CLEAR` goes through the enum machinery
 # (~0.2 µs on CPython 3.11) every time, and a decision names several.
@@ -108,6 +123,7 @@ class Engine:
         named_accounts: Iterable[NamedAccount] = (),
         territories: Iterable[Territory] = (),
         partners: Iterable[str] = (),
+        quarantined: Iterable[Quarantined] = (),
     ) -> None:
         self.rules = rules
         self._rule = {rule.kind: rule for rule in rules.rules}
@@ -116,6 +132,9 @@ class Engine:
         self._rows: dict[str, Registration] = {}
         self._claims: dict[str, Claim] = {}  # the claims of registrations lookups found (see `claim`)
         self._named: dict[str, Claim] = {}
+        self._quarantined: dict[str, Quarantined] = {}  # index id -> the row (claims only)
+        self._unread_territories: list[Quarantined] = []
+        self.quarantined: list[Quarantined] = []  # every row that could not be read, for /healthz
         self.territories = tuple(rules.territories) + tuple(territories)
         names = list(rules.partners) + list(partners)
         self.partners = {party_key(p): p.strip() for p in names if p.strip() and not is_direct(p)}
@@ -123,13 +142,15 @@ class Engine:
             for n, account in enumerate((*rules.named_accounts, *named_accounts), start=1):
                 self._add_named(f"named-{n}", account)
             self._add_many(registrations)
+            for row in quarantined:
+                self.quarantine(row)
         # The rules that can settle an overlap, in file order; a territory or named-account
         # rule with no territory or named account to apply is left out of every decision.
         self._settling = tuple(rule for rule in rules.rules if self._can_settle(rule.kind))
 
     def _can_settle(self, kind: str) -> bool:
         if kind == "partner_territory":
-            return bool(self.territories)
+            return bool(self.territories or self._unread_territories)
         if kind == "named_accounts":
             return bool(self._named)
         return kind == "same_party" or kind in SETTLING_KINDS
@@ -144,14 +165,40 @@ class Engine:
     # -- building -------------------------------------------------------------------
 
     def add(self, reg: Registration) -> None:
-        """Index a registration (a newer row with the same id replaces the old one)."""
+        """Index a registration (a newer row with the same id replaces the old one). A rejected
+        registration is a record for the partner manager, never a claim: it is not indexed."""
+        self._claims.pop(reg.registration_id, None)
+        if reg.state == "rejected":
+            if reg.registration_id in self.index:
+                self.index.remove(reg.registration_id)
+            self._rows.pop(reg.registration_id, None)
+            return
         self.index.add(reg.registration_id, _registration_keys(reg))
         self._rows[reg.registration_id] = reg  # turned into a Claim only when a lookup finds it
-        self._claims.pop(reg.registration_id, None)
+
+    def quarantine(self, row: Quarantined) -> None:
+        """Keep a row that could not be read where a decision can see it: whatever keys can be
+        read of it are indexed, and a record that shares any of them goes to review."""
+        self.quarantined.append(row)
+        if not row.claim:
+            return  # a rejected or closed record: it claims nothing
+        if row.table == "territories":
+            self._unread_territories.append(row)
+            self._settling = tuple(rule for rule in self.rules.rules if self._can_settle(rule.kind))
+            return
+        try:
+            keys = keys_of(row.company_name, row.company_domain, row.contact_email, row.linkedin_url, row.duns,
+                           row.country)
+        except ValueError:  # the DUNS is what could not be read: match on the rest
+            keys = keys_of(row.company_name, row.company_domain, row.contact_email, row.linkedin_url, "",
+                           row.country)
+        claim_id = f"{QUARANTINE_PREFIX}{len(self.quarantined)}"
+        self._quarantined[claim_id] = row
+        self.index.add(claim_id, keys)
 
     def _add_many(self, registrations: Iterable[Registration]) -> None:
         """`add` each registration, indexing them all at once."""
-        regs = list(registrations)
+        regs = [r for r in registrations if r.state != "rejected"]  # records, not claims (see `add`)
         ids = [r.registration_id for r in regs]
         try:
             # Every registration's keys, then their postings: two passes, each with its own
@@ -225,6 +272,8 @@ class Engine:
         party, problems = self._party(record)
         if not problems:
             problems = self._qualification(record, registering)
+        if not problems and registering:
+            problems = self._timing(record, as_of)
         if problems:
             return rejected(problems, party=party, registration_id=registration_id)
 
@@ -235,7 +284,12 @@ class Engine:
                              "or DUNS; a free-mail address is no company's)"], party=party,
                             registration_id=registration_id)
         hits = self.index.lookup(keys)
-        submitted = record.submitted_at or as_of
+        # A claim is made no later than it arrives: a few minutes ahead (a fast clock) counts as now.
+        submitted = min(record.submitted_at or as_of, as_of)
+        if self._quarantined:
+            unread = self._unread_hits(keys, hits)
+            if unread:
+                return self._unreadable(record, party, unread, registration_id, submitted)
         if not hits:  # most records: nobody holds the account
             return Decision(CLEAR, party, _primary(party), "", "", NONE, 0, (), "no_match",
                             f"No active registration matches {_label(record)}; {party} owns it.", party=party,
@@ -274,8 +328,9 @@ class Engine:
             reason = f"No active registration matches {label}; {party} owns it."
             if best is not None and expired_matches:
                 reason = f"The only registrations matching {label} have expired; {party} owns it."
-            return Decision(CLEAR, party, _primary(party), "", "", NONE,
-                            0 if best is None else best.confidence, (), "no_match", reason, **common)
+            # `match` is none, so the confidence is 0: the closed or expired claims it found
+            # decided nothing (they are listed in the event's candidates).
+            return Decision(CLEAR, party, _primary(party), "", "", NONE, 0, (), "no_match", reason, **common)
 
         considered = matches or possibles
         top_hit = considered[0][0]
@@ -295,7 +350,7 @@ class Engine:
         elif outcome.rule == "same_party":
             status = DUPLICATE
             reason = outcome.reason
-        elif outcome.rule == "unsettled":
+        elif outcome.rule in ("unsettled", "quarantine"):
             status = NEEDS_REVIEW
             reason = outcome.reason
         else:
@@ -308,6 +363,51 @@ class Engine:
                                         and party_key(c.owner or c.party) != party_key(outcome.winner))
         return Decision(status, outcome.winner, primary, secondary, matched_id, decided_hit.level,
                         decided_hit.confidence, decided_hit.evidence, outcome.rule, reason, **common)
+
+    def _timing(self, record: Record, as_of: datetime) -> list[str]:
+        """A registration dated in the future, or whose protection window ended before it arrived."""
+        made = record.submitted_at
+        if made is None:
+            return []
+        if made > as_of + CLOCK_SKEW:
+            return [f"submitted_at {made.isoformat()} is in the future (more than {CLOCK_SKEW.seconds // 60} "
+                    f"minutes ahead of {as_of.isoformat(timespec='seconds')}); send the time the deal was "
+                    f"registered"]
+        if made + self.window <= as_of:
+            return [f"submitted_at {_day(made)} is so long ago that its {self.window.days}-day protection window "
+                    f"ended on {_day(made + self.window)}, before the registration arrived; register the deal "
+                    f"again with today's date if it is still open"]
+        return []
+
+    def _unread_hits(self, keys: Keys, hits: list[Hit]) -> list[Hit]:
+        """The quarantined rows a record could be the account of: those the matcher scores, and
+        any other that shares a readable key or name with it (a row we cannot read is given the
+        benefit of the doubt: "Miro" could be its "Miro Software")."""
+        unread = [h for h in hits if h.claim_id in self._quarantined]
+        scored = {h.claim_id for h in unread}
+        for claim_id in sorted(self.index.candidates(keys) & self._quarantined.keys() - scored):
+            evidence = _shared(keys, self.index.keys[claim_id])
+            if evidence:
+                unread.append(Hit(claim_id, POSSIBLE, POSSIBLE_AT, confidence_of(POSSIBLE_AT), evidence))
+        return unread
+
+    def _unreadable(self, record: Record, party: str, unread: list[Hit], registration_id: str,
+                    submitted: datetime) -> Decision:
+        """The record may be the account of a stored row that cannot be read: a person decides,
+        once the row is fixed. Never `clear`, since that row may be an earlier claim."""
+        hit = max(unread, key=lambda h: h.score)
+        rows = [self._quarantined[h.claim_id] for h in unread]
+        label = _label(record)
+        fixes = " ".join(f"{r.describe()}." for r in rows)
+        held = ", ".join(sorted({f"{r.party or 'an unknown party'} ({r.where})" for r in rows}))
+        reason = (f"{label} may be the same account as a row dealreg cannot read, held by {held}; a person "
+                  f"should decide once the row is fixed. Fix: {fixes}")
+        extra: dict[str, Any] = {}
+        if registration_id:
+            extra = dict(registration_id=registration_id, expires_at=submitted + self.window)
+        return Decision(NEEDS_REVIEW, "", "", "", rows[0].registration_id, hit.level, hit.confidence,
+                        hit.evidence, "quarantine", reason, reasons=tuple(r.describe() for r in rows), party=party,
+                        **extra)
 
     def _party(self, record: Record) -> tuple[str, list[str]]:
         """The claiming party, spelt as the Partners list spells it; unknown partners are refused."""
@@ -393,10 +493,16 @@ class Engine:
                         f"{label} overlaps with {holders} and no rule in the rules file settles it; a person should decide.")
 
     def _territory(self, record: Record, party: str, claims: list[Claim], label: str) -> _Outcome | None:
-        if not self.territories:
-            return None
         parties = {party_key(c.party): c.party for c in claims}
         parties[party_key(party)] = party
+        unread = [t for t in self._unread_territories if not t.party or party_key(t.party) in parties]
+        if unread:  # a territory of one of these parties cannot be read: it might have decided
+            fixes = " ".join(f"{t.describe()}." for t in unread)
+            return _Outcome("quarantine", "", None, f"{label} overlaps with another claim, and a territory row of "
+                                                    f"a party involved cannot be read; a person should decide "
+                                                    f"once it is fixed. Fix: {fixes}")
+        if not self.territories:
+            return None
         where = _where(record, claims)
         designated = sorted({t.partner for t in self.territories
                              if party_key(t.partner) in parties and _in_territory(t, *where)}, key=party_key)
@@ -412,6 +518,19 @@ class Engine:
 
 # The fields `keys_of` takes, in its order, read in C.
 _KEYED_FIELDS: Final = attrgetter("company_name", "company_domain", "contact_email", "linkedin_url", "duns", "country")
+
+
+def _shared(q: Keys, c: Keys) -> tuple[str, ...]:
+    """What a record shares with a row: a strong key, the same name, or a name whose words are all
+    in the other's."""
+    evidence = [name for name, a, b in (("domain", q.domain, c.domain), ("linkedin", q.linkedin, c.linkedin),
+                                        ("duns", q.duns, c.duns)) if a and a == b]
+    if q.core_tokens and c.core_tokens:
+        mine, theirs = set(q.core_tokens), set(c.core_tokens)
+        similarity = name_similarity(q, c)
+        if similarity >= FUZZY_MID or mine <= theirs or theirs <= mine:
+            evidence.append(f"name:{similarity}")
+    return tuple(evidence)
 
 
 def _registration_keys(reg: Registration) -> Keys:
@@ -539,9 +658,11 @@ def registration_from(record: Record, decision: Decision, *, submitted_at: datet
     if not decision.registration_id:
         raise ValueError("the decision did not register the record (no registration_id)")
     rejected = decision.status is REJECTED
+    made = record.submitted_at
     return Registration(
         registration_id=decision.registration_id,
-        submitted_at=record.submitted_at or submitted_at,
+        # no later than it arrived (see CLOCK_SKEW): a claim dated ahead must block the next one now
+        submitted_at=made if made is not None and made <= submitted_at else submitted_at,
         partner=decision.party or record.party,
         source=record.source,
         company_name=record.company_name,

@@ -152,6 +152,31 @@ class Territory:
     max_employees: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A stored row the engine cannot read (a hand edit: `TBD` as a deal value, an impossible
+    date, a row that names no company). It is kept out of the index as a claim, but whatever
+    can be read of it is looked up: a decision that could involve it goes to review, naming the
+    row and the cells to fix, and `/healthz` lists it. One bad row never stops the service."""
+
+    table: str  # "registrations", "named-accounts", "territories"
+    where: str  # the row as its store names it: "Registrations row 7 (R-0007)"
+    problems: tuple[str, ...]  # one per cell: "deal_value (O7): 'TBD' is not a number"
+    claim: bool = True  # False: a rejected or closed row, a record that claims nothing
+    registration_id: str = ""
+    party: str = ""  # the partner, or the named account's owner, as written
+    company_name: str = ""
+    company_domain: str = ""
+    contact_email: str = ""
+    linkedin_url: str = ""
+    duns: str = ""
+    country: str = ""
+
+    def describe(self) -> str:
+        """One line for /healthz and the CLI: the row, then what to fix in it."""
+        return f"{self.where}: {'; '.join(self.problems)}"
+
+
 @dataclass(slots=True)  # not frozen: built for every candidate of every decision, and frozen init is slow
 class Candidate:
     """One registration (or named account) that the record may be the same account as."""

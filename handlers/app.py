@@ -123,8 +123,8 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        health = service.store.health()
-        body = {"status": "ok" if health.ok else "unavailable", "store": health.backend, **health.facts}
+        health = service.health()
+        body = {"status": health.status, "store": health.backend, **health.facts}
         if health.detail:
             body["detail"] = health.detail
         return jsonify(body), 200 if health.ok else 503
@@ -147,8 +147,13 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
 
     @app.errorhandler(StoreError)
     def store_error(exc: StoreError) -> Response:
+        # The store answered but cannot be used as it is (its layout edited by hand, access
+        # revoked …): a person must fix it, and the sender must retry afterwards. 503 with
+        # Retry-After (Typeform retries 503 for 10 hours, a 500 only five times); /healthz and
+        # the log say what to fix. Never a 500: stored data is not a bug in the service.
         log.error("store error on %s %s: %s", request.method, request.path, exc)
-        return _error(500, "the registration store refused the operation")
+        return _error(503, "the registration store cannot be used until it is fixed (see GET /healthz); "
+                           "retry later", (), {"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

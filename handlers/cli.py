@@ -60,7 +60,7 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     with the reason and the batch goes on.
     """
     from config.rules import load_rules
-    from integrations.csvfile import CSVFileError, input_field_columns, read_registry, read_rows
+    from integrations.csvfile import CSVFileError, input_field_columns, read_registry_rows, read_rows
 
     moment = _as_of(as_of)
     try:
@@ -76,9 +76,17 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
             engine = sheet_engine(rules)
         else:
             with paused_gc():  # 100,000 rows of small objects: see paused_gc
-                engine = Engine(rules, registrations=read_registry(registry))
+                registrations, unreadable = read_registry_rows(registry)
+                engine = Engine(rules, registrations=registrations, quarantined=unreadable)
     except (CSVFileError, DealregError) as exc:
         raise UsageProblem(str(exc)) from None
+    if engine.quarantined:
+        # Decided around, never as "clear": a record that could be one of these rows' accounts
+        # is `needs_review`, naming the row and the cell to fix.
+        click.echo(f"{_count(len(engine.quarantined), 'registry row')} could not be read; records that could be "
+                   f"their accounts are sent to review. Fix:", err=True)
+        for row in engine.quarantined:
+            click.echo(f"  {row.describe()}", err=True)
 
     decisions = _decide_rows(engine, rows, moment, input_csv)
     out_header, out_rows = _output(header, rows, decisions)
@@ -100,8 +108,14 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     for d in decisions:
         counts[d.status.value] = counts.get(d.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    click.echo(f"{len(decisions)} rows decided against {len(engine)} registrations as of "
+    unread = f" ({_count(len(engine.quarantined), 'row')} unreadable)" if engine.quarantined else ""
+    click.echo(f"{_count(len(decisions), 'row')} decided against {_count(len(engine), 'registration')}{unread} as of "
                f"{moment.date().isoformat()}: {summary or 'nothing to do'}", err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    """"1 row", "2 rows"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _decide_rows(engine: Engine, rows: Sequence[dict[str, str]], moment: datetime, source: Path) -> list[Decision]:

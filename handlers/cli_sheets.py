@@ -87,4 +87,5 @@ def sheet_engine(rules: RuleSet) -> Engine:
         changes = store.changes(None)
     finally:
         store.close()
-    return Engine(rules, changes.registrations, changes.named_accounts, changes.territories, changes.partners)
+    return Engine(rules, changes.registrations, changes.named_accounts, changes.territories, changes.partners,
+                  changes.quarantined)

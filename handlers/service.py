@@ -22,7 +22,7 @@ from dealreg.errors import InputError, StoreError
 from dealreg.models import Decision, Record
 from dealreg.rules import RuleSet
 from handlers.events import new_event
-from integrations.store import Cursor, Read, Store, Write
+from integrations.store import Cursor, Health, Read, Store, Write
 from integrations.typeform import TypeformSubmission
 
 log = logging.getLogger(__name__)
@@ -65,13 +65,34 @@ class Service:
             if not changes.reset:  # cannot happen with a conforming store: no cursor means reset
                 changes = read(None)
             self._engine = Engine(self.rules, changes.registrations, changes.named_accounts,
-                                  changes.territories, changes.partners)
-            log.info("engine rebuilt: %d registrations", len(self._engine))
+                                  changes.territories, changes.partners, changes.quarantined)
+            log.info("engine rebuilt: %d registrations, %d rows quarantined", len(self._engine),
+                     len(changes.quarantined))
         else:
             for registration in changes.registrations:
                 self._engine.add(registration)
+            for row in changes.quarantined:
+                self._engine.quarantine(row)
         self._cursor = changes.cursor
         return self._engine
+
+    def health(self) -> Health:
+        """The store's health, and the rows it holds that cannot be read: `degraded` names each
+        one with the cells to fix (the service still decides, sending what could involve them to
+        review). Never raises."""
+        health = self.store.health()
+        if not health.ok:
+            return health
+        try:
+            with self._lock:
+                engine = self._sync(self.store.changes)
+        except StoreError as exc:
+            return Health(False, health.backend, str(exc), health.facts)
+        if not engine.quarantined:
+            return health
+        fix = [row.describe() for row in engine.quarantined]
+        return Health(True, health.backend, "", {**health.facts, "quarantined": len(fix), "fix": fix},
+                      degraded=True)
 
     def warm_up(self) -> int:
         """Load the claims now rather than on the first request; returns how many."""

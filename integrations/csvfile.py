@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 from dealreg.errors import DealregError, InputError
-from dealreg.models import REGISTRATION_COLUMNS, NamedAccount, Registration, Territory
+from dealreg.models import REGISTRATION_COLUMNS, NamedAccount, Quarantined, Registration, Territory
 from dealreg.normalise import defang
 from dealreg.records import canonical_key, field_for
 from integrations.store import (
     NAMED_ACCOUNT_COLUMNS,
     TERRITORY_COLUMNS,
+    cell_problem,
     named_account_from_row,
+    quarantined_registration,
     registration_from_cells,
     territory_from_row,
     text_of,
@@ -122,7 +124,20 @@ def _columns(path: str | Path, header: Sequence[str], known: Iterable[str]) -> d
 
 
 def read_registry(path: str | Path) -> list[Registration]:
-    """Registrations from a CSV in the Registrations layout. Refused whole on any bad row."""
+    """Registrations from a CSV in the Registrations layout, refused whole on any bad row (what
+    `dealreg import` needs: nothing half-written)."""
+    registrations, quarantined = read_registry_rows(path)
+    if quarantined:
+        first = quarantined[0]  # "FILE row 3, column Amount: …", as every CSV reader words it
+        more = f" (and {len(quarantined) - 1} more rows)" if len(quarantined) > 1 else ""
+        raise CSVFileError(f"{first.where}, {'; '.join(first.problems)}{more}")
+    return registrations
+
+
+def read_registry_rows(path: str | Path) -> tuple[list[Registration], list[Quarantined]]:
+    """Registrations from a CSV in the Registrations layout, and the rows that cannot be read
+    (quarantined, naming the row and column: what `dealreg check` decides around). A file without
+    the columns a registry needs is refused whole."""
     # A 100,000-row registry makes 100,000 lists of cells and 100,000 registrations, none of them
     # in a cycle: left running, the cyclic collector rescans them over and over (a third of the
     # read). Nothing is frozen (unlike dealreg.engine.paused_gc): that is the caller's choice.
@@ -135,7 +150,7 @@ def read_registry(path: str | Path) -> list[Registration]:
             gc.enable()
 
 
-def _read_registry(path: str | Path) -> list[Registration]:
+def _read_registry(path: str | Path) -> tuple[list[Registration], list[Quarantined]]:
     header, lines, numbers = read_lines(path)
     cols = _columns(path, header, REGISTRATION_COLUMNS)
     for column in ("registration_id", "submitted_at"):
@@ -145,15 +160,26 @@ def _read_registry(path: str | Path) -> list[Registration]:
     if not ({"company_name", "company_domain", "linkedin_url", "duns"} & cols.keys()):
         raise CSVFileError(f"{path}: needs at least one of the columns company_name, company_domain, linkedin_url, duns")
     registrations: list[Registration] = []
+    quarantined: list[Quarantined] = []
     seen: dict[str, int] = {}
     cells = _cells_picker(header, cols, REGISTRATION_COLUMNS)
-    for n, reg in _parsed(path, map(cells, lines), numbers, cols, registration_from_cells):
-        if reg.registration_id in seen:
-            raise CSVFileError(f"{path} row {n}, column {cols['registration_id']}: "
-                               f"{reg.registration_id!r} repeats row {seen[reg.registration_id]}")
-        seen[reg.registration_id] = n
-        registrations.append(reg)
-    return registrations
+    for n, row in zip(numbers, map(cells, lines), strict=True):
+        problems: list[tuple[str, str]] = []
+        try:
+            reg = registration_from_cells(row)
+            if reg.registration_id in seen:
+                problems.append(("registration_id", f"{reg.registration_id!r} repeats row {seen[reg.registration_id]}"))
+            else:
+                seen[reg.registration_id] = n
+                registrations.append(reg)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            values = dict(zip(REGISTRATION_COLUMNS, row))
+            quarantined.append(quarantined_registration(values, f"{path} row {n}", [
+                cell_problem(f"column {cols.get(field, field)}", values.get(field, ""), message)
+                for field, message in problems]))
+    return registrations, quarantined
 
 
 def _cells_picker(header: Sequence[str], cols: Mapping[str, str],

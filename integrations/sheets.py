@@ -11,6 +11,17 @@ formula, number or date. Values that a spreadsheet would run (starting with = + 
 or a CR) are also defanged with a leading `'` (`dealreg.normalise.defang`), and read back
 without it, so `=IMPORTXML(…)` as a company name round-trips as exactly that text.
 
+Dates as the spreadsheet shows them
+    A partner manager types a date the way the spreadsheet's locale shows dates
+    (`12/1/2026` in en_US, `1.12.2026` in de_DE), and Sheets stores it as a date serial
+    number. Reads ask for UNFORMATTED_VALUE and dateTimeRenderOption=SERIAL_NUMBER, so a
+    date cell (typed, or formatted as a date) comes back as that number whatever the locale:
+    days since 1899-12-30, a wall-clock time in the spreadsheet's `timeZone`. A date kept
+    as text (a plain-text cell, a leading ') is read in the spreadsheet's `locale`
+    (`dealreg.dates`); a date without an offset is in the spreadsheet's time zone. Both
+    properties come with the tab metadata (one spreadsheets.get per process). What is
+    impossible (`31/02/2026`) or ambiguous is left as typed and refused with its cell.
+
 Reads and the cache
     `changes(None)` is ONE `values:batchGet` of Registrations, Partners, Territories, Named
     accounts and the Decisions header. The result is kept in memory for `cache_seconds`
@@ -51,7 +62,11 @@ A registration (at most 3 API calls; no compare-and-set exists in the Sheets API
 Ambiguous failures and quota
     429 and 5xx answers and connection errors are retried with exponential backoff and
     jitter inside a deadline (`store_deadline_seconds`, default 10 s); past it the store
-    raises `StoreUnavailable` (the webhook answers 503, never "clear"). A 429 means
+    raises `StoreUnavailable` (the webhook answers 503, never "clear"). A 5xx counts
+    whatever its body: Google's front end sometimes answers with an HTML page, which
+    gspread raises with `code == -1` (gspread #1504), so the status is taken from the
+    response. A token refresh that Google's token endpoint could not answer (google-auth's
+    retryable RefreshError) is retried the same way; a refused key is not. A 429 means
     Google refused the request, so a write is simply sent again; a 5xx or a dropped
     connection after a write may hide an applied write (Google has answered 503 for rows
     it had written), so a registration goes back to step 1 instead, where the fresh read
@@ -80,14 +95,18 @@ import hashlib
 import json
 import logging
 import random
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta, timezone, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import google.auth.credentials
 import google.auth.exceptions
@@ -97,9 +116,10 @@ from gspread.exceptions import APIError
 from gspread.utils import extract_id_from_url, rowcol_to_a1
 from requests.adapters import HTTPAdapter
 
+from dealreg import dates
 from dealreg.engine import displaced_row
 from dealreg.errors import InputError, StoreError, StoreUnavailable
-from dealreg.models import Decision, DecisionEvent, NamedAccount, Registration, Status, Territory
+from dealreg.models import Decision, DecisionEvent, MatchLevel, NamedAccount, Quarantined, Registration, Status, Territory
 from dealreg.normalise import defang, undefang
 from dealreg.records import canonical_key
 from integrations.store import (
@@ -111,6 +131,7 @@ from integrations.store import (
     Registered,
     Write,
     check_table,
+    converted,
     decision_from_fields,
     decision_from_row,
     event_to_row,
@@ -137,9 +158,14 @@ TAB_TITLES: dict[str, str] = {
 }
 """SPEC's tab for each of `integrations.store.TABLES`."""
 REFERENCE = ("partners", "territories", "named-accounts")
-READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "FORMATTED_STRING",
+READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                "majorDimension": "ROWS"}
-"""Numbers typed by hand come back as numbers (not "48,000"), dates as the text shown."""
+"""Numbers typed by hand come back as numbers (not "48,000"), and a date cell as its serial
+number, whatever the locale shows (`_Reading`). FORMATTED_STRING would give "12/1/2026" in
+en_US and "01.12.2026" in de_DE for one date: it "depends on the spreadsheet locale"
+(https://developers.google.com/sheets/api/reference/rest/v4/DateTimeRenderOption)."""
+DATE_COLUMNS = ("submitted_at", "expires_at")
+"""The Registrations columns that hold dates."""
 MAX_CELL_CHARS = 50_000  # Google refuses a longer cell with a 400
 FLUSH_EVENTS = 50
 MAX_BUFFERED_EVENTS = 5_000
@@ -360,30 +386,104 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How this spreadsheet's dates read, from its spreadsheets.get properties (fetched once,
+    with the tabs): `locale` for a date typed as text, `timeZone` for every date that carries
+    no offset (SpreadsheetProperties,
+    https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets#SpreadsheetProperties).
+
+    A date cell (typed as a partner manager's spreadsheet shows dates, or formatted as a
+    date) is read as its serial number: days since 1899-12-30, a wall-clock time in the
+    spreadsheet's time zone, since "date and time serial numbers don't store a time zone
+    offset" (https://developers.google.com/sheets/api/guides/formats#about_date_time_values).
+    Text (a plain-text cell, or one typed with a leading ') is read in the locale's
+    day/month/year order (`dealreg.dates`). Either becomes ISO-8601 text with its offset for
+    the shared row converter. dealreg's own cells already are (written as strings, with
+    the offset) and are kept as written."""
+
+    locale: str = ""
+    time_zone: str = ""
+
+    def date(self, value: object) -> object:
+        """One date cell as read (UNFORMATTED_VALUE, SERIAL_NUMBER). A value that is no date
+        is left as it is, for the row converter to refuse with the cell's name."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                wall = dates.from_serial(float(value))
+            except ValueError:
+                return value
+            return wall.replace(tzinfo=_zone(self.time_zone)).isoformat()
+        if isinstance(value, str) and value.strip():
+            try:
+                moment = dates.read_date(value, self.locale)
+            except ValueError:
+                return value
+            if moment.tzinfo is not None:
+                return value
+            return moment.replace(tzinfo=_zone(self.time_zone)).isoformat()
+        return value
+
+    def dated(self, title: str, values: list[list[object]]) -> list[list[object]]:
+        """The Registrations tab as read, its date columns (found by header) as ISO-8601 text."""
+        if len(values) < 2:
+            return values
+        layout = read_layout("registrations", title, values[0])
+        columns = [layout.columns[c] for c in DATE_COLUMNS if c in layout.columns]
+        out = [values[0]]
+        for raw in values[1:]:
+            if any(i < len(raw) and raw[i] != "" for i in columns):
+                raw = list(raw)
+                for i in columns:
+                    if i < len(raw):
+                        raw[i] = self.date(raw[i])
+            out.append(raw)
+        return out
+
+
+_CUSTOM_ZONE = re.compile(r"(?:GMT|UTC)(?:([+-])(\d{1,2})(?::?(\d{2}))?)?")
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    """A spreadsheet's timeZone: a CLDR name (`America/New_York`), or the custom offset
+    (`GMT-07:00`) Google gives for a zone it does not recognise (SpreadsheetProperties)."""
+    custom = _CUSTOM_ZONE.fullmatch(name.strip())
+    if custom:
+        sign = -1 if custom[1] == "-" else 1
+        return timezone(sign * timedelta(hours=int(custom[2] or 0), minutes=int(custom[3] or 0)))
+    if not name.strip():
+        raise StoreError("The spreadsheet reports no time zone, so a date typed without one cannot be placed; "
+                         "set it under File → Settings → Time zone, or type the date as ISO-8601 with an offset")
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StoreError(f"The spreadsheet's time zone {name!r} is not in the time zone database, so a date typed "
+                         f"without one cannot be placed; choose another under File → Settings → Time zone, or "
+                         f"update the tzdata package (pip install -U tzdata)") from None
+
+
 def _digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _bad_row(layout: Layout, grid_row: int, exc: InputError | ValueError, column: str = "",
-             row_id: str = "") -> StoreError:
-    if isinstance(exc, InputError):
-        where = "; ".join(
-            f"{name} ({_letter(layout.columns[name])}{grid_row + 1})" if name in layout.columns else name
-            for name, _ in exc.problems)
-        what = "; ".join(message for _, message in exc.problems)
-    else:
-        where = f"{column} ({_letter(layout.columns[column])}{grid_row + 1})" if column in layout.columns else column
-        what = str(exc)
-    named = f" ({row_id})" if row_id else ""
-    return StoreError(f"{layout.title} row {grid_row + 1}{named}, {where}: {what}. Fix the cell in the spreadsheet "
-                      f"(dealreg will not decide against a list it could only half read).")
+def _cell_namer(layout: Layout, grid_row: int) -> Callable[[str], str]:
+    """Names a column's cell in one row as the spreadsheet shows it: "deal_value (O7)"."""
+    return lambda name: f"{name} ({_letter(layout.columns[name])}{grid_row + 1})" if name in layout.columns else name
 
 
-def _registration(layout: Layout, grid_row: int, row: Mapping[str, str]) -> Registration:
-    try:
-        return registration_from_row(row)  # the one set of rules for a row: dates, numbers, state, DUNS
-    except InputError as exc:
-        raise _bad_row(layout, grid_row, exc, row_id=row.get("registration_id", "")) from None
+def _where(layout: Layout, grid_row: int, row: Mapping[str, str], key: str = "") -> str:
+    named = f" ({row.get(key, '').strip()})" if key and row.get(key, "").strip() else ""
+    return f"{layout.title} row {grid_row + 1}{named}"
+
+
+def _registration(layout: Layout, grid_row: int, row: Mapping[str, str]) -> Registration | Quarantined:
+    """The row as a Registration, or quarantined (naming the row and each bad cell) when a hand
+    edit made it unreadable: one bad row never stops the store."""
+    # the one set of rules for a row, whichever store: dates, numbers, state, DUNS
+    good, bad = converted("registrations", [(_where(layout, grid_row, row, "registration_id"), row,
+                                             _cell_namer(layout, grid_row))], registration_from_row)
+    return good[0] if good else bad[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,29 +492,27 @@ class _Reference:
     territories: tuple[Territory, ...] = ()
     named_accounts: tuple[NamedAccount, ...] = ()
     digest: str = ""
+    quarantined: tuple[Quarantined, ...] = ()  # rows of the reference tabs that cannot be read
 
 
 def _reference(layouts: Mapping[str, Layout], values: Mapping[str, Sequence[Sequence[object]]]) -> _Reference:
     rows = {table: _row_dicts(layouts[table], values[table]) for table in REFERENCE}
     partners = tuple(r["partner"].strip() for r in rows["partners"] if r and r["partner"].strip())
-    territories = _converted(layouts["territories"], rows["territories"], territory_from_row)
-    named = _converted(layouts["named-accounts"], rows["named-accounts"], named_account_from_row)
-    return _Reference(partners, territories, named, _digest(rows))
+    territories, bad_territories = _converted("territories", layouts["territories"], rows["territories"],
+                                              territory_from_row)
+    named, bad_named = _converted("named-accounts", layouts["named-accounts"], rows["named-accounts"],
+                                  named_account_from_row)
+    return _Reference(partners, tuple(territories), tuple(named), _digest(rows), (*bad_named, *bad_territories))
 
 
 T = TypeVar("T")
 
 
-def _converted(layout: Layout, rows: Sequence[Mapping[str, str]], convert: Callable[[Mapping[str, str]], T]) -> tuple[T, ...]:
-    """Every non-empty row through the store's converter; the first bad cell is refused by position."""
-    out = []
-    for n, row in enumerate(rows, start=1):
-        if row:
-            try:
-                out.append(convert(row))
-            except InputError as exc:
-                raise _bad_row(layout, n, exc) from None
-    return tuple(out)
+def _converted(table: str, layout: Layout, rows: Sequence[Mapping[str, str]],
+               convert: Callable[[Mapping[str, str]], T]) -> tuple[list[T], list[Quarantined]]:
+    """Every non-empty row through the store's converter; a bad row is quarantined by position."""
+    return converted(table, [(_where(layout, n, row), row, _cell_namer(layout, n))
+                             for n, row in enumerate(rows, start=1) if row], convert)
 
 
 @dataclass(frozen=True)
@@ -431,6 +529,7 @@ class _Snapshot:
     reference: _Reference
     ids: Mapping[str, int] = field(default_factory=dict)  # registration id -> index (first)
     externals: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (source, external_id) -> index
+    unread: Mapping[int, Quarantined] = field(default_factory=dict)  # index -> a row that cannot be read
 
     @property
     def position(self) -> int:
@@ -439,22 +538,38 @@ class _Snapshot:
     def changes_since(self, since: Cursor | None) -> Changes:
         if since is not None and since.epoch == self.epoch and since.position <= self.position:
             new = tuple(r for r in self.registrations[since.position:] if r is not None)
-            return Changes(Cursor(self.epoch, self.position), new)
+            unread = tuple(q for i, q in sorted(self.unread.items()) if i >= since.position)
+            return Changes(Cursor(self.epoch, self.position), new, quarantined=unread)
+        return self.everything(tuple(r for r in self.registrations if r is not None))
+
+    def everything(self, registrations: tuple[Registration, ...], epoch: str = "") -> Changes:
+        """A reset: `registrations`, the reference lists and every row that could not be read."""
         ref = self.reference
-        return Changes(Cursor(self.epoch, self.position), tuple(r for r in self.registrations if r is not None),
-                       reset=True, named_accounts=ref.named_accounts, territories=ref.territories,
-                       partners=ref.partners)
+        unread = (*(q for _, q in sorted(self.unread.items())), *ref.quarantined)
+        return Changes(Cursor(epoch or self.epoch, self.position), registrations, reset=True,
+                       named_accounts=ref.named_accounts, territories=ref.territories, partners=ref.partners,
+                       quarantined=unread)
 
 
-def _indexes(registrations: Sequence[Registration | None]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+def _indexes(registrations: Sequence[Registration | None], rows: Sequence[Mapping[str, str]],
+             unread: Mapping[int, Quarantined]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Registration id -> index, and (source, external_id) -> index; a row that cannot be read still
+    holds its ids (a redelivery of its submission must not be registered twice)."""
     ids: dict[str, int] = {}
     externals: dict[tuple[str, str], int] = {}
     for i, reg in enumerate(registrations):
-        if reg is None:
+        if reg is not None:
+            rid, source, external = reg.registration_id, reg.source, reg.external_id
+        elif i in unread:
+            row = rows[i]
+            rid, source, external = (row.get("registration_id", "").strip(), row.get("source", "").strip(),
+                                     row.get("external_id", "").strip())
+        else:
             continue
-        ids.setdefault(reg.registration_id, i)
-        if reg.external_id:
-            externals.setdefault((reg.source, reg.external_id), i)
+        if rid:
+            ids.setdefault(rid, i)
+        if external:
+            externals.setdefault((source, external), i)
     return ids, externals
 
 
@@ -469,6 +584,35 @@ class _Tab:
     title: str
     sheet_id: int
     columns: int  # the grid's column count
+
+
+def _status(exc: APIError) -> int:
+    """The HTTP status of a refused call. gspread takes `code` from Google's JSON error body;
+    for a body that is not JSON, such as the HTML page Google's front end sends with some 502
+    and 503 answers, it gives -1 (gspread #1504, handled since 6.1.3 by #1510), and the status
+    is the response's own."""
+    if isinstance(exc.code, int) and exc.code > 0:
+        return exc.code
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else -1
+
+
+def _error_status(exc: APIError) -> str:
+    """Google's status word (RESOURCE_EXHAUSTED …), or the HTTP reason of a non-JSON answer."""
+    if isinstance(exc.code, int) and exc.code > 0:
+        return str(exc.error.get("status", ""))
+    reason = getattr(getattr(exc, "response", None), "reason", "") or ""
+    return f"{reason} (not JSON)".strip()
+
+
+def _error_message(exc: APIError) -> str:
+    """Google's error message; for an HTML page, its title (the page itself is long markup)."""
+    message = str(exc.error.get("message", ""))
+    if isinstance(exc.code, int) and exc.code > 0:
+        return message
+    title = re.search(r"<title>(.*?)</title>", message, re.IGNORECASE | re.DOTALL)
+    text = title[1] if title else re.sub(r"<[^>]*>", " ", message)
+    return " ".join(text.split())[:200] or "an answer that is not JSON"
 
 
 class _Ambiguous(Exception):
@@ -513,6 +657,7 @@ class SheetsStore:
         timeout = request_timeout if request_timeout is not None else deadline_seconds
         client.set_timeout((min(5.0, timeout), timeout))  # (connect, read): no request outlives the deadline
         self._tabs: dict[str, _Tab] | None = None  # cached: each metadata fetch is an API call
+        self._reading = _Reading()  # set with the tabs
         self._snap: _Snapshot | None = None
         self._stale = True
         self._generation = 0  # bumped by invalidate(): a read that began before it does not clear it
@@ -542,15 +687,20 @@ class SheetsStore:
             try:
                 return fn()
             except APIError as exc:
-                code = exc.code
+                code = _status(exc)
                 if code != 429 and not 500 <= code <= 599:
                     raise self._refused(exc, what) from None
-                reason = f"{code} {exc.error.get('status', '')}".strip()
+                reason = f"{code} {_error_status(exc)}".strip()
                 if write and code != 429 and not retry_ambiguous:
                     raise _Ambiguous(reason) from None
             except google.auth.exceptions.RefreshError as exc:
-                raise StoreError(f"Google refused the service account's key ({exc.__class__.__name__}); "
-                                 f"check DEALREG_GOOGLE_CREDENTIALS, or create a new key") from None
+                if not exc.retryable:
+                    raise StoreError(f"Google refused the service account's key ({exc.__class__.__name__}); "
+                                     f"check DEALREG_GOOGLE_CREDENTIALS, or create a new key") from None
+                # Google's token endpoint answered a 5xx (even as an HTML page, gspread #1564) after
+                # google-auth's own retries. A token is fetched before a request is sent, or after
+                # Google refused it with a 401: either way nothing was applied.
+                reason = "a token refresh that Google could not answer"
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     google.auth.exceptions.TransportError) as exc:
                 reason = exc.__class__.__name__
@@ -570,7 +720,7 @@ class SheetsStore:
         self._sleep(delay)
 
     def _refused(self, exc: APIError, what: str) -> StoreError:
-        code, message = exc.code, str(exc.error.get("message", ""))
+        code, message = _status(exc), _error_message(exc)
         if code == 401:
             return StoreError(f"Google refused the credentials (401: {message}); check DEALREG_GOOGLE_CREDENTIALS")
         if code == 403:
@@ -584,11 +734,14 @@ class SheetsStore:
         return StoreError(f"Google Sheets refused {what} ({code}: {message})")
 
     def _metadata(self, deadline: float, *, fresh: bool = False) -> dict[str, _Tab]:
-        """The tabs (title, sheetId), fetched once per process: one spreadsheets.get."""
+        """The tabs (title, sheetId) and how dates read (`_Reading`), fetched once per process:
+        one spreadsheets.get. A locale or time zone changed later is seen by the next process."""
         tabs = self._tabs
         if tabs is None or fresh:
             data = self._call(lambda: self._http.fetch_sheet_metadata(self.sheet_id), "the spreadsheet metadata",
                               deadline)
+            props = data.get("properties") or {}
+            self._reading = _Reading(str(props.get("locale") or ""), str(props.get("timeZone") or ""))
             by_title = {s["properties"]["title"].casefold(): s["properties"] for s in data.get("sheets", [])}
             tabs = {}
             for table, title in TAB_TITLES.items():
@@ -643,6 +796,7 @@ class SheetsStore:
             values = dict(zip((*order, "decisions"), got))
         else:
             values = {"registrations": self._get(by_table["registrations"], "the registrations re-read", deadline)}
+        values["registrations"] = self._reading.dated(by_table["registrations"].title, values["registrations"])
         return self._absorb(by_table, values, started, generation)
 
     def _absorb(self, tabs: Mapping[str, _Tab], values: Mapping[str, list[list[object]]], read_at: float,
@@ -668,17 +822,24 @@ class SheetsStore:
             appended = (old is not None and reference.digest == old.reference.digest
                         and layout.columns == old.layouts["registrations"].columns
                         and len(rows) >= old.position and _digest(rows[:old.position]) == old.digest)
-            if appended:
-                assert old is not None
-                fresh = [None if not row else _registration(layout, old.position + i + 1, row)
-                         for i, row in enumerate(rows[old.position:])]
+            start = old.position if appended and old is not None else 0
+            read = [None if not row else _registration(layout, start + i + 1, row)
+                    for i, row in enumerate(rows[start:])]
+            fresh = [r if isinstance(r, Registration) else None for r in read]
+            unread = {start + i: q for i, q in enumerate(read) if isinstance(q, Quarantined)}
+            if appended and old is not None:
                 regs = (*old.registrations, *fresh)
+                unread = {**old.unread, **unread}
                 epoch = old.epoch
             else:
-                regs = tuple(None if not row else _registration(layout, i + 1, row) for i, row in enumerate(rows))
+                regs = tuple(fresh)
                 epoch = secrets.token_hex(8)
-            ids, externals = _indexes(regs)
-            snap = _Snapshot(epoch, read_at, layouts, tuple(rows), regs, digest, reference, ids, externals)
+            known = {q.describe() for q in old.unread.values()} if old is not None else set()
+            for q in unread.values():
+                if q.describe() not in known:
+                    log.warning("sheets: %s; the row is quarantined until it is fixed", q.describe())
+            ids, externals = _indexes(regs, rows, unread)
+            snap = _Snapshot(epoch, read_at, layouts, tuple(rows), regs, digest, reference, ids, externals, unread)
             self._snap = snap
             if generation == self._generation:
                 self._stale = False
@@ -715,11 +876,11 @@ class SheetsStore:
 
     # -- first decisions (redeliveries) ------------------------------------------------
 
-    def _remember(self, decision: Decision, reg: Registration) -> None:
+    def _remember(self, decision: Decision, registration_id: str, source: str, external_id: str) -> None:
         with self._state:
-            self._decisions[("id", reg.registration_id)] = decision
-            if reg.external_id:
-                self._decisions[("ext", reg.source, reg.external_id)] = decision
+            self._decisions[("id", registration_id)] = decision
+            if external_id:
+                self._decisions[("ext", source, external_id)] = decision
             while len(self._decisions) > 20_000:
                 self._decisions.popitem(last=False)
 
@@ -735,27 +896,36 @@ class SheetsStore:
         snap = self._snap
         if snap is None or (source, external_id) not in snap.externals:
             return None
-        return self._decision_of(snap.registrations[snap.externals[(source, external_id)]], self._deadline())
+        return self._decision_of(snap, snap.externals[(source, external_id)], self._deadline())
 
-    def _decision_of(self, reg: Registration | None, deadline: float) -> Decision:
-        """The decision a registration on file was answered with: the last register event
+    def _decision_of(self, snap: _Snapshot, index: int, deadline: float) -> Decision:
+        """The decision the registration in row `index` was answered with: the last register event
         for its id in the Decisions tab (a race correction comes after the first), else its
         row's own decision columns (a row added by hand)."""
-        assert reg is not None
-        known = self._decisions.get(("id", reg.registration_id))
+        reg = snap.registrations[index]
+        row = registration_to_row(reg) if reg is not None else snap.rows[index]
+        rid = row.get("registration_id", "")
+        known = self._decisions.get(("id", rid))
         if known is not None:
             return known
         decision = None
-        for row in self._decision_rows(deadline):
-            if row.get("action") == "register" and row.get("registration_id") == reg.registration_id:
+        for event in self._decision_rows(deadline):
+            if event.get("action") == "register" and event.get("registration_id") == rid:
                 try:
-                    decision = decision_from_row(row)
+                    decision = decision_from_row(event)
                 except (ValueError, StoreError):
                     continue
         if decision is None:
-            fields = {**registration_to_row(reg), "status": reg.status or Status.CLEAR.value}
-            decision = decision_from_fields(fields, party=reg.partner)
-        self._remember(decision, reg)
+            try:
+                decision = decision_from_fields({**row, "status": row.get("status") or Status.CLEAR.value},
+                                                party=row.get("partner", ""))
+            except (ValueError, StoreError):  # a row edited by hand into something we cannot answer with
+                unread = snap.unread.get(index)
+                fix = f" Fix: {unread.describe()}." if unread is not None else ""
+                decision = Decision(Status.NEEDS_REVIEW, "", "", "", rid, MatchLevel.NONE, 0, (), "quarantine",
+                                    f"This submission was registered before as {rid}, whose row cannot be read; "
+                                    f"a person should check it.{fix}")
+        self._remember(decision, rid, row.get("source", ""), row.get("external_id", ""))
         return decision
 
     def _decision_rows(self, deadline: float) -> list[dict[str, str]]:
@@ -789,18 +959,17 @@ class SheetsStore:
                             log.warning("sheets: registration %s had landed despite the error; not written again",
                                         write.registration.registration_id)
                             tried = None
-                            self._remember(write.event.decision, write.registration)
+                            self._remember(write.event.decision, *_ids(write.registration))
                             return self._settle(write, baseline, snap, decide, deadline)
                         self._return_events(events)  # not written: keep them for the next write
                         tried = None
                     if external_id and (source, external_id) in snap.externals:
-                        reg = snap.registrations[snap.externals[(source, external_id)]]
-                        return Registered(self._decision_of(reg, deadline), created=False)
+                        return Registered(self._decision_of(snap, snap.externals[(source, external_id)], deadline),
+                                          created=False)
                     write = decide(snap.changes_since)  # 2. decide against the fresh state …
                     rid = write.registration.registration_id
                     if rid in snap.ids:
-                        return Registered(self._decision_of(snap.registrations[snap.ids[rid]], deadline),
-                                          created=False)
+                        return Registered(self._decision_of(snap, snap.ids[rid], deadline), created=False)
                     events = self._take_events()
                     tried = (write, frozenset(snap.ids), events)
                     requests_ = self._registration_requests(snap, write, events, deadline)
@@ -813,7 +982,7 @@ class SheetsStore:
                         attempt += 1
                         continue
                     tried = None
-                    self._remember(write.event.decision, write.registration)
+                    self._remember(write.event.decision, *_ids(write.registration))
                     after = self._read(deadline, reference=False)  # 3. re-read
                     return self._settle(write, frozenset(snap.ids), after, decide, deadline)
             finally:
@@ -839,6 +1008,8 @@ class SheetsStore:
         ours = write.registration
         decided = write.event.decision
         index = snap.ids.get(ours.registration_id)
+        if decided.status is Status.REJECTED:  # a record, not a claim: no race to settle
+            return Registered(decided, created=True)
         if index is None:
             log.warning("sheets: registration %s is not in the re-read (deleted by hand?)", ours.registration_id)
             return Registered(decided, created=True)
@@ -859,13 +1030,9 @@ class SheetsStore:
         if not raced and not later_above:
             return Registered(decided, created=True)
 
-        ref = snap.reference
-
         def redo(view: list[Registration]) -> tuple[Write, Decision]:
             """Our claim decided against `view` (the callback is pure: calling it again is safe)."""
-            changes = Changes(Cursor("race-" + secrets.token_hex(8), snap.position), tuple(view), reset=True,
-                              named_accounts=ref.named_accounts, territories=ref.territories,
-                              partners=ref.partners)
+            changes = snap.everything(tuple(view), epoch="race-" + secrets.token_hex(8))
             again = decide(lambda since: changes)
             if again.registration.submitted_at != ours.submitted_at:
                 log.warning("sheets: registration %s was re-decided with submitted_at %s instead of %s; "
@@ -906,7 +1073,7 @@ class SheetsStore:
             # Rewrites are idempotent; a repeated correcting event is dropped by event_id on read.
             self._write(requests_, "the race correction", deadline, retry_ambiguous=True)
             self.invalidate()  # our own rewrites are not in the snapshot
-        self._remember(final, ours)
+        self._remember(final, *_ids(ours))
         return Registered(final, created=True)
 
     @staticmethod
@@ -1016,6 +1183,8 @@ class SheetsStore:
             layout = read_layout(table, tab.title, values[0] if values else [])
             if layout.problems:
                 raise _layout_error(layout.problems)
+            if table == "registrations":
+                values = self._reading.dated(tab.title, values)
             rows = [r for r in _row_dicts(layout, values) if r]
         yield from rows
 
@@ -1140,6 +1309,10 @@ def _displaced(write: Write, snap: _Snapshot) -> list[tuple[int, Registration]]:
         displaced_row(reg, decision) for reg in (snap.registrations[snap.ids[rid]] for rid in decision.displaced
                                                  if rid in snap.ids) if reg is not None)
     return [(snap.ids[row.registration_id], row) for row in rows if row.registration_id in snap.ids]
+
+
+def _ids(reg: Registration) -> tuple[str, str, str]:
+    return reg.registration_id, reg.source, reg.external_id
 
 
 def _runs(indexes: Sequence[int]) -> list[tuple[int, int]]:

@@ -20,11 +20,19 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from dealreg.errors import InputError, StoreError, StoreUnavailable
-from dealreg.models import REGISTRATION_COLUMNS, Decision, DecisionEvent, NamedAccount, Registration, Territory
+from dealreg.models import (
+    REGISTRATION_COLUMNS,
+    Decision,
+    DecisionEvent,
+    NamedAccount,
+    Quarantined,
+    Registration,
+    Territory,
+)
 from integrations.store import (
     COLUMNS,
     DECISION_COLUMNS,
@@ -34,6 +42,9 @@ from integrations.store import (
     Changes,
     Cursor,
     Decide,
+    cell_problem,
+    converted,
+    quarantined_registration,
     Health,
     Registered,
     check_table,
@@ -200,13 +211,16 @@ class SQLiteStore:
         if since is not None and since.epoch == epoch:
             rows = conn.execute(_REG_SELECT + " WHERE seq > ? ORDER BY seq", (since.position,)).fetchall()
             position = rows[-1][0] if rows else since.position
-            return Changes(Cursor(epoch, position), tuple(_registration(r) for r in rows))
+            registrations, quarantined = _registrations(rows)
+            return Changes(Cursor(epoch, position), registrations, quarantined=quarantined)
         rows = conn.execute(_REG_SELECT + " ORDER BY seq").fetchall()
         position = rows[-1][0] if rows else 0
+        registrations, quarantined = _registrations(rows)
+        named, bad_named = self._read_named_accounts(conn)
+        territories, bad_territories = self._read_territories(conn)
         return Changes(
-            Cursor(epoch, position), tuple(_registration(r) for r in rows), reset=True,
-            named_accounts=self._named_accounts(conn), territories=self._territories(conn),
-            partners=self._partners(conn),
+            Cursor(epoch, position), registrations, reset=True, named_accounts=named, territories=territories,
+            partners=self._partners(conn), quarantined=(*quarantined, *bad_named, *bad_territories),
         )
 
     def first_decision(self, source: str, external_id: str) -> Decision | None:
@@ -244,13 +258,23 @@ class SQLiteStore:
 
     @staticmethod
     def _territories(conn: sqlite3.Connection) -> tuple[Territory, ...]:
-        rows = conn.execute("SELECT " + ", ".join(TERRITORY_COLUMNS) + " FROM territories ORDER BY seq")
-        return tuple(territory_from_row(dict(zip(TERRITORY_COLUMNS, r))) for r in rows)
+        return SQLiteStore._read_territories(conn)[0]
 
     @staticmethod
     def _named_accounts(conn: sqlite3.Connection) -> tuple[NamedAccount, ...]:
-        rows = conn.execute("SELECT " + ", ".join(NAMED_ACCOUNT_COLUMNS) + " FROM named_accounts ORDER BY seq")
-        return tuple(named_account_from_row(dict(zip(NAMED_ACCOUNT_COLUMNS, r))) for r in rows)
+        return SQLiteStore._read_named_accounts(conn)[0]
+
+    @staticmethod
+    def _read_territories(conn: sqlite3.Connection) -> tuple[tuple[Territory, ...], list[Quarantined]]:
+        good, bad = converted("territories", _reference_rows(conn, "territories", TERRITORY_COLUMNS),
+                              territory_from_row)
+        return tuple(good), bad
+
+    @staticmethod
+    def _read_named_accounts(conn: sqlite3.Connection) -> tuple[tuple[NamedAccount, ...], list[Quarantined]]:
+        good, bad = converted("named-accounts", _reference_rows(conn, "named_accounts", NAMED_ACCOUNT_COLUMNS),
+                              named_account_from_row)
+        return tuple(good), bad
 
     def count(self, table: str) -> int:
         """Rows in one of TABLES (for /healthz, the CLI and tests)."""
@@ -335,9 +359,24 @@ def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: M
     conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", [row.get(c, "") for c in columns])
 
 
-def _registration(row: Sequence[str]) -> Registration:
-    try:
-        return registration_from_cells(row[1:])  # the columns are REGISTRATION_COLUMNS, never NULL
-    except InputError as exc:  # a row written behind the store's back: say which one
-        rid = row[1] or f"at position {row[0]}"
-        raise InputError([(f"registration {rid}: {field}", message) for field, message in exc.problems]) from None
+def _registrations(rows: Sequence[Sequence[str]]) -> tuple[tuple[Registration, ...], tuple[Quarantined, ...]]:
+    """The rows as registrations; a row that cannot be read (written behind the store's back) is
+    quarantined, naming it, rather than refusing the whole read."""
+    good: list[Registration] = []
+    bad: list[Quarantined] = []
+    for row in rows:
+        try:
+            good.append(registration_from_cells(row[1:]))  # the columns are REGISTRATION_COLUMNS, never NULL
+        except InputError as exc:
+            rid = f" {row[1]}" if row[1] else ""
+            where = f"registration{rid} (row {row[0]} of the registrations table in the SQLite store)"
+            cells = dict(zip(REGISTRATION_COLUMNS, row[1:]))
+            bad.append(quarantined_registration(cells, where, [cell_problem(field, cells.get(field, ""), message)
+                                                               for field, message in exc.problems]))
+    return tuple(good), tuple(bad)
+
+
+def _reference_rows(conn: sqlite3.Connection, table: str,
+                    columns: Sequence[str]) -> list[tuple[str, dict[str, str], Callable[[str], str]]]:
+    rows = conn.execute(f"SELECT seq, {', '.join(columns)} FROM {table} ORDER BY seq").fetchall()
+    return [(f"row {r[0]} of the {table} table in the SQLite store", dict(zip(columns, r[1:])), str) for r in rows]

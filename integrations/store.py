@@ -32,10 +32,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import (
+    CLOSED_STATES,
     DECISION_FIELDS,
     DIRECT,
     REGISTRATION_COLUMNS,
@@ -44,6 +45,7 @@ from dealreg.models import (
     DecisionEvent,
     MatchLevel,
     NamedAccount,
+    Quarantined,
     Registration,
     Status,
     Territory,
@@ -85,6 +87,9 @@ class Changes:
     named_accounts: tuple[NamedAccount, ...] = ()
     territories: tuple[Territory, ...] = ()
     partners: tuple[str, ...] = ()
+    quarantined: tuple[Quarantined, ...] = ()
+    """Rows that could not be read (appended since the cursor, or all of them on a reset):
+    `Engine.quarantine` each. A backend never refuses a whole read for one bad row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,12 @@ class Health:
     detail: str = ""
     facts: dict[str, object] = field(default_factory=dict)
     """A few numbers worth showing on /healthz (row counts, schema version …); no secrets."""
+    degraded: bool = False
+    """The store answers, but holds rows that cannot be read (quarantined; `facts["fix"]` names them)."""
+
+    @property
+    def status(self) -> str:
+        return "unavailable" if not self.ok else "degraded" if self.degraded else "ok"
 
 
 Read = Callable[["Cursor | None"], Changes]
@@ -313,33 +324,90 @@ def registration_from_row(row: Mapping[str, str]) -> Registration:
 def registration_from_cells(cells: Iterable[str]) -> Registration:
     """A Registrations row given as its cells (strings) in `REGISTRATION_COLUMNS` order: what a
     CSV reader picks straight out of each line, so 100,000 rows need no dict each. The one set
-    of rules for a registration row, whichever way it comes in. Raises InputError."""
+    of rules for a registration row, whichever way it comes in. Raises InputError naming every
+    bad cell (a backend then quarantines the row: `quarantined_registration`).
+
+    A `rejected` row is a record for the partner manager, never a claim (the engine does not index
+    it), so it is read leniently: it need not name a company, and a cell that cannot be read is left
+    empty rather than refused. Only its id and date must be readable."""
     (registration_id, submitted_at, source, partner, company_name, company_domain, linkedin_url, duns,
      country, region, industry, employees, contact_name, contact_email, deal_value, currency, state,
      expires_at, owner, status, attribution_primary, attribution_secondary, matched_registration_id,
      rule, reason, external_id) = map(str.strip, cells)  # REGISTRATION_COLUMNS, in order
+    problems: list[tuple[str, str]] = []
     if not registration_id:
-        raise InputError([("registration_id", "is required")])
+        problems.append(("registration_id", "is required"))
+    submitted = None
     if not submitted_at:
-        raise InputError([("submitted_at", "is required")])
-    submitted = _time("submitted_at", submitted_at)
-    expires = _time("expires_at", expires_at) if expires_at else None
-    value = _number("deal_value", deal_value, float) if deal_value else None  # most cells are empty: no call
-    headcount = _number("employees", employees, int) if employees else None
+        problems.append(("submitted_at", "is required"))
+    else:
+        submitted = _cell(problems, _time, "submitted_at", submitted_at)
     state_key = state.casefold() or "open"
     if state_key not in STATES:
-        raise InputError([("state", f"{state!r} is not a state (use one of: {', '.join(sorted(STATES))})")])
-    if duns:
-        _check_duns(duns)
-    if not (company_name or company_domain or linkedin_url or duns or contact_email):
-        raise InputError([("company_name", "the row names no company (no name, domain, LinkedIn, DUNS or email)")])
+        problems.append(("state", f"{state!r} is not a state (use one of: {', '.join(sorted(STATES))})"))
+    lenient = state_key == "rejected"
+    soft: list[tuple[str, str]] = [] if lenient else problems  # a rejected row's unreadable cells are dropped
+    expires = _cell(soft, _time, "expires_at", expires_at) if expires_at else None
+    value = _cell(soft, _number, "deal_value", deal_value, float) if deal_value else None  # most are empty
+    headcount = _cell(soft, _number, "employees", employees, int) if employees else None
+    if duns and _cell(soft, _check_duns, duns) is _FAILED:
+        duns = ""
+    if not lenient and not (company_name or company_domain or linkedin_url or duns or contact_email):
+        problems.append(("company_name", "the row names no company (no name, domain, LinkedIn, DUNS or email)"))
+    if problems:
+        raise InputError(problems)
     # positional, in Registration's field order: passing 26 keywords costs more than building the object
     return _new_registration(
         registration_id, submitted, partner or DIRECT,  # an empty partner is the direct team, as everywhere
-        source, company_name, company_domain, linkedin_url, duns, country, region, industry, headcount,
-        contact_name, contact_email, value, currency, state_key, expires, owner, status, attribution_primary,
-        attribution_secondary, matched_registration_id, rule, reason, external_id,
+        source, company_name, company_domain, linkedin_url, duns, country, region, industry,
+        None if headcount is _FAILED else headcount, contact_name, contact_email,
+        None if value is _FAILED else value, currency, state_key, None if expires is _FAILED else expires, owner,
+        status, attribution_primary, attribution_secondary, matched_registration_id, rule, reason, external_id,
     )
+
+
+_FAILED: Any = object()  # what `_cell` returns for a cell it could not read
+
+
+def _cell(problems: list[tuple[str, str]], read: Callable[..., Any], *args: Any) -> Any:
+    """`read(*args)`, or `_FAILED` with its problem noted in `problems`."""
+    try:
+        return read(*args)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return _FAILED
+
+
+def quarantined_registration(row: Mapping[str, str], where: str, problems: Iterable[str]) -> Quarantined:
+    """A Registrations row that cannot be read, with what can be read of it (see `Quarantined`).
+    `where` names the row and `problems` the cells to fix, each as its store shows them."""
+    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
+    state = get("state").casefold() or "open"
+    return Quarantined(
+        "registrations", where, tuple(problems),
+        claim=state not in CLOSED_STATES,  # an unreadable state might be open: it counts as a claim
+        registration_id=get("registration_id"), party=get("partner") or DIRECT,
+        company_name=get("company_name"), company_domain=get("company_domain"),
+        contact_email=get("contact_email"), linkedin_url=get("linkedin_url"), duns=_readable_duns(get("duns")),
+        country=get("country"),
+    )
+
+
+def quarantined_reference(table: str, row: Mapping[str, str], where: str, problems: Iterable[str]) -> Quarantined:
+    """A Named accounts or Territories row that cannot be read (see `Quarantined`)."""
+    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
+    # a named account's owner (empty: direct, as on a readable row), or a territory's partner
+    party = (get("owner") or DIRECT) if table == "named-accounts" else get("partner")
+    return Quarantined(table, where, tuple(problems), claim=True, party=party, company_name=get("company_name"),
+                       company_domain=get("company_domain"), linkedin_url=get("linkedin_url"),
+                       duns=_readable_duns(get("duns")))
+
+
+def _readable_duns(value: str) -> str:
+    try:
+        return value if value and duns_key(value) else ""
+    except ValueError:
+        return ""
 
 
 def _check_duns(value: str) -> None:
@@ -347,6 +415,35 @@ def _check_duns(value: str) -> None:
         duns_key(value)
     except ValueError as exc:
         raise InputError([("duns", str(exc))]) from None
+
+
+T = TypeVar("T")
+Cell = Callable[[str], str]
+"""Names a column's cell in one row as the store shows it: "deal_value (O7)", "column Amount"."""
+
+
+def converted(table: str, rows: Iterable[tuple[str, Mapping[str, str], Cell]],
+              convert: Callable[[Mapping[str, str]], T]) -> tuple[list[T], list[Quarantined]]:
+    """Each `(where, row, cell)` through the store's converter for `table`; a row it refuses is
+    quarantined, naming the row (`where`) and each bad cell (`cell(column)`), never the whole read."""
+    good: list[T] = []
+    bad: list[Quarantined] = []
+    for where, row, cell in rows:
+        try:
+            good.append(convert(row))
+        except InputError as exc:
+            problems = [cell_problem(cell(name), row.get(name, ""), message) for name, message in exc.problems]
+            bad.append(quarantined_registration(row, where, problems) if table == "registrations"
+                       else quarantined_reference(table, row, where, problems))
+    return good, bad
+
+
+def cell_problem(cell: str, value: str, message: str) -> str:
+    """"duns (H7) '12': DUNS must have 9 digits, got 2": the cell, its value unless the message
+    quotes it already, and what is wrong, so a person can find and fix it."""
+    value = value.strip()
+    shown = f" {value!r}" if value and value not in message else ""
+    return f"{cell}{shown}: {message}"
 
 
 def _listed(text: str) -> frozenset[str]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from dealreg.engine import Engine, registration_from
-from dealreg.models import MatchLevel, NamedAccount, Record, Registration, Status, Territory
+from dealreg.models import MatchLevel, NamedAccount, Quarantined, Record, Registration, Status, Territory
 from dealreg.rules import DEFAULT_RULES, parse_rules
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -127,11 +128,19 @@ def test_claims_made_after_as_of_are_ignored():
     assert d.status is Status.CLEAR
 
 
-@pytest.mark.parametrize("state", ["won", "lost", "withdrawn", "rejected"])
+@pytest.mark.parametrize("state", ["won", "lost", "withdrawn"])
 def test_closed_claims_do_not_block(state):
     d = engine(reg("R1", "Northwind", "Miro", "miro.com", state=state)).decide(
         Record(company_name="Miro", company_domain="miro.com"), AS_OF)
     assert d.status is Status.CLEAR and d.candidates[0].active is False
+    assert (d.match, d.match_confidence) == (MatchLevel.NONE, 0)  # match and confidence agree
+
+
+def test_a_rejected_registration_is_a_record_never_a_claim():
+    d = engine(reg("R1", "Northwind", "Miro", "miro.com", state="rejected")).decide(
+        Record(company_name="Miro", company_domain="miro.com"), AS_OF)
+    assert (d.status, d.match, d.match_confidence, d.matched_registration_id) == (Status.CLEAR, MatchLevel.NONE, 0, "")
+    assert d.candidates == ()  # not even a candidate: it was never indexed
 
 
 def test_named_account_is_a_conflict_owned_by_its_owner():
@@ -322,3 +331,77 @@ def test_a_check_with_a_free_mail_contact_is_still_checked_by_name():
     d = engine(reg("R1", "Northwind", "Miro Labs", "miro.com")).decide(
         Record(company_name="Miro Labs", contact_email="ana@gmail.com"), AS_OF)
     assert (d.status, d.owner) == (Status.CONFLICT, "Northwind")
+
+
+# -- when a claim says it was made ------------------------------------------------------------
+
+MIRO = Record(company_name="Miro", company_domain="miro.com", partner="Northwind", deal_value=5000)
+
+
+def test_a_registration_dated_years_ahead_is_refused_with_the_reason():
+    d = engine().decide(replace(MIRO, submitted_at=AS_OF.replace(year=2036)), AS_OF, registration_id="R9")
+    assert d.status is Status.REJECTED and d.owner == ""
+    assert "submitted_at 2036-11-20" in d.reason and "in the future" in d.reason
+
+
+def test_a_registration_a_few_minutes_ahead_counts_as_made_now_and_blocks_the_next_claim():
+    ahead = replace(MIRO, submitted_at=AS_OF + timedelta(minutes=3))  # the sender's clock runs fast
+    first = engine().decide(ahead, AS_OF, registration_id="R1")
+    assert first.status is Status.CLEAR and first.expires_at == AS_OF + timedelta(days=90)
+    stored = registration_from(ahead, first, submitted_at=AS_OF)
+    assert stored.submitted_at == AS_OF  # no later than it arrived
+    second = engine(stored).decide(replace(MIRO, partner="Contoso"), AS_OF + timedelta(seconds=1),
+                                   registration_id="R2")
+    assert (second.status, second.owner) == (Status.CONFLICT, "Northwind")  # whoever was told they own it blocks
+
+
+def test_a_registration_whose_window_ended_before_it_arrived_says_so():
+    d = engine().decide(replace(MIRO, submitted_at=AS_OF.replace(year=2016)), AS_OF, registration_id="R9")
+    assert d.status is Status.REJECTED and d.expires_at is None
+    assert "protection window ended on 2017-02-18" in d.reason and "before the registration arrived" in d.reason
+
+
+def test_a_check_dated_ahead_is_decided_as_of_now():
+    first = engine(reg("R1", "Contoso", "Miro", "miro.com", age=1))
+    d = first.decide(replace(MIRO, submitted_at=AS_OF + timedelta(days=400)), AS_OF)
+    assert (d.status, d.owner) == (Status.CONFLICT, "Contoso")  # never "registered first" by a future date
+
+
+# -- rows that cannot be read --------------------------------------------------------------------
+
+def unreadable(**fields) -> Quarantined:
+    return Quarantined("registrations", "Registrations row 7 (R-7)", ("deal_value (O7): 'TBD' is not a number",),
+                       registration_id="R-7", party="Contoso", **fields)
+
+
+def test_a_record_sharing_a_key_with_an_unreadable_row_goes_to_review_naming_the_cell():
+    e = engine(reg("R1", "Northwind", "Personio GmbH", "personio.de"), quarantined=[unreadable(company_domain="miro.com")])
+    d = e.decide(MIRO, AS_OF, registration_id="R9")
+    assert (d.status, d.rule, d.owner, d.matched_registration_id) == (Status.NEEDS_REVIEW, "quarantine", "", "R-7")
+    assert "Registrations row 7 (R-7): deal_value (O7): 'TBD' is not a number" in d.reason
+    assert d.match is MatchLevel.MATCH and d.expires_at == AS_OF + timedelta(days=90)
+    other = e.decide(Record(company_name="Personio", company_domain="personio.de"), AS_OF)
+    assert other.status is Status.CONFLICT  # the rest decides as before
+    assert [q.where for q in e.quarantined] == ["Registrations row 7 (R-7)"]
+
+
+def test_a_name_alone_is_enough_to_involve_an_unreadable_row():
+    e = engine(quarantined=[unreadable(company_name="Miro Software")])
+    assert e.decide(Record(company_name="Miro"), AS_OF).status is Status.NEEDS_REVIEW
+    assert e.decide(Record(company_name="Celonis"), AS_OF).status is Status.CLEAR
+
+
+def test_an_unreadable_rejected_row_claims_nothing():
+    e = engine(quarantined=[unreadable(company_domain="miro.com", claim=False)])
+    assert e.decide(MIRO, AS_OF).status is Status.CLEAR
+    assert len(e.quarantined) == 1  # still reported
+
+
+def test_an_unreadable_territory_of_a_party_in_the_overlap_sends_it_to_review():
+    territory = Quarantined("territories", "Territories row 3", ("min_employees (E3): 'ten' is not a number",),
+                            party="Contoso")
+    e = engine(reg("R1", "Northwind", "Miro", "miro.com"), quarantined=[territory])
+    d = e.decide(replace(MIRO, partner="Contoso"), AS_OF)
+    assert (d.status, d.rule) == (Status.NEEDS_REVIEW, "quarantine") and "Territories row 3" in d.reason
+    alone = e.decide(Record(company_name="Celonis", partner="Contoso"), AS_OF)
+    assert alone.status is Status.CLEAR  # no overlap: no territory is consulted

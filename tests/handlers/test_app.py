@@ -440,7 +440,7 @@ def test_google_sheets_down_or_over_quota_is_503_never_clear(settings, sheets_ap
 
     clock = FakeClock()  # the store's backoff sleeps on it: the test does not wait out the deadline
     store = SheetsStore(gspread_client_for(sheets_api.base_url), SID, clock=clock, sleep=clock.sleep)
-    client = create_app(settings, store).test_client()
+    client = create_app(settings, store, clock=StepClock()).test_client()  # the payload's day
     sheets_api.inject(None, 429, times=10_000)
     response = post_json(client, "/api/registrations", CLAY_ROW)
     assert response.status_code == 503 and response.headers["Retry-After"] == "60"
@@ -464,6 +464,64 @@ def test_healthz_reports_the_store(client, backend):
     facts = {"sqlite": {"schema_version": 1, "registrations": 1},
              "sheets": {"registrations": 1, "buffered_events": 0}}[backend]
     assert response.json == {"status": "ok", "store": backend, **facts}
+
+
+@pytest.mark.parametrize("answers", [
+    [],  # a form whose questions were all skipped or renamed
+    [{"type": "text", "text": "Jane Doe", "field": {"id": "Rr4NwQ2eTy7U", "type": "short_text", "ref": "contact_name"}}],
+    [{"type": "text", "text": "Acme Robotics", "field": {"id": "x1", "type": "short_text", "ref": "prospect_company"}}],
+])
+def test_an_unusable_typeform_submission_is_a_record_and_every_later_request_is_served(client, store, answers):
+    payload = load_json("typeform_registration.json")
+    payload["form_response"]["answers"] = answers
+    payload["form_response"]["token"] = "another-response"
+    raw = json.dumps(payload).encode()
+    first = post_typeform(client, raw)
+    assert first.status_code == 200 and first.json["status"] == "rejected"
+    assert post_typeform(client, raw).json == first.json  # a redelivery: the same answer, nothing new
+    assert store.count("registrations") == 1  # stored, for the partner manager
+    assert post_json(client, "/api/check", CLAY_ROW).status_code == 200
+    assert post_typeform(client).json["status"] == "clear"  # the next real registration goes through
+    assert post_json(client, "/api/registrations", {**CLAY_ROW, "partner": "Contoso"}).json["status"] == "conflict"
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json["status"] == "ok"  # a rejected record is no problem
+
+
+def test_healthz_is_degraded_naming_the_cells_to_fix_and_decisions_go_on(client, store, backend, request):
+    from tests.handlers.test_service import write_behind_the_store
+
+    where = write_behind_the_store(backend, store, request, {
+        "registration_id": "R-hand", "submitted_at": "2026-01-01", "partner": "Contoso",
+        "company_name": "Acme Robotics GmbH", "deal_value": "TBD"})
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json["status"] == "degraded"
+    assert health.json["quarantined"] == 1 and health.json["fix"][0].startswith(where)
+    assert "'TBD' is not a number" in health.json["fix"][0]
+    assert post_json(client, "/api/check", {"company_name": "Globex", "website": "globex.com"}).json["status"] == "clear"
+    review = post_typeform(client).json  # Acme Robotics: it could be the unreadable row's account
+    assert review["status"] == "needs_review" and review["rule"] == "quarantine" and "TBD" in review["reason"]
+
+
+def test_a_store_refusal_is_503_with_retry_after_never_500(settings, backend, store, request):
+    if backend == "sqlite":
+        import sqlite3
+
+        store.health()
+        with sqlite3.connect(store.path) as conn:  # a file from a newer dealreg
+            conn.execute("PRAGMA user_version = 99")
+        from integrations.sqlite import SQLiteStore
+
+        store = SQLiteStore(store.path)
+    else:  # the Registrations header edited by hand: a column dealreg needs is gone
+        from tests.integrations.sheets_support import SID
+
+        request.getfixturevalue("sheets_api").set_values(SID, "Registrations", [["registration_id", "oops"]])
+    client = create_app(settings, store, clock=StepClock(), new_id=Ids()).test_client()
+    for response in (post_typeform(client), post_json(client, "/api/check", CLAY_ROW)):
+        assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+        assert "GET /healthz" in response.json["error"]
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json["detail"]
 
 
 def test_healthz_is_503_with_details_when_the_store_is_down(down_client):

@@ -104,9 +104,6 @@ def test_formula_like_values_are_defanged_in_the_output(tmp_path):
         (None, "company\nMiro\n", "no such file"),
         ("registration_id,partner,company_name\nR1,N,Miro\n", "company\nMiro\n", "missing column 'submitted_at'"),
         ("registration_id,submitted_at,partner\nR1,2026-01-01,N\n", "company\nMiro\n", "needs at least one of the columns"),
-        (REGISTRY_HEADER + "R1,not-a-date,N,Miro,miro.com,open\n", "company\nMiro\n", "row 2, column submitted_at"),
-        (REGISTRY_HEADER + "R1,2026-01-01,N,Miro,miro.com,maybe\n", "company\nMiro\n", "row 2, column state"),
-        (REGISTRY_HEADER + "R1,2026-01-01,N,Miro,,open\nR1,2026-01-01,N,Miro,,open\n", "company\nMiro\n", "repeats row 2"),
         (REGISTRY_HEADER, "first,last\nJane,Doe\n", "needs a company name or a domain column"),
         (REGISTRY_HEADER, "", "the file is empty"),
     ],
@@ -121,6 +118,25 @@ def test_bad_files_exit_2_naming_file_and_column(tmp_path, registry, prospects, 
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("rows", "problem"), [
+    ("R1,not-a-date,N,Miro,miro.com,open\n", "row 2: column submitted_at: 'not-a-date' is not a date"),
+    ("R1,2026-01-01,N,Miro,miro.com,maybe\n", "row 2: column state: 'maybe' is not a state"),
+    ("R0,2026-01-01,N,Miro,,open\nR0,2026-01-02,C,Miro,miro.com,open\n", "row 3: column registration_id: 'R0' repeats row 2"),
+])
+def test_registry_rows_that_cannot_be_read_are_reported_and_the_rest_decided(tmp_path, rows, problem):
+    reg_path = tmp_path / "registry.csv"
+    reg_path.write_text(REGISTRY_HEADER + rows + "R9,2026-01-01,Contoso,Celonis,celonis.com,open\n")
+    in_path = tmp_path / "in.csv"
+    in_path.write_text("company,website\nMiro,miro.com\nCelonis,celonis.com\nPersonio,personio.de\n")
+    result = CliRunner().invoke(main, ["check", str(in_path), "--registry", str(reg_path), "--as-of", "2026-02-01"])
+    assert result.exit_code == 0, result.output
+    assert "1 registry row could not be read" in result.stderr
+    assert f"  {reg_path} {problem}" in result.stderr
+    statuses = {row["company"]: row["status"] for row in rows_of(result.stdout)}
+    # Miro could be the unreadable row's account: review, never clear; the rest as always
+    assert statuses == {"Miro": "needs_review", "Celonis": "conflict", "Personio": "clear"}
 
 
 def test_bad_rules_file_exit_2(tmp_path):

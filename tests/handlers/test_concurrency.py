@@ -21,7 +21,7 @@ from handlers.service import Service
 from integrations.store import Store, open_store
 from tests.handlers.support import AUTH, live_server, signed
 from tests.integrations.sheets_support import SID
-from tests.payloads import load_payload
+from tests.payloads import delivered_now, load_payload
 
 N = 20
 ACCOUNT = {"company_name": "Acme Robotics GmbH", "website": "https://www.acme-robotics.de"}
@@ -70,7 +70,7 @@ def test_twenty_simultaneous_registrations_through_the_real_server_end_with_one_
 
 def test_twenty_simultaneous_typeform_redeliveries_register_once(settings, store):
     app = create_app(settings, store)
-    raw = load_payload("typeform_registration.json")
+    raw = delivered_now("typeform_registration.json")  # the app runs on the real clock
     start = threading.Barrier(N, timeout=30)
 
     with live_server(app, threads=8) as base:

@@ -25,7 +25,7 @@ from handlers import lambda_handler
 from handlers.lambda_handler import handler_for
 from integrations.typeform import sign
 from tests.handlers.support import is_setting
-from tests.payloads import load_json, load_payload
+from tests.payloads import delivered_now, load_json, load_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "abc123def4.execute-api.us-east-1.amazonaws.com"
@@ -454,7 +454,7 @@ def test_the_default_handler_builds_the_app_once_from_the_environment(tmp_path, 
 
     first = lambda_handler.handler(v2_event("GET", "/healthz"), None)
     app = lambda_handler._app
-    raw = load_payload("typeform_registration.json")
+    raw = delivered_now("typeform_registration.json")  # the handler runs on the real clock
     second = lambda_handler.handler(v2_event("POST", "/webhooks/typeform", raw, headers=_typeform_headers(raw)), None)
 
     assert first["statusCode"] == 200

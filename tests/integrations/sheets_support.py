@@ -43,16 +43,18 @@ def tab_rows(table: str, rows: Sequence[Mapping[str, Any]] = (), columns: Sequen
     return [header] + [[row.get(c, "") for c in header] for row in rows]
 
 
-def new_sheet(api: FakeSheetsAPI, sid: str = SID, **tabs: list[list[Any]] | None) -> str:
+def new_sheet(api: FakeSheetsAPI, sid: str = SID, *, locale: str = "en_US", time_zone: str = "Etc/GMT",
+              **tabs: list[list[Any]] | None) -> str:
     """A spreadsheet with every dealreg tab (SPEC headers), `tabs` overriding some by table
-    name with underscores (named_accounts=…); None leaves that tab out."""
+    name with underscores (named_accounts=…); None leaves that tab out. `locale` and
+    `time_zone` are the spreadsheet's settings (File → Settings)."""
     sheets: dict[str, list[list[Any]] | None] = {}
     for table, title in TAB_TITLES.items():
         key = table.replace("-", "_")
         if key in tabs and tabs[key] is None:
             continue
         sheets[title] = tabs.get(key) or tab_rows(table)
-    return api.create_spreadsheet(sid, sheets=sheets)
+    return api.create_spreadsheet(sid, sheets=sheets, locale=locale, time_zone=time_zone)
 
 
 def store_for(api: FakeSheetsAPI, sid: str = SID, clock: FakeClock | None = None, **options: Any) -> SheetsStore:
