@@ -30,14 +30,7 @@ def registration(**change: object) -> bytes:
 
 # -- Typeform's published example payload ------------------------------------------------------------
 
-NEEDS_QUARANTINE = pytest.mark.xfail(
-    strict=True, reason="needs the quarantine fix: a stored rejected row that names no company makes every later "
-                        "decision 500 until it is (issue 9, section 1)")
-
-
-def test_typeforms_published_example_is_stored_rejected_saying_what_to_map(client, store, backend, request):
-    if backend == "sheets":  # the Sheets store re-reads its tab after the write, row included
-        request.applymarker(NEEDS_QUARANTINE)
+def test_typeforms_published_example_is_stored_rejected_saying_what_to_map(client, store):
     response = post_typeform(client, EXAMPLE)
     assert response.status_code == 200
     body = response.json
@@ -60,15 +53,18 @@ def test_typeforms_published_example_is_stored_rejected_saying_what_to_map(clien
     assert counts(store) == (1, 1)
 
 
-@NEEDS_QUARANTINE
 def test_after_typeforms_published_example_every_later_request_is_still_served(client, store):
+    """The stored rejection names no company: a record for the partner manager, never a claim,
+    so it stops nothing (issue 9, section 1)."""
     assert post_typeform(client, EXAMPLE).status_code == 200
     registered = post_typeform(client, load_payload("typeform_registration.json"))
     assert registered.status_code == 200 and registered.json["status"] == "clear"
     checked = client.post("/api/check", data=json.dumps({"company_name": "Acme Robotics", "website": "acme-robotics.de"}),
                           headers={"Content-Type": "application/json", **AUTH})
     assert checked.status_code == 200 and checked.json["owner"] == "Northwind Partners"
-    assert client.get("/healthz").status_code == 200
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json["status"] == "ok"
+    assert post_typeform(client, EXAMPLE).json["status"] == "rejected"  # its redelivery too
 
 
 # -- the partner form never makes a direct claim -------------------------------------------------------
