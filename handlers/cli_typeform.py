@@ -38,8 +38,8 @@ def _read(path: str) -> bytes:
 def typeform_mapping(source: str) -> None:
     """Print the DEALREG_TYPEFORM_MAPPING that makes dealreg read your form.
 
-    RESPONSE_OR_FORM.json is one webhook payload (copy a delivery's request body from the
-    webhook's log in Typeform: Connect -> Webhooks -> View deliveries) or the form definition
+    RESPONSE_OR_FORM.json is one webhook payload (a delivery's request body, copied from the
+    webhook's delivery log under Connect -> Webhooks in Typeform) or the form definition
     (GET https://api.typeform.com/forms/<form_id>); '-' reads standard input. Questions are
     placed on dealreg's fields by their titles and types; the questions it could not place and
     the fields nothing fills are listed. The last line is the setting, ready for .env.

@@ -156,8 +156,8 @@ def _body(event: Mapping[str, Any]) -> bytes:
 def _base64(body: str) -> bytes:
     """The bytes of a base64 body, or EventError saying the base64 is invalid.
 
-    b64decode(validate=True) still takes padding after a complete group ("e30=" + "=") and
-    stray bits in the last character ("e31=" reads as "e30="), so text that is not what API
+    b64decode(validate=True) still takes padding after a complete group ("Zm9v====" reads as
+    "foo") and stray bits in the last character ("e31=" reads as "e30="), so text that is not what API
     Gateway sends came through and was then refused for its content ("the body is not valid
     JSON"), which sends the caller looking at the wrong layer. API Gateway encodes canonically,
     so a body whose re-encoding differs is refused here, naming the base64.

@@ -289,8 +289,8 @@ def _partner_problem(partner: str, mapping: Mapping[str, str], form_id: str) -> 
     field = "partner" if "partner" in fields else fields[0]
     link = FORM_LINK.format(form_id=form_id or "<form_id>", field=field)
     if not partner.strip():
-        return (f"No partner is named: the form link lacks #{field}=… . Send each partner its own link, "
-                f"e.g. {link} (the partner's name as on the Partners list, spaces written %20).")
+        return (f"No partner is named: the form link lacks #{field}=<partner name>. Send each partner its own "
+                f"link, e.g. {link} (the partner's name as on the Partners list, spaces written %20).")
     if is_direct(partner):
         return (f"'{partner.strip()}' is the direct team, not a partner: the partner form registers partners' "
                 f"deals only. Give each partner its own link, e.g. {link}.")

@@ -1,9 +1,8 @@
 """Suggest `DEALREG_TYPEFORM_MAPPING` for a form, from its questions' titles and types.
 
 Typeform generates each question's `ref` (e.g. `01H531GWT0DN41H4C16PFP05NS`); readable refs
-can only be set through its Create API. So a form owner who built the form in Typeform's
-builder has refs the default mapping does not know, and without a mapping every answer is
-dropped. This module reads what the owner has at hand (one webhook payload as saved from
+are set through its Create API. So a form owner who built the form in Typeform's builder has
+refs the default mapping does not know, and without a mapping every answer is dropped. This module reads what the owner has at hand (one webhook payload as saved from
 the webhook's delivery log, or the form definition from `GET /forms/{form_id}`), places
 each question on a dealreg field by its title and type, and says what it could not place.
 
@@ -21,8 +20,7 @@ from typing import Any
 
 from integrations.typeform import DEFAULT_MAPPING, MAPPABLE_FIELDS
 
-CHOICE = frozenset({"dropdown", "multiple_choice", "short_text"})
-TEXT = frozenset({"short_text", "dropdown", "multiple_choice"})
+_TEXT = frozenset({"short_text", "dropdown", "multiple_choice"})  # questions whose answer is a name
 
 # (field, title pattern, question types it can fill). The first rule whose pattern is in the
 # title and whose types include the question's type places it; None means "no dealreg field"
@@ -36,14 +34,15 @@ _RULES: tuple[tuple[str | None, str, frozenset[str] | None], ...] = (
     ("employees", r"employees|head\s*count|\bstaff\b|company size|number of (people|employees)", frozenset({"number"})),
     ("deal_value", r"deal (value|size|amount)|\bamount\b|\bbudget\b|\bvalue\b|revenue|\bprice\b|\bacv\b|\barr\b",
      frozenset({"number", "short_text"})),
-    ("currency", r"currency", CHOICE),
-    ("country", r"country", TEXT),
-    ("region", r"\bregion\b|territory", TEXT),
-    ("industry", r"industry|vertical|sector", TEXT),
-    ("partner", r"partner|reseller|agency|your (company|organi[sz]ation|firm|business)", TEXT),
+    ("currency", r"currency", _TEXT),
+    ("country", r"country", _TEXT),
+    ("region", r"\bregion\b|territory", _TEXT),
+    ("industry", r"industry|vertical|sector", _TEXT),
+    ("partner", r"partner|reseller|agency|your (company|organi[sz]ation|firm|business)", _TEXT),
     (None, r"phone|mobile|\bsize\b|address|\bdate\b|\bwhen\b|\bstage\b|\bnotes?\b|comment|describe|tell us", None),
-    ("contact_name", r"contact.*\bname\b|name of (the )?contact|contact person|\b(first|full) name\b", frozenset({"short_text"})),
-    ("company_name", r"company|account|organi[sz]ation|business|customer|prospect|client", TEXT),
+    ("contact_name", r"contact.*\bname\b|name of (the )?contact|contact person|\b(first|full) name\b",
+     frozenset({"short_text"})),
+    ("company_name", r"company|account|organi[sz]ation|business|customer|prospect|client", _TEXT),
 )
 
 # When no title rule places a question, its type may: Typeform's Email and Website questions.
@@ -93,37 +92,42 @@ def read_form(document: Mapping[str, Any]) -> tuple[str, str, str, list[Question
         raise ValueError("the file is not a JSON object")
     response = document.get("form_response")
     if isinstance(response, Mapping):
-        definition = response.get("definition") if isinstance(response.get("definition"), Mapping) else {}
+        definition = _object(response.get("definition"))
         questions = list(_questions(definition.get("fields")))
         # An answer to a question the definition does not list is still a question of the form
         # (read under its ref, else its id, as parse_typeform reads it).
         known = {q.ref for q in questions} | {q.id for q in questions}
-        for answer in response.get("answers") or []:
-            field = answer.get("field") if isinstance(answer, Mapping) else None
-            if isinstance(field, Mapping):
-                ref, field_id = str(field.get("ref") or ""), str(field.get("id") or "")
-                if (ref or field_id) and not {ref, field_id} & known:
-                    questions.append(Question(ref or field_id, "", str(field.get("type") or ""), field_id))
-                    known |= {ref, field_id}
-        hidden = response.get("hidden") if isinstance(response.get("hidden"), Mapping) else {}
+        for answer in _array(response.get("answers")):
+            field = _object(_object(answer).get("field"))
+            ref, field_id = str(field.get("ref") or ""), str(field.get("id") or "")
+            if (ref or field_id) and not {ref, field_id} & known:
+                questions.append(Question(ref or field_id, "", str(field.get("type") or ""), field_id))
+                known |= {ref, field_id}
         return ("a webhook response", str(response.get("form_id") or definition.get("id") or ""),
-                str(definition.get("title") or ""), questions, [str(name) for name in hidden])
+                str(definition.get("title") or ""), questions, [str(name) for name in _object(response.get("hidden"))])
     if isinstance(document.get("fields"), list):  # GET https://api.typeform.com/forms/{form_id}
-        hidden = document.get("hidden") if isinstance(document.get("hidden"), list) else []
         return ("a form definition", str(document.get("id") or ""), str(document.get("title") or ""),
-                list(_questions(document["fields"])), [str(name) for name in hidden])
+                list(_questions(document["fields"])), [str(name) for name in _array(document.get("hidden"))])
     raise ValueError("this is neither a Typeform webhook payload (an object with form_response) nor a form "
                      "definition (an object with fields, as GET https://api.typeform.com/forms/{form_id} answers)")
 
 
+def _object(value: object) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else an empty one: a part Typeform left out reads as empty."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _array(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _questions(fields: object) -> Iterable[Question]:
-    for field in fields if isinstance(fields, list) else []:
+    for field in _array(fields):
         if not isinstance(field, Mapping):
             continue
         kind = str(field.get("type") or "")
-        properties = field.get("properties") if isinstance(field.get("properties"), Mapping) else {}
         if kind in ("group", "inline_group"):  # a question group: its questions are answered one by one
-            yield from _questions(properties.get("fields"))
+            yield from _questions(_object(field.get("properties")).get("fields"))
         elif kind != "statement":  # a statement asks nothing
             ref = str(field.get("ref") or field.get("id") or "")
             if ref:
@@ -163,7 +167,8 @@ def suggest(document: Mapping[str, Any]) -> Suggestion:
         if field is None:
             unplaced.append((question, "no dealreg field fits"))
             continue
-        score = (2 if how == "title" else 1) - (1 if field.startswith("contact_") and _YOURS.search(question.title) else 0)
+        yours = field.startswith("contact_") and _YOURS.search(question.title)
+        score = (2 if how == "title" else 1) - (1 if yours else 0)
         candidates.append((-score, position, question, field, how))
     for _, _, question, field, how in sorted(candidates, key=lambda c: (c[0], c[1])):
         if field in taken:
