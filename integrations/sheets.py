@@ -122,6 +122,7 @@ from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Decision, DecisionEvent, MatchLevel, NamedAccount, Quarantined, Registration, Status, Territory
 from dealreg.normalise import defang, undefang
 from dealreg.records import canonical_key
+from dealreg.values import number_text
 from integrations.store import (
     COLUMNS,
     Changes,
@@ -357,10 +358,8 @@ def _cell_text(value: object) -> str:
     """A value as read (UNFORMATTED_VALUE: str, int, float or bool) as our text."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     if isinstance(value, (int, float)):
-        return repr(value)
+        return number_text(value)  # 48000, not 48000.0; 123.456 as 123.4560, never read back as 123456
     return undefang("" if value is None else str(value))
 
 

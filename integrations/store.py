@@ -27,7 +27,6 @@ will not fix. It never answers "no claims" for a read it could not make.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +51,7 @@ from dealreg.models import (
 )
 from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
+from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -250,8 +250,8 @@ def text_of(value: object) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return number_text(value)  # 48000 not 48000.0, and 123.4560 so that it never reads back as 123456
     return str(value)
 
 
@@ -273,20 +273,28 @@ def _parsed_time(text: str) -> datetime:
 
 
 def _number(field_name: str, text: str, kind: type[int] | type[float]) -> int | float | None:
+    """A count (`int`) or an amount (`float`) in a cell, read as every way in reads it
+    (dealreg.values: `48,000`, `$150,000`, `48.000,50`); None for an empty cell. An amount's
+    currency is dropped here: `_deal_value` keeps it. Raises InputError."""
     text = text.strip()
     if not text:
         return None
     try:
-        value = float(text)
-    except ValueError:
-        raise InputError([(field_name, f"{text!r} is not a number")]) from None
-    if not math.isfinite(value) or value < 0:
-        raise InputError([(field_name, f"{text!r} must be a finite number, zero or more")])
-    if kind is int:
-        if not value.is_integer():
-            raise InputError([(field_name, f"{text!r} must be a whole number")])
-        return int(value)
-    return value
+        return parse_count(text) if kind is int else parse_amount(text).value
+    except ValueError as exc:
+        raise InputError([(field_name, str(exc))]) from None
+
+
+def _deal_value(text: str, currency: str) -> tuple[float | None, str]:
+    """A deal value cell and the row's currency cell: the value, and the currency it is in (the
+    one written with the value fills an empty currency cell; two that disagree are refused)."""
+    if (plain := plain_number(text)) is not None:  # what every store writes: no currency to agree on
+        return plain, currency
+    try:
+        amount = parse_amount(text)
+        return amount.value, agreed_currency(amount.currency, currency) if amount.currency else currency
+    except ValueError as exc:
+        raise InputError([("deal_value", str(exc))]) from None
 
 
 # Building a Registration: a frozen dataclass's __init__ must set every field through
@@ -348,7 +356,9 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
     lenient = state_key == "rejected"
     soft: list[tuple[str, str]] = [] if lenient else problems  # a rejected row's unreadable cells are dropped
     expires = _cell(soft, _time, "expires_at", expires_at) if expires_at else None
-    value = _cell(soft, _number, "deal_value", deal_value, float) if deal_value else None  # most are empty
+    # a currency written with the value fills an empty currency cell (most deal_value cells are empty)
+    deal = _cell(soft, _deal_value, deal_value, currency) if deal_value else (None, currency)
+    value, currency = (None, currency) if deal is _FAILED else deal
     headcount = _cell(soft, _number, "employees", employees, int) if employees else None
     if duns and _cell(soft, _check_duns, duns) is _FAILED:
         duns = ""
@@ -361,7 +371,7 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
         registration_id, submitted, partner or DIRECT,  # an empty partner is the direct team, as everywhere
         source, company_name, company_domain, linkedin_url, duns, country, region, industry,
         None if headcount is _FAILED else headcount, contact_name, contact_email,
-        None if value is _FAILED else value, currency, state_key, None if expires is _FAILED else expires, owner,
+        value, currency, state_key, None if expires is _FAILED else expires, owner,
         status, attribution_primary, attribution_secondary, matched_registration_id, rule, reason, external_id,
     )
 

@@ -261,7 +261,7 @@ def test_a_row_that_cannot_be_read_is_quarantined_naming_the_cell_never_read_as_
     assert decision.status.value == "needs_review"
     assert "Registrations row 3 (R-000000000002): deal_value (O3): 'TBD' is not a number" in decision.reason
     assert service.health().facts["fix"] == ["Registrations row 3 (R-000000000002): deal_value (O3): 'TBD' is not "
-                                             "a number"]
+                                             "a number; write it like 48000, 48,000.50, 48.000,50, $48k or 48000 EUR"]
 
 
 def test_a_row_appended_by_hand_that_cannot_be_read_is_quarantined_on_the_warm_path(store, service, api):

@@ -408,7 +408,8 @@ def test_an_unusable_registration_lists_its_problems():
         (-5, "deal_value: must not be negative"),
         (float("nan"), "deal_value: must be a finite number"),
         (1e308, "deal_value: "),
-        ("48k", "deal_value: '48k' is not a plain number"),
+        ("1,250k", "deal_value: '1,250k' is ambiguous"),
+        ("48 000 kr", "deal_value: 'kr' can mean DKK, ISK, NOK, SEK"),
     ],
 )
 def test_a_bad_deal_value_is_a_problem_and_the_rest_is_kept(value, problem):
