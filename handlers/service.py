@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from dealreg.engine import Engine, displaced_row, registration_from, rejected
@@ -109,33 +109,36 @@ class Service:
         self.store.record_event(new_event("check", record, decision, self.rules.rules_hash, now))
         return decision
 
-    def register(self, record: Record) -> Decision:
+    def register(self, record: Record, extra: Mapping[str, str] | None = None) -> Decision:
         """Register the record, or answer the first decision if (source, external_id) was
         registered before. An unknown partner (once the Partners list has entries) comes
-        back `rejected` and is stored as such."""
-        return self._register(record, lambda engine, now, rid: engine.decide(record, now, registration_id=rid))
+        back `rejected` and is stored as such. `extra` goes on the decision event."""
+        return self._register(record, lambda engine, now, rid: engine.decide(record, now, registration_id=rid),
+                              extra)
 
-    def register_rejected(self, record: Record, problems: Iterable[str]) -> Decision:
+    def register_rejected(self, record: Record, problems: Iterable[str],
+                          extra: Mapping[str, str] | None = None) -> Decision:
         """Store a submission that cannot be used as `rejected`, with its reasons (a signed
         Typeform response: answering 200 stops Typeform retrying something that will not
         improve). Idempotent like `register`."""
         reasons = tuple(problems)
         return self._register(record, lambda engine, now, rid: rejected(reasons, party=record.party,
-                                                                         registration_id=rid))
+                                                                         registration_id=rid), extra)
 
     def receive_typeform(self, submission: TypeformSubmission) -> Decision:
         """A signed Typeform response: register it, or store it as `rejected` with its
         reasons; Typeform's test request writes nothing. Keyed on the response token."""
         record = submission.record
+        extra = submission.event_extra()  # the refs nothing read, so the event shows a renamed ref
         if submission.is_test:
             log.info("typeform test request %s: nothing written", submission.token)
             return rejected(submission.problems, party=record.party)
         if submission.problems:
-            return self.register_rejected(record, submission.problems)
+            return self.register_rejected(record, submission.problems, extra)
         try:
-            return self.register(record)
+            return self.register(record, extra)
         except InputError as exc:  # a value the engine cannot key on; the sender cannot fix it by retrying
-            return self.register_rejected(record, [f"{field}: {message}" for field, message in exc.problems])
+            return self.register_rejected(record, [f"{field}: {message}" for field, message in exc.problems], extra)
 
     def refuse(self, record: Record, problems: Iterable[str], extra: dict[str, str] | None = None) -> Decision:
         """Record (as an audit event only) a signed submission too broken to register under
@@ -148,7 +151,8 @@ class Service:
         self.store.record_event(event)
         return decision
 
-    def _register(self, record: Record, decide_one: Callable[[Engine, datetime, str], Decision]) -> Decision:
+    def _register(self, record: Record, decide_one: Callable[[Engine, datetime, str], Decision],
+                  extra: Mapping[str, str] | None = None) -> Decision:
         if record.external_id:
             first = self.store.first_decision(record.source, record.external_id)
             if first is not None:
@@ -170,7 +174,9 @@ class Service:
                 decision = decide_one(engine, now, registration_id)
                 displaced = tuple(displaced_row(engine.registration(rid), decision) for rid in decision.displaced)
             registration = registration_from(record, decision, submitted_at=now)
-            return Write(registration, new_event("register", record, decision, self.rules.rules_hash, now), displaced)
+            event = new_event("register", record, decision, self.rules.rules_hash, now)
+            event.extra.update(extra or {})
+            return Write(registration, event, displaced)
 
         result = self.store.register(decide, source=record.source, external_id=record.external_id)
         if not result.created:
