@@ -8,16 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dealreg import dates
 from dealreg.errors import InputError, StoreError
 from dealreg.normalise import defang, undefang
 from dealreg.values import number_text
-
-if TYPE_CHECKING:
-    from integrations.sheets.layout import Layout
+from integrations.sheets.layout import Layout
 
 DATE_COLUMNS = ("submitted_at", "expires_at")
 """The Registrations columns that hold dates."""

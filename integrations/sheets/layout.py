@@ -11,7 +11,7 @@ from gspread.utils import rowcol_to_a1
 
 from dealreg.errors import StoreError
 from dealreg.records import canonical_key
-from integrations.sheets.cells import cell_text
+from dealreg.normalise import undefang
 from integrations.store.rows import COLUMNS
 
 TAB_TITLES: dict[str, str] = {
@@ -49,7 +49,7 @@ def read_layout(table: str, title: str, header: Sequence[object]) -> Layout:
     """Map the header row to our columns (`Company Name` = `company_name`) and name every
     problem with its fix: a misspelt column (difflib), a missing one, a repeated one."""
     wanted = COLUMNS[table]
-    cells = [cell_text(h).strip() for h in header]
+    cells = [_header_text(h).strip() for h in header]
     if not any(cells):
         return Layout(table, title, {}, (), (f"{title}: the header row (row 1) is empty; {INIT_HELP}",))
     columns: dict[str, int] = {}
@@ -82,3 +82,8 @@ def read_layout(table: str, title: str, header: Sequence[object]) -> Layout:
 
 def layout_error(problems: Iterable[str]) -> StoreError:
     return StoreError("The spreadsheet's layout is not dealreg's: " + "; ".join(problems) + f". Or {INIT_HELP}.")
+
+
+def _header_text(value: object) -> str:
+    """A header cell as read (a string, or a number someone typed as a header) as text."""
+    return undefang("" if value is None else str(value))

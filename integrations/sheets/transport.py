@@ -192,6 +192,13 @@ class SheetsAPI:
             self._tabs = tabs
         return tabs
 
+    def close(self) -> None:
+        self._http.session.close()
+
+    def forget_tabs(self) -> None:
+        """The next call fetches the tabs again (a tab was added, or deleted and re-created)."""
+        self._tabs = None
+
     def tab(self, table: str, deadline: float) -> Tab:
         tabs = self.metadata(deadline)
         if table not in tabs:
