@@ -211,6 +211,10 @@ class Engine:
         self._rows.update(zip(ids, regs))
         self._claims.clear()
 
+    def registration_ids(self) -> frozenset[str]:
+        """The ids of the registrations indexed as claims."""
+        return frozenset(self._rows)
+
     def registration(self, registration_id: str) -> Registration:
         """The indexed registration with this id (KeyError if there is none)."""
         return self._rows[registration_id]

@@ -32,7 +32,8 @@ from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Decision, Record
 from dealreg.records import parse_record
 from handlers.service import Clock, Service, new_registration_id, utc_now
-from integrations.store import Store, open_store
+from handlers.stores import open_store
+from integrations.store import Store
 from integrations.typeform import (
     DEFAULT_MAPPING,
     SIGNATURE_HEADER,

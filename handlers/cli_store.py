@@ -24,7 +24,7 @@ import click
 from dealreg._native import is_compiled
 from dealreg.errors import DealregError
 from dealreg.normalise import undefang
-from integrations.store import COLUMNS, TABLES
+from integrations.store.rows import COLUMNS, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _settings() -> Any:
 
 
 def _store(settings: Any) -> Any:
-    from integrations.store import open_store
+    from handlers.stores import open_store
 
     try:
         return open_store(settings)
@@ -300,7 +300,7 @@ def _typeform_sample(token: str, now: datetime) -> dict[str, object]:
 def import_file(store: Any, kind: str, path: Path) -> int:
     """Read a CSV of `kind` in the Sheet layout and write it into the store."""
     from integrations import csvfile
-    from integrations.store import (
+    from integrations.store.rows import (
         named_account_to_row,
         registration_to_row,
         territory_to_row,

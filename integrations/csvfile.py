@@ -20,7 +20,7 @@ from dealreg.errors import DealregError, InputError
 from dealreg.models import REGISTRATION_COLUMNS, NamedAccount, Quarantined, Registration, Territory
 from dealreg.normalise import defang
 from dealreg.records import canonical_key, field_for
-from integrations.store import (
+from integrations.store.rows import (
     NAMED_ACCOUNT_COLUMNS,
     TERRITORY_COLUMNS,
     cell_problem,

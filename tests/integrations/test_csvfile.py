@@ -11,7 +11,7 @@ import pytest
 
 from dealreg.models import REGISTRATION_COLUMNS
 from integrations.csvfile import _OTHER_LINE_BREAKS, CSVFileError, _columns, _text_lines, read_registry, read_rows
-from integrations.store import registration_from_row
+from integrations.store.rows import registration_from_row
 
 FULL_HEADER = ",".join(REGISTRATION_COLUMNS)
 FULL_ROW = ",".join({"registration_id": "R1", "submitted_at": "2026-03-02T10:00:00Z", "partner": "Northwind",

@@ -22,18 +22,16 @@ from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Record
 from dealreg.normalise import undefang
 from handlers.service import Service
-from integrations.sheets import (
-    SheetsStore,
-    open_sheets_store,
-    read_layout,
-)
-from integrations.store import COLUMNS, Store, open_store
+from integrations.sheets import SheetsStore, read_layout
+from handlers.stores import open_sheets_store, open_store
+from integrations.store import Store
+from integrations.store.rows import COLUMNS
 from tests.fakes.sheets_api import FakeCredentials, FakeSheetsAPI, gspread_client_for, redirect_session_to
 from tests.handlers.support import Ids, StepClock, write_rules
 from tests.integrations.sheets_support import (
     SID,
     FakeClock,
-    decider,
+    PausingService,
     new_sheet,
     reg_row,
     rows_of,
@@ -126,7 +124,7 @@ def test_credentials_are_the_json_itself_or_a_file_path(tmp_path, service_accoun
     store = open_store(Settings(_env_file=None, store="sheets", sheet_id=SID, google_credentials=text))
     assert isinstance(store, SheetsStore)
     assert store.client_email == "dealreg@dealreg-test.iam.gserviceaccount.com"
-    assert store.client.http_client.timeout == (5.0, 10.0)  # no request can outlive the deadline
+    assert store.api.client.http_client.timeout == (5.0, 10.0)  # no request can outlive the deadline
     assert api.count() == 0  # nothing is sent before the store is used
 
 
@@ -521,12 +519,9 @@ def test_columns_in_another_order_and_extra_columns_are_kept(api, clock, rules):
     assert [r["registration_id"] for r in rows_of(api, "Decisions")] == ["R-000000000001", "R-000000000002"]
 
 
-def test_decide_raising_writes_nothing(store, api):
-    def decide(read):
-        raise InputError([("duns", "bad")])
-
+def test_a_decision_that_fails_writes_nothing(store, service, api):
     with pytest.raises(InputError):
-        store.register(decide)
+        service.register(acme(duns="12"))  # a DUNS the engine cannot key on
     assert rows_of(api, "Registrations") == [] and api.count(kind="spreadsheets.batchUpdate") == 0
 
 
@@ -542,23 +537,25 @@ def _race(api, clock, rules, first_at: datetime, second_at: datetime):
             a_read.set()
             assert b_done.wait(10)
 
-    a_decide = decider(rules, acme("Northwind Partners", submitted_at=first_at), "R-00000000000a", T0, before=pause)
+    a_service = PausingService(a, rules, "R-00000000000a", T0, before=pause)
     result: dict[str, object] = {}
-    thread = threading.Thread(target=lambda: result.update(a=a.register(a_decide)))
+    thread = threading.Thread(target=lambda: result.update(
+        a=a_service.register(acme("Northwind Partners", submitted_at=first_at))))
     thread.start()
     assert a_read.wait(10)
-    result["b"] = b.register(decider(rules, acme("Contoso Consulting", submitted_at=second_at), "R-00000000000b", T0))
+    result["b"] = PausingService(b, rules, "R-00000000000b", T0).register(
+        acme("Contoso Consulting", submitted_at=second_at))
     b_done.set()
     thread.join(10)
-    return result["a"], result["b"], a_decide
+    return result["a"], result["b"], a_service
 
 
 def test_race_a_claim_that_sorts_first_corrects_the_later_writer(api, clock, rules):
     new_sheet(api)
     # B submitted first and finished first; A never saw it before writing.
     a, b, a_decide = _race(api, clock, rules, T0 - timedelta(hours=1), T0 - timedelta(hours=2))
-    assert (b.decision.status.value, b.decision.owner) == ("clear", "Contoso Consulting")
-    assert (a.decision.status.value, a.decision.owner) == ("conflict", "Contoso Consulting")
+    assert (b.status.value, b.owner) == ("clear", "Contoso Consulting")
+    assert (a.status.value, a.owner) == ("conflict", "Contoso Consulting")
     assert len(a_decide.calls) == 2  # decided, then re-decided against the concurrent claim
     rows = {r["registration_id"]: r for r in rows_of(api, "Registrations")}
     assert {r["owner"] for r in rows.values()} == {"Contoso Consulting"}
@@ -571,8 +568,8 @@ def test_race_a_claim_sorting_first_but_written_last_displaces_the_finished_one(
     new_sheet(api)
     # A submitted first, but B was written (and answered) before A's write landed.
     a, b, _ = _race(api, clock, rules, T0 - timedelta(hours=2), T0 - timedelta(hours=1))
-    assert b.decision.owner == "Contoso Consulting"  # B could not know; its row is rewritten below
-    assert a.decision.owner == "Northwind Partners"
+    assert b.owner == "Contoso Consulting"  # B could not know; its row is rewritten below
+    assert a.owner == "Northwind Partners"
     rows = {r["registration_id"]: r for r in rows_of(api, "Registrations")}
     assert {r["owner"] for r in rows.values()} == {"Northwind Partners"}
     assert (rows["R-00000000000a"]["status"], rows["R-00000000000b"]["status"]) == ("clear", "conflict")
@@ -762,7 +759,7 @@ def test_no_request_starts_once_slow_answers_have_used_up_the_deadline(api, rule
     new_sheet(api)
     store = store_for(api, clock=DraggingClock())
     with pytest.raises(StoreUnavailable, match="within 10 s"):
-        store.register(decider(rules, acme(), "R-000000000001", T0))
+        PausingService(store, rules, "R-000000000001", T0).register(acme())
     assert 0 < api.count() < 3  # it gave up instead of sending the rest of the registration
     assert rows_of(api, "Registrations") == []
 

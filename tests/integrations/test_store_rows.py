@@ -13,8 +13,8 @@ import pytest
 from dealreg.errors import InputError
 from dealreg.models import REGISTRATION_COLUMNS, Registration
 from dealreg.records import parse_datetime
-from integrations import store
-from integrations.store import registration_from_cells, registration_from_row, registration_to_row
+from integrations.store import rows as store
+from integrations.store.rows import registration_from_cells, registration_from_row, registration_to_row
 
 TIMESTAMP_FORMS = [
     "2026-03-02T14:09:47Z",
@@ -216,7 +216,7 @@ def test_territory_employee_bounds_read_like_every_count(cells, expected):
 
 @pytest.mark.parametrize("number", [48000, 48000.0, 48000.5, 123.456, 1.234, 1e16])
 def test_a_number_google_sends_for_a_cell_reads_as_that_number(number):
-    from integrations.sheets import _cell_text  # UNFORMATTED_VALUE: a cell typed as a number comes as one
+    from integrations.sheets.cells import cell_text  # UNFORMATTED_VALUE: a cell typed as a number comes as one
 
-    row = {**_full_row(), "deal_value": _cell_text(number)}
+    row = {**_full_row(), "deal_value": cell_text(number)}
     assert registration_from_row(row).deal_value == number

@@ -1,39 +1,17 @@
-"""The store: the one interface every backend implements (SQLite, Google Sheets, HubSpot).
-
-A store keeps the registrations (claims), the append-only decision events, and the
-reference data the rules read (partners, territories, named accounts). The service
-(`handlers/service.py`) is its only caller. It keeps one warm `dealreg.engine.Engine`
-and asks the store only for what changed since it last looked:
-
-    changes = store.changes(cursor)          # cursor None: everything
-    if changes.reset: engine = Engine(rules, changes.registrations, changes.named_accounts, ...)
-    else: for r in changes.registrations: engine.add(r)
-    cursor = changes.cursor
-
-A registration must be decided against the claims as they are at the moment it is
-written, or two simultaneous registrations for one account could both come out
-`clear`. So `register` takes a callback and runs "read the current claims → decide →
-write the registration and its decision event" as one unit with respect to every other
-registration, in every process. Each backend picks how: SQLite holds its write lock
-(`BEGIN IMMEDIATE`) around the callback; a Sheet can append, re-read and call the
-callback again until its deterministic order is stable. The callback is pure apart from
-its return value, so calling it more than once is safe.
-
-Errors: a backend raises `StoreUnavailable` when it is down, locked past the deadline or
-rate-limited (the sender is told to retry: 503), and `StoreError` for anything retrying
-will not fix. It never answers "no claims" for a read it could not make.
-"""
+"""Rows as stores keep them: SPEC's Sheet layout (one table per tab, every cell a string), and the
+converters between rows and the core's models. One set of rules for every backend and every
+way rows come in (a Sheet, a SQLite table, a CSV file, an import), so they read alike."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
-from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.errors import InputError, StoreError
 from dealreg.models import (
     CLOSED_STATES,
     DECISION_FIELDS,
@@ -52,133 +30,6 @@ from dealreg.models import (
 from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
 from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
-
-if TYPE_CHECKING:
-    from config.settings import Settings
-
-# StoreError and StoreUnavailable (dealreg.errors) are the store errors; re-exported for backends.
-__all__ = ["Changes", "Cursor", "Decide", "Health", "Read", "Registered", "Store", "StoreError", "StoreUnavailable",
-           "Tables", "Write", "open_store"]
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """How far a reader has got. Opaque: only hand it back to the store that made it.
-
-    `epoch` changes whenever the store changes in a way that is not an append (a row
-    edited or deleted, partners/territories/named accounts replaced, an import), which
-    tells the reader to rebuild; `position` counts the registrations appended so far."""
-
-    epoch: str
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What changed since a cursor.
-
-    `reset` False: `registrations` are the rows appended since (feed them to `Engine.add`;
-    a row whose id is already indexed replaces it). `reset` True: `registrations` is every
-    registration and the reference data is filled in; build a new Engine from it."""
-
-    cursor: Cursor
-    registrations: tuple[Registration, ...] = ()
-    reset: bool = False
-    named_accounts: tuple[NamedAccount, ...] = ()
-    territories: tuple[Territory, ...] = ()
-    partners: tuple[str, ...] = ()
-    quarantined: tuple[Quarantined, ...] = ()
-    """Rows that could not be read (appended since the cursor, or all of them on a reset):
-    `Engine.quarantine` each. A backend never refuses a whole read for one bad row."""
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    """What one registration writes, together: its row, its decision event, and the rows
-    on file that now record another owner (`Decision.displaced`, rewritten by
-    `dealreg.engine.displaced_row`): a claim submitted earlier but delivered later, or a
-    territory partner arriving second, takes the account, and every row must say so."""
-
-    registration: Registration
-    event: DecisionEvent
-    displaced: tuple[Registration, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Registered:
-    """The result of `Store.register`."""
-
-    decision: Decision
-    created: bool
-    """False: (source, external_id) was registered before; `decision` is that first decision."""
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    ok: bool
-    backend: str
-    detail: str = ""
-    facts: dict[str, object] = field(default_factory=dict)
-    """A few numbers worth showing on /healthz (row counts, schema version …); no secrets."""
-    degraded: bool = False
-    """The store answers, but holds rows that cannot be read (quarantined; `facts["fix"]` names them)."""
-
-    @property
-    def status(self) -> str:
-        return "unavailable" if not self.ok else "degraded" if self.degraded else "ok"
-
-
-Read = Callable[["Cursor | None"], Changes]
-"""Reads changes inside a registration's critical section (same contract as `Store.changes`)."""
-Decide = Callable[[Read], Write]
-"""The registration callback: read the current claims, decide, return what to write."""
-
-
-@runtime_checkable
-class Store(Protocol):
-    """The operations the service needs. Every method may raise `StoreUnavailable`."""
-
-    backend: str
-    """"sqlite", "sheets", "hubspot": for logs and /healthz."""
-
-    def changes(self, since: Cursor | None) -> Changes:
-        """Registrations appended since `since`; everything (reset) when `since` is None,
-        comes from another epoch, or the backend cannot tell what changed."""
-        ...
-
-    def register(self, decide: Decide, *, source: str = "", external_id: str = "") -> Registered:
-        """Run `decide` and store its `Write` (registration + event) atomically with respect
-        to every other `register`, in every process.
-
-        With a non-empty `external_id`, first look up (source, external_id): if it was
-        registered before, return that first decision with `created=False`, call nothing
-        and write nothing (a Typeform redelivery). `decide` may be called more than once;
-        if it raises, nothing is written and the error propagates."""
-        ...
-
-    def first_decision(self, source: str, external_id: str) -> Decision | None:
-        """The first decision registered for (source, external_id), or None. A fast,
-        lock-free pre-check; `register` repeats it under its lock."""
-        ...
-
-    def record_event(self, event: DecisionEvent) -> None:
-        """Append a decision event that registers nothing (a suppression check)."""
-        ...
-
-    def partners(self) -> tuple[str, ...]:
-        """The Partners list (names as written); empty means any partner name is accepted."""
-        ...
-
-    def territories(self) -> tuple[Territory, ...]: ...
-
-    def named_accounts(self) -> tuple[NamedAccount, ...]: ...
-
-    def health(self) -> Health:
-        """Whether the store answers right now. Never raises."""
-        ...
-
-    def close(self) -> None: ...
-
 
 # -- the Sheet layout: one tab per table, every cell a string -----------------------------
 
@@ -200,18 +51,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
 }
-
-
-class Tables(Protocol):
-    """Optional: a store that can load and dump whole tabs as rows of strings, keyed by the
-    column names of SPEC's Sheet layout (`COLUMNS`)."""
-
-    def read_rows(self, table: str) -> Iterator[dict[str, str]]: ...
-
-    def write_rows(self, table: str, rows: Iterable[Mapping[str, str]]) -> int:
-        """registrations and decisions: add rows, replacing those with the same id;
-        partners, territories, named-accounts: replace the whole list. Returns the row count."""
-        ...
 
 
 # -- helpers every backend shares -------------------------------------------------------
@@ -558,18 +397,3 @@ def validated_rows(table: str, rows: Iterable[Mapping[str, str]]) -> list[dict[s
     if problems:
         raise InputError(problems)
     return clean
-
-
-def open_store(settings: Settings) -> Store:
-    """The backend `DEALREG_STORE` names, built from the settings."""
-    if settings.store == "sqlite":
-        from integrations.sqlite import SQLiteStore
-
-        return SQLiteStore(settings.db, deadline_seconds=settings.store_deadline_seconds)
-    if settings.store == "sheets":
-        try:
-            from integrations.sheets import open_sheets_store  # type: ignore[import-not-found]
-        except ImportError:
-            raise StoreError("DEALREG_STORE=sheets is not available in this build; use DEALREG_STORE=sqlite") from None
-        return open_sheets_store(settings)  # type: ignore[no-any-return]
-    raise StoreError(f"DEALREG_STORE={settings.store} is not available in this build; use DEALREG_STORE=sqlite")
