@@ -25,8 +25,8 @@ run: $(NATIVE)
 	@echo "== dealreg check: the example Clay export against the example registrations =="
 	$(VENV)/bin/dealreg check examples/prospects.csv --registry examples/registrations.csv \
 		--rules examples/rules.yaml --as-of 2026-11-20 -o - --format table
-	@echo "== dealreg serve: the webhooks on http://127.0.0.1:8000 (Ctrl-C to stop) =="
-	$(VENV)/bin/dealreg serve --dev-secrets
+	@echo "== dealreg serve --demo: the webhooks on http://127.0.0.1:8000 (Ctrl-C to stop) =="
+	$(VENV)/bin/dealreg serve --demo
 
 # The suite runs twice: on the compiled core, then on the interpreted one, which is what
 # runs where nothing was compiled (AWS Lambda, a machine without a C compiler).

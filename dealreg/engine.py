@@ -134,6 +134,10 @@ class Engine:
         self.index.add(claim_id, keys)
         self._named[claim_id] = named_claim(claim_id, account)
 
+    def registration_ids(self) -> frozenset[str]:
+        """The ids of the registrations indexed as claims."""
+        return frozenset(self._rows)
+
     def registration(self, registration_id: str) -> Registration:
         """The indexed registration with this id (KeyError if there is none)."""
         return self._rows[registration_id]

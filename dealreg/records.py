@@ -7,7 +7,6 @@ with common aliases; every problem is reported at once, naming the field.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
@@ -15,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from dealreg.errors import InputError
 from dealreg.models import Record
 from dealreg.normalise import duns_key
+from dealreg.values import agreed_currency, parse_amount, parse_count
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "company_name": ("company_name", "company", "companyname", "account_name", "account", "organization", "organisation", "organization_name"),
@@ -38,7 +38,6 @@ TEXT_FIELDS = ("company_name", "company_domain", "contact_email", "contact_name"
 MAX_TEXT = 2_000  # longer values are refused before they reach any store or API
 MAX_DEAL_VALUE = 1e12
 MAX_EMPLOYEES = 10_000_000
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 IDENTIFYING = ("company_name", "company_domain", "contact_email", "linkedin_url", "duns")
 
 
@@ -103,32 +102,25 @@ def parse_record(data: Mapping[str, object], *, source: str, external_id: str = 
 
 def _number(field: str, value: object, out: dict[str, object], problems: list[tuple[str, str]],
             maximum: float, *, integer: bool) -> None:
+    """Read `value` with the one number parser (dealreg.values) into `out[field]`; a deal value
+    written with a currency fills `currency` when that is empty (and must agree when it is not)."""
     if value is None:
         return
-    if isinstance(value, bool):
-        problems.append((field, "must be a number, got a boolean"))
+    try:
+        if integer:
+            number: float = parse_count(value)
+        else:
+            amount = parse_amount(value)
+            number = amount.value
+            if amount.currency:
+                out["currency"] = agreed_currency(amount.currency, str(out.get("currency") or ""))
+    except ValueError as exc:
+        problems.append((field, str(exc)))
         return
-    if isinstance(value, str):
-        text = value.strip().replace("_", "")
-        if not _PLAIN_NUMBER.fullmatch(text):
-            problems.append((field, f"{value!r} is not a plain number (write 48000 or 48000.50, no separators or symbols)"))
-            return
-        number = float(text)
-    elif isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        problems.append((field, f"must be a number, got {type(value).__name__}"))
-        return
-    if math.isnan(number) or math.isinf(number):
-        problems.append((field, "must be a finite number"))
-    elif number < 0:
-        problems.append((field, "must not be negative"))
-    elif number > maximum:
+    if number > maximum:
         problems.append((field, f"{number:,.0f} is implausibly large (over {maximum:,.0f})"))
-    elif integer and number != int(number):
-        problems.append((field, "must be a whole number"))
     else:
-        out[field] = int(number) if integer else number
+        out[field] = number
 
 
 def parse_datetime(value: object) -> datetime:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,11 +27,13 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from config.settings import Settings
+from dealreg.engine import rejected
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Decision, Record
 from dealreg.records import parse_record
 from handlers.service import Clock, Service, new_registration_id, utc_now
-from integrations.store import Store, open_store
+from handlers.stores import open_store
+from integrations.store import Store
 from integrations.typeform import (
     DEFAULT_MAPPING,
     SIGNATURE_HEADER,
@@ -58,6 +61,11 @@ class Refused(Exception):
         self.message = message
         self.problems = tuple(problems)
         self.headers = dict(headers or {})
+
+
+class NotText(Refused):
+    """A body holding a string that is not Unicode text (a lone surrogate): no store can keep any
+    of it, not even as the audit event of a refusal (SQLite and the Sheets API take UTF-8 only)."""
 
 
 def create_app(settings: Settings, store: Store | None = None, *, clock: Clock | None = None,
@@ -95,6 +103,9 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
         # Signed from here on: an unusable payload is answered 200 `rejected` (a retry would not fix it).
         try:
             submission = parse_typeform(_json_object(raw), mapping)
+        except NotText as exc:
+            log.warning("typeform body refused, nothing stored: %s", exc.problems)
+            return _decision(rejected([f"{field}: {message}" for field, message in exc.problems]))
         except Refused as exc:
             return _decision(service.refuse(Record(source=TYPEFORM), [exc.message]))
         except PayloadError as exc:
@@ -265,6 +276,10 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         raise Refused(400, "the body is nested too deeply") from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise Refused(400, f"the body is not usable JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(text) and (where := _lone_surrogate(data)):
+        raise NotText(400, "the body holds text that is not Unicode (a lone surrogate escape such as \\ud800)",
+                      [(where, "contains a lone surrogate (a \\ud800-\\udfff escape without its pair), which is not "
+                               "text; send the characters themselves, or the escape with its pair")])
     if not isinstance(data, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
         raise Refused(400, f"the body must be a JSON object ({{...}}), not {kind}")
@@ -273,6 +288,43 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     if bad or _contains_non_finite(data):
         raise Refused(400, "the body contains NaN or Infinity", bad or [("body", "NaN or Infinity inside a nested value")])
     return data
+
+
+# A JSON escape of a UTF-16 surrogate. A pair decodes to one character; alone (or reversed) it
+# decodes to a str no UTF-8 encoder accepts, which SQLite's insert raised as a 500. Bytes cannot
+# carry a surrogate (the strict UTF-8 decode refuses them), so only a body with this escape is walked.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _lone_surrogate(value: object, path: str = "") -> str:
+    """The path (`answers[2].text`, `hidden.partner`) of the first key or string holding a lone
+    surrogate, with such a key written as its escape; "" when there is none."""
+    if isinstance(value, str):
+        return path if not _is_text(value) else ""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{_shown_key(key)}" if path else _shown_key(key)
+            if not _is_text(key):
+                return here
+            if found := _lone_surrogate(item, here):
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if found := _lone_surrogate(item, f"{path}[{i}]"):
+                return found
+    return ""
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown_key(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _contains_non_finite(value: object) -> bool:

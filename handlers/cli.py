@@ -16,7 +16,7 @@ import click
 from dealreg.engine import Engine, rejected
 from dealreg.errors import DealregError, InputError
 from dealreg.models import DECISION_FIELDS, Decision
-from dealreg.records import parse_datetime, parse_record
+from dealreg.records import IDENTIFYING, parse_datetime, parse_record
 
 
 class UsageProblem(click.ClickException):
@@ -79,16 +79,25 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     with the reason and the batch goes on.
     """
     from config.rules import load_rules
-    from integrations.csvfile import CSVFileError, input_field_columns, read_registry_rows, read_rows
+    from integrations.csvfile import (
+        CSVFileError,
+        delimiter_of,
+        input_field_columns,
+        read_registry_rows,
+        read_rows,
+        separated_by,
+    )
 
     moment = _as_of(as_of)
     try:
         rules = load_rules(rules_path)
         header, rows = read_rows(input_csv)
         columns = input_field_columns(header)
-        if not ({"company_name", "company_domain"} & columns.keys()):
-            raise UsageProblem(f"{input_csv}: needs a company name or a domain column (e.g. company_name, company, "
-                               f"website, domain); found: {', '.join(header)}")
+        if not (set(IDENTIFYING) & columns.keys()):
+            # The same rule as the API: a record needs one key to match on, any of them.
+            raise UsageProblem(f"{input_csv}: needs a column that identifies the company: a name, website, email, "
+                               f"LinkedIn or DUNS column (e.g. company_name, website, email, linkedin_url, duns); "
+                               f"found: {', '.join(header)} ({separated_by(delimiter_of(input_csv))})")
         if registry == "sheets":
             from handlers.cli_sheets import sheet_engine
 
@@ -128,8 +137,11 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
         counts[d.status.value] = counts.get(d.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     unread = f" ({_count(len(engine.quarantined), 'row')} unreadable)" if engine.quarantined else ""
+    files = [f"{input_csv.name} {separated_by(delimiter_of(input_csv))}"]
+    if registry != "sheets":
+        files.append(f"{Path(registry).name} {separated_by(delimiter_of(registry))}")
     click.echo(f"{_count(len(decisions), 'row')} decided against {_count(len(engine), 'registration')}{unread} as of "
-               f"{moment.date().isoformat()}: {summary or 'nothing to do'}", err=True)
+               f"{moment.date().isoformat()}: {summary or 'nothing to do'} ({'; '.join(files)})", err=True)
 
 
 def _count(n: int, noun: str) -> str:
@@ -166,7 +178,8 @@ def _output(header: Sequence[str], rows: Sequence[dict[str, str]],
 
 def _table(out: io.StringIO, rows: Sequence[dict[str, str]], columns: dict[str, str], decisions: Sequence[Decision]) -> None:
     def company(row: dict[str, str]) -> str:
-        return (row.get(columns.get("company_name", ""), "") or row.get(columns.get("company_domain", ""), "")).strip()
+        """The first identifying value the row has (a row may carry only an email)."""
+        return next((v for f in IDENTIFYING if (v := row.get(columns.get(f, ""), "").strip())), "")
 
     def party(row: dict[str, str]) -> str:
         return row.get(columns.get("partner", ""), "").strip() or "direct"
@@ -206,6 +219,8 @@ from handlers.cli_store import serve; main.add_command(serve)  # noqa: E402,E702
 from handlers.cli_store import import_; main.add_command(import_)  # noqa: E402,E702
 from handlers.cli_store import export; main.add_command(export)  # noqa: E402,E702
 from handlers.cli_sheets import init_sheet; main.add_command(init_sheet)  # noqa: E402,E702
+from handlers.cli_typeform import typeform_mapping; main.add_command(typeform_mapping)  # noqa: E402,E702
+from handlers.cli_typeform import sign; main.add_command(sign)  # noqa: E402,E702
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,7 +36,7 @@ def _settings(sheet: str | None = None) -> Any:
 
 
 def _open(settings: Any) -> Any:
-    from integrations.sheets import open_sheets_store
+    from handlers.stores import open_sheets_store
 
     try:
         return open_sheets_store(settings)

@@ -6,13 +6,14 @@ handlers/cli.py. Settings come from the environment (`DEALREG_*`, a `.env` file)
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import shlex
 import signal
 import sys
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,11 +23,12 @@ import click
 
 from dealreg.errors import DealregError
 from dealreg.normalise import undefang
-from integrations.store import COLUMNS, TABLES
+from integrations.store.rows import COLUMNS, TABLES
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = Path("examples")
+DEMO_DB = Path("dealreg-demo.db")  # `serve --demo` rebuilds it at every start; never DEALREG_DB
 SAMPLE_FILES = {  # what `dealreg serve` loads into an empty SQLite store, in this order
     "partners": "partners.csv",
     "territories": "territories.csv",
@@ -39,6 +41,18 @@ class UsageProblem(click.ClickException):
     """Something the user must fix (a setting, a file, an option): exit code 2."""
 
     exit_code = 2
+
+
+# What each kind of row is called in a sentence: "imported 1 territory", "3 named accounts".
+_NOUNS = {"registrations": ("registration", "registrations"), "partners": ("partner", "partners"),
+          "territories": ("territory", "territories"), "named-accounts": ("named account", "named accounts"),
+          "decisions": ("decision", "decisions")}
+
+
+def counted(n: int, kind: str) -> str:
+    """`n` rows of `kind` in words: `1 territory`, `2 named accounts`."""
+    singular, plural = _NOUNS.get(kind, (kind, kind))
+    return f"{n} {singular if n == 1 else plural}"
 
 
 def _settings() -> Any:
@@ -55,7 +69,7 @@ def _settings() -> Any:
 
 
 def _store(settings: Any) -> Any:
-    from integrations.store import open_store
+    from handlers.stores import open_store
 
     try:
         return open_store(settings)
@@ -81,8 +95,12 @@ def _tables(store: Any) -> Any:
               help="Sample data loaded into the SQLite store when it is empty; '' to start empty.")
 @click.option("--dev-secrets", is_flag=True,
               help="For a local try-out: when DEALREG_TYPEFORM_SECRET or DEALREG_API_KEY is unset, make up one "
-                   "for this run (shown in the printed curl commands).")
-def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool) -> None:
+                   "for this run and print it.")
+@click.option("--demo", is_flag=True,
+              help=f"A try-out that answers the same way every time: the sample data of --examples in a fresh "
+                   f"SQLite file ({DEMO_DB}, rebuilt at every start; DEALREG_STORE and DEALREG_DB are not used), "
+                   f"with --dev-secrets.")
+def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool, demo: bool) -> None:
     """Run the webhooks (Typeform, Clay, the JSON API, /healthz) on a production WSGI server.
 
     Uses the store named by DEALREG_STORE (default: the SQLite file DEALREG_DB). A fresh
@@ -95,7 +113,10 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool) 
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
-    if dev_secrets:
+    new_id = None
+    if demo:
+        settings, new_id = demo_settings(settings)
+    if dev_secrets or demo:
         settings = with_dev_secrets(settings)
     store = _store(settings)
     try:
@@ -103,8 +124,8 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool) 
             loaded = load_examples(store, Path(examples))
             if loaded:
                 click.echo(f"Loaded the sample data from {examples}/ into {settings.db}: "
-                           + ", ".join(f"{n} {kind}" for kind, n in loaded.items()))
-        app = create_app(settings, store)
+                           + ", ".join(counted(n, kind) for kind, n in loaded.items()))
+        app = create_app(settings, store, new_id=new_id)
         count = app.extensions["dealreg"].warm_up()
     except DealregError as exc:
         raise UsageProblem(str(exc)) from None
@@ -122,24 +143,47 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool) 
 
 
 def with_dev_secrets(settings: Any) -> Any:
-    """The settings with a throwaway Typeform secret and API key where none is configured."""
+    """The settings with a throwaway Typeform secret and API key where none is configured.
+    Both are printed: the API key goes in the sample Clay command, and the Typeform secret is
+    what a user signs their own payloads with (`dealreg sign`)."""
     import secrets
 
     from pydantic import SecretStr
 
     update = {}
     if not settings.typeform_secrets():
-        update["typeform_secret"] = (SecretStr(f"dev-{secrets.token_hex(12)}"),)
+        value = f"dev-{secrets.token_hex(12)}"
+        update["typeform_secret"] = (SecretStr(value),)
+        click.echo(f"DEALREG_TYPEFORM_SECRET is not set: using {value} for this run only. Sign a payload of your "
+                   f"own with: dealreg sign FILE.json --secret {value}")
     if not settings.api_keys():
-        update["api_key"] = (SecretStr(f"dev-{secrets.token_hex(12)}"),)
-    for name in update:
-        click.echo(f"DEALREG_{name.upper()} is not set: using a throwaway value for this run only.")
+        value = f"dev-{secrets.token_hex(12)}"
+        update["api_key"] = (SecretStr(value),)
+        click.echo(f"DEALREG_API_KEY is not set: using {value} for this run only (Authorization: Bearer {value}).")
     return settings.model_copy(update=update) if update else settings
 
 
+def demo_settings(settings: Any) -> tuple[Any, Callable[[], str]]:
+    """The settings of `serve --demo`, after removing the last demo's file, and the demo's
+    registration ids: R-000000000001, R-000000000002, … The store is rebuilt at every start,
+    so counting from 1 never meets an id already used, and a run answers what the last did."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
+    numbers = itertools.count(1)
+    lock = threading.Lock()  # waitress serves from several threads
+
+    def new_id() -> str:
+        with lock:
+            return f"R-{next(numbers):012x}"
+
+    return settings.model_copy(update={"store": "sqlite", "db": DEMO_DB}), new_id
+
+
 def _taken_account(store: Any) -> dict[str, str] | None:
-    """A Clay row for an account someone holds, so the sample check shows a conflict."""
-    held = [r for r in store.changes(None).registrations if r.state == "open" and r.company_domain and r.company_name]
+    """A Clay row for an account someone holds, so the sample check shows a conflict. The
+    sample Typeform registration is left out: a second run checks the same account as the first."""
+    held = [r for r in store.changes(None).registrations
+            if r.state == "open" and r.company_domain and r.company_name and r.external_id != SAMPLE_TOKEN]
     if not held:
         return None
     # A partner's claim (an SDR checking it sees a conflict), the latest: the least likely to have expired.
@@ -172,17 +216,22 @@ class SampleRequest:
         return " ".join(shlex.quote(p) for p in parts)
 
 
+SAMPLE_TOKEN = "sampleacmerobotics0northwind0001"
+"""The sample Typeform response's token, the same in every run: pasting the command twice, or
+in a second run against the same store, is a redelivery and answers the first decision."""
+
+
 def sample_requests(settings: Any, base: str, *, now: datetime | None = None,
                     clay_row: Mapping[str, str] | None = None) -> list[SampleRequest]:
-    """A signed Typeform registration (a fresh token each time, so pasting it twice shows
-    the redelivery answer) and a Clay check of `clay_row`, for the configured secrets."""
+    """A signed Typeform registration (a fixed token, so pasting it again shows the redelivery
+    answer) and a Clay check of `clay_row`, for the configured secrets."""
     from integrations.typeform import SIGNATURE_HEADER, sign
 
     now = now or datetime.now(UTC)
     out: list[SampleRequest] = []
     secrets = settings.typeform_secrets()
     if secrets:
-        body = _compact(_typeform_sample(uuid.uuid4().hex, now))
+        body = _compact(_typeform_sample(SAMPLE_TOKEN, now))
         out.append(SampleRequest("A partner registers a deal through Typeform (signed with DEALREG_TYPEFORM_SECRET):",
                                  f"{base}/webhooks/typeform",
                                  {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secrets[0])}, body))
@@ -212,15 +261,17 @@ def _compact(data: object) -> bytes:
 
 
 def _typeform_sample(token: str, now: datetime) -> dict[str, object]:
-    """A Typeform `form_response` as Typeform sends it, with SPEC's default refs."""
+    """A Typeform `form_response` as Typeform sends it, with the default refs, submitted today."""
     field_types = {"text": "short_text", "url": "website", "email": "email", "number": "number"}
 
     def answer(ref: str, kind: str, value: object) -> dict[str, object]:
         return {"type": kind, kind: value, "field": {"id": f"f_{ref}", "type": field_types[kind], "ref": ref}}
 
-    stamp = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    # Today at midnight UTC: never in the future, and the same all day, so every run of the
+    # demo that day answers the same `expires_at`.
+    stamp = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0).isoformat().replace("+00:00", "Z")
     return {
-        "event_id": f"sample-{token[:12]}",
+        "event_id": f"sample-{token[6:18]}",
         "event_type": "form_response",
         "form_response": {
             "form_id": "sample",
@@ -247,7 +298,7 @@ def _typeform_sample(token: str, now: datetime) -> dict[str, object]:
 def import_file(store: Any, kind: str, path: Path) -> int:
     """Read a CSV of `kind` in the Sheet layout and write it into the store."""
     from integrations import csvfile
-    from integrations.store import (
+    from integrations.store.rows import (
         named_account_to_row,
         registration_to_row,
         territory_to_row,
@@ -297,7 +348,7 @@ def import_(kind: str, csv_file: Path) -> None:
         raise UsageProblem(str(exc)) from None
     finally:
         store.close()
-    click.echo(f"imported {count} {kind} from {csv_file} into the {settings.store} store", err=True)
+    click.echo(f"imported {counted(count, kind)} from {csv_file} into the {settings.store} store", err=True)
 
 
 @click.command("export")
@@ -305,7 +356,7 @@ def import_(kind: str, csv_file: Path) -> None:
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE.csv",
               help="Where to write the CSV; '-' for standard output.")
 def export(kind: str, output: str) -> None:
-    """Write KIND from the store as CSV in the Sheet layout (SPEC column order).
+    """Write KIND from the store as CSV, with the columns of the Sheet's tab, in its order.
 
     Cells a spreadsheet would run as a formula (starting with = + - @, a tab or a CR)
     are written with a leading quote; `dealreg import` removes it again.
@@ -328,4 +379,4 @@ def export(kind: str, output: str) -> None:
             Path(output).write_text(text.getvalue(), encoding="utf-8", newline="")
         except OSError as exc:
             raise UsageProblem(f"{output}: cannot write ({exc.strerror or exc})") from None
-    click.echo(f"exported {count} {kind} from the {settings.store} store", err=True)
+    click.echo(f"exported {counted(count, kind)} from the {settings.store} store", err=True)

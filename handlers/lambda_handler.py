@@ -149,11 +149,27 @@ def _body(event: Mapping[str, Any]) -> bytes:
     if not isinstance(body, str):
         raise EventError("the event body is not a string")
     if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise EventError("the event body is marked isBase64Encoded but is not base64") from None
+        return _base64(body)
     return body.encode("utf-8")
+
+
+def _base64(body: str) -> bytes:
+    """The bytes of a base64 body, or EventError saying the base64 is invalid.
+
+    b64decode(validate=True) still takes padding after a complete group ("Zm9v====" reads as
+    "foo") and stray bits in the last character ("e31=" reads as "e30="), so text that is not what API
+    Gateway sends came through and was then refused for its content ("the body is not valid
+    JSON"), which sends the caller looking at the wrong layer. API Gateway encodes canonically,
+    so a body whose re-encoding differs is refused here, naming the base64.
+    """
+    try:
+        data = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise EventError(f"the event body is marked isBase64Encoded but is not valid base64 ({exc})") from None
+    if base64.b64encode(data).decode("ascii") != body:
+        raise EventError("the event body is marked isBase64Encoded but is not valid base64 (padding or final "
+                         "character is not as a base64 encoder writes it)")
+    return data
 
 
 def _latin1(value: str) -> str:

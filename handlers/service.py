@@ -1,9 +1,11 @@
 """The two actions every way in offers, framework-free: check a record, register a record.
 
 `Service` keeps one warm `Engine` per process and brings it up to date from the store's
-cursor before every decision (new rows are `add`ed; a non-append change rebuilds). A
-registration runs inside `Store.register`, so it is decided against the claims as they
-are when it is written. The clock and the id generator are passed in.
+cursor before every decision (new rows are `add`ed; a non-append change rebuilds). It owns
+what is the same for every store (integrations/store/contract.py): redelivery, deciding,
+the events, and settling a race on a store without a lock (handlers/races.py). A registration
+is decided inside a store session, against the claims as they are when it is written. The clock
+and the id generator are passed in.
 
 Errors: `InputError` for a record the engine cannot use, `StoreUnavailable` when the store
 does not answer (the adapter says 503; a failed read never comes out as "clear").
@@ -14,20 +16,23 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from dealreg.engine import Engine, displaced_row, registration_from, rejected
 from dealreg.errors import InputError, StoreError
-from dealreg.models import Decision, Record
+from dealreg.models import Decision, Record, Registration
 from dealreg.rules import RuleSet
 from handlers.events import new_event
-from integrations.store import Cursor, Health, Read, Store, Write
+from handlers.races import settle
+from integrations.store import Changes, Cursor, Health, Racing, Store, Write
 from integrations.typeform import TypeformSubmission
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Read = Callable[[Cursor | None], Changes]
+Decide = Callable[[Engine, datetime, str], Decision]
 
 
 def utc_now() -> datetime:
@@ -48,7 +53,8 @@ class Service:
         self.new_id = new_id
         self._engine: Engine | None = None
         self._cursor: Cursor | None = None
-        self._lock = threading.Lock()  # guards the engine and the cursor
+        self._reference: Changes | None = None  # the last reset: partners, territories, named accounts
+        self._lock = threading.Lock()  # guards the engine, the cursor and the reference
 
     # -- the warm engine -------------------------------------------------------------
 
@@ -66,6 +72,7 @@ class Service:
                 changes = read(None)
             self._engine = Engine(self.rules, changes.registrations, changes.named_accounts,
                                   changes.territories, changes.partners, changes.quarantined)
+            self._reference = changes
             log.info("engine rebuilt: %d registrations, %d rows quarantined", len(self._engine),
                      len(changes.quarantined))
         else:
@@ -109,33 +116,36 @@ class Service:
         self.store.record_event(new_event("check", record, decision, self.rules.rules_hash, now))
         return decision
 
-    def register(self, record: Record) -> Decision:
+    def register(self, record: Record, extra: Mapping[str, str] | None = None) -> Decision:
         """Register the record, or answer the first decision if (source, external_id) was
         registered before. An unknown partner (once the Partners list has entries) comes
-        back `rejected` and is stored as such."""
-        return self._register(record, lambda engine, now, rid: engine.decide(record, now, registration_id=rid))
+        back `rejected` and is stored as such. `extra` goes on the decision event."""
+        return self._register(record, lambda engine, now, rid: engine.decide(record, now, registration_id=rid),
+                              extra)
 
-    def register_rejected(self, record: Record, problems: Iterable[str]) -> Decision:
+    def register_rejected(self, record: Record, problems: Iterable[str],
+                          extra: Mapping[str, str] | None = None) -> Decision:
         """Store a submission that cannot be used as `rejected`, with its reasons (a signed
         Typeform response: answering 200 stops Typeform retrying something that will not
         improve). Idempotent like `register`."""
         reasons = tuple(problems)
         return self._register(record, lambda engine, now, rid: rejected(reasons, party=record.party,
-                                                                         registration_id=rid))
+                                                                         registration_id=rid), extra)
 
     def receive_typeform(self, submission: TypeformSubmission) -> Decision:
         """A signed Typeform response: register it, or store it as `rejected` with its
         reasons; Typeform's test request writes nothing. Keyed on the response token."""
         record = submission.record
+        extra = submission.event_extra()  # the refs nothing read, so the event shows a renamed ref
         if submission.is_test:
             log.info("typeform test request %s: nothing written", submission.token)
             return rejected(submission.problems, party=record.party)
         if submission.problems:
-            return self.register_rejected(record, submission.problems)
+            return self.register_rejected(record, submission.problems, extra)
         try:
-            return self.register(record)
+            return self.register(record, extra)
         except InputError as exc:  # a value the engine cannot key on; the sender cannot fix it by retrying
-            return self.register_rejected(record, [f"{field}: {message}" for field, message in exc.problems])
+            return self.register_rejected(record, [f"{field}: {message}" for field, message in exc.problems], extra)
 
     def refuse(self, record: Record, problems: Iterable[str], extra: dict[str, str] | None = None) -> Decision:
         """Record (as an audit event only) a signed submission too broken to register under
@@ -148,32 +158,54 @@ class Service:
         self.store.record_event(event)
         return decision
 
-    def _register(self, record: Record, decide_one: Callable[[Engine, datetime, str], Decision]) -> Decision:
+    def _register(self, record: Record, decide_one: Decide, extra: Mapping[str, str] | None = None) -> Decision:
         if record.external_id:
             first = self.store.first_decision(record.source, record.external_id)
             if first is not None:
                 log.info("redelivery of %s %s: answered with the first decision", record.source, record.external_id)
                 return first
         registration_id = self.new_id()
-        stamp: list[datetime] = []
-
-        def decide(read: Read) -> Write:
-            # The clock is read inside the critical section, so a record without its own
-            # submitted_at is stamped in the order registrations are written. A store may call
-            # this again (the Sheets store re-decides after a race): the claim keeps its first
-            # stamp, or two writers would each order it differently.
-            if not stamp:
-                stamp.append(self.clock())
-            now = stamp[0]
+        with self.store.session() as session:
+            if record.external_id:  # again, against fresh data: another process may have just registered it
+                first = session.first_decision(record.source, record.external_id)
+                if first is not None:
+                    log.info("redelivery of %s %s: answered with the first decision", record.source,
+                             record.external_id)
+                    return first
+            # The clock is read inside the session, so on a store that locks (SQLite) a record
+            # without its own submitted_at is stamped in the order registrations are written.
+            now = self.clock()
             with self._lock:
-                engine = self._sync(read)
-                decision = decide_one(engine, now, registration_id)
-                displaced = tuple(displaced_row(engine.registration(rid), decision) for rid in decision.displaced)
-            registration = registration_from(record, decision, submitted_at=now)
-            return Write(registration, new_event("register", record, decision, self.rules.rules_hash, now), displaced)
+                engine = self._sync(session.changes)
+                baseline = engine.registration_ids()
+                write = self._write(engine, record, decide_one, registration_id, now, extra)
+            first = session.write(write)
+            if first is not None:
+                log.info("concurrent redelivery of %s %s: answered with the first decision", record.source,
+                         record.external_id)
+                return first
+        if isinstance(self.store, Racing) and not self.store.serialized:
+            return settle(self.store, write, baseline,
+                          lambda view: self._redecide(view, record, decide_one, registration_id, now, extra))
+        return write.event.decision
 
-        result = self.store.register(decide, source=record.source, external_id=record.external_id)
-        if not result.created:
-            log.info("concurrent redelivery of %s %s: answered with the first decision", record.source,
-                     record.external_id)
-        return result.decision
+    def _write(self, engine: Engine, record: Record, decide_one: Decide, registration_id: str, now: datetime,
+               extra: Mapping[str, str] | None) -> Write:
+        """What registering `record` against `engine` writes: its row, its event, the rows it displaces."""
+        decision = decide_one(engine, now, registration_id)
+        displaced = tuple(displaced_row(engine.registration(rid), decision) for rid in decision.displaced)
+        event = new_event("register", record, decision, self.rules.rules_hash, now)
+        event.extra.update(extra or {})
+        return Write(registration_from(record, decision, submitted_at=now), event, displaced)
+
+    def _redecide(self, view: Sequence[Registration], record: Record, decide_one: Decide, registration_id: str,
+                  now: datetime, extra: Mapping[str, str] | None) -> Write:
+        """The registration decided again against `view` (the claims a race settles it against), with
+        the reference lists and unreadable rows of the warm engine, and the same stamp: every writer
+        orders the claim alike. The warm engine itself is left as it is."""
+        with self._lock:
+            reference, quarantined = self._reference, tuple(self._engine.quarantined if self._engine else ())
+        engine = Engine(self.rules, view, reference.named_accounts if reference else (),
+                        reference.territories if reference else (), reference.partners if reference else (),
+                        quarantined)
+        return self._write(engine, record, decide_one, registration_id, now, extra)

@@ -19,7 +19,7 @@ from dealreg.errors import DealregError, InputError
 from dealreg.models import REGISTRATION_COLUMNS, NamedAccount, Quarantined, Registration, Territory
 from dealreg.normalise import defang
 from dealreg.records import canonical_key, field_for
-from integrations.store import (
+from integrations.store.rows import (
     NAMED_ACCOUNT_COLUMNS,
     TERRITORY_COLUMNS,
     cell_problem,
@@ -52,6 +52,50 @@ def open_text(path: str | Path) -> str:
         raise CSVFileError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8") from None
 
 
+DELIMITERS: dict[str, str] = {",": "commas", ";": "semicolons", "\t": "tabs"}
+"""The column separators a CSV file may use, and how a message names them. Excel writes `;`
+where the decimal mark is a comma (most of Europe), and "Text (Tab delimited)" writes tabs."""
+HEAD_CHARS = 65_536  # `delimiter_of` reads this much of a file: a header is far shorter
+
+
+def detect_delimiter(text: str) -> str:
+    """The column separator of a CSV text: whichever of `,` `;` tab appears most often in the
+    header line outside quoted names (`,` when none does, or on a tie).
+
+    Only the header is counted: it holds column names, which never contain an unquoted
+    separator, while data rows may hold `;` lists (territories) or decimal commas (48000,50).
+    csv.Sniffer guesses from the rows as well, raises on a one-column file ("Could not
+    determine delimiter"), and its own documentation calls it a rough heuristic."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted  # a doubled quote inside a quoted name toggles twice: no change
+        elif quoted:
+            continue
+        elif char in "\r\n":
+            break
+        elif char in counts:
+            counts[char] += 1
+    best = max(counts.values())
+    return next(d for d, n in counts.items() if n == best)  # dicts keep order: `,` wins a tie
+
+
+def delimiter_of(path: str | Path) -> str:
+    """The column separator of a CSV file, from its header (see `detect_delimiter`)."""
+    try:
+        with Path(path).open("rb") as file:
+            head = file.read(HEAD_CHARS)
+    except OSError:
+        return ","  # reading the file itself reports the problem
+    return detect_delimiter(head.decode("utf-8-sig", errors="ignore"))
+
+
+def separated_by(delimiter: str) -> str:
+    """`comma-separated`, for messages."""
+    return f"{DELIMITERS[delimiter].removesuffix('s')}-separated"
+
+
 def read_rows(path: str | Path, text: str | None = None) -> tuple[list[str], list[dict[str, str]]]:
     """The header and the rows (as header -> value) of a CSV file."""
     header, lines, _ = read_lines(path, text)
@@ -69,9 +113,10 @@ def read_lines(path: str | Path, text: str | None = None) -> tuple[list[str], li
     """The header (stripped) and the non-empty lines of a CSV file, as lists of cells (a line
     may be shorter than the header, never longer), and each line's row number as a spreadsheet
     shows it: the header is row 1, and blank rows count (a quoted cell over several lines of
-    text is still one row)."""
+    text is still one row). The columns may be separated by `,` `;` or tabs (`detect_delimiter`)."""
     text = open_text(path) if text is None else text
-    reader = csv.reader(_text_lines(text))
+    delimiter = detect_delimiter(text)
+    reader = csv.reader(_text_lines(text), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -91,7 +136,9 @@ def read_lines(path: str | Path, text: str | None = None) -> tuple[list[str], li
             if not "".join(line).strip():
                 continue
             if len(line) > width:
-                raise CSVFileError(f"{path} row {n}: {len(line)} cells but only {width} columns in the header")
+                raise CSVFileError(f"{path} row {n}: {len(line)} cells but only {width} columns in the header "
+                                   f"(read as {separated_by(delimiter)}, as the header is; quote a cell that "
+                                   f"holds a {DELIMITERS[delimiter].removesuffix('s')})")
             lines.append(line)
             numbers.append(n)
     except csv.Error as exc:

@@ -21,6 +21,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from dealreg.errors import InputError, StoreError, StoreUnavailable
@@ -33,25 +34,21 @@ from dealreg.models import (
     Registration,
     Territory,
 )
-from integrations.store import (
+from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.store.rows import (
     COLUMNS,
     DECISION_COLUMNS,
     NAMED_ACCOUNT_COLUMNS,
     PARTNER_COLUMNS,
     TERRITORY_COLUMNS,
-    Changes,
-    Cursor,
-    Decide,
     cell_problem,
-    converted,
-    quarantined_registration,
-    Health,
-    Registered,
     check_table,
+    converted,
     decision_from_fields,
     decision_from_row,
     event_to_row,
     named_account_from_row,
+    quarantined_registration,
     registration_from_cells,
     registration_to_row,
     territory_from_row,
@@ -105,6 +102,7 @@ class SQLiteStore:
     """The `integrations.store.Store` (and `Tables`) on a local SQLite file."""
 
     backend = "sqlite"
+    serialized = True  # a session holds SQLite's write lock
 
     def __init__(self, path: str | os.PathLike[str], *, deadline_seconds: float = 10.0,
                  migrations: Sequence[Sequence[str]] = MIGRATIONS) -> None:
@@ -296,22 +294,27 @@ class SQLiteStore:
 
     # -- writing ---------------------------------------------------------------------
 
-    def register(self, decide: Decide, *, source: str = "", external_id: str = "") -> Registered:
-        def work(conn: sqlite3.Connection) -> Registered:
-            if external_id:
-                first = self._first_decision(conn, source, external_id)
-                if first is not None:
-                    return Registered(first, created=False)
-            write = decide(lambda since: self._changes(conn, since))
-            for row in write.displaced:
-                # Re-appended rather than updated in place, so warm readers pick the new
-                # owner up as an appended row (Engine.add replaces a row with the same id).
-                conn.execute("DELETE FROM registrations WHERE registration_id = ?", (row.registration_id,))
-                _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(row))
-            _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(write.registration))
-            self._insert_event(conn, write.event)
-            return Registered(write.event.decision, created=True)
-        return self._transaction(work, write=True)  # type: ignore[no-any-return]
+    @contextmanager
+    def session(self) -> Iterator[_Session]:
+        """One registration attempt inside SQLite's write lock (`BEGIN IMMEDIATE`), taken up front,
+        so the read, the decision and the write can never be overtaken by another writer, in this
+        process or any other. Committed when the session ends, rolled back on an error."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        try:
+            yield _Session(self, conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _translate(exc, self.path) from exc
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def record_event(self, event: DecisionEvent) -> None:
         self._run(lambda conn: self._insert_event(conn, event))
@@ -351,6 +354,30 @@ class SQLiteStore:
             conn.execute("UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
             return len(clean)
         return self._transaction(work, write=True)  # type: ignore[no-any-return]
+
+
+class _Session:
+    """A registration attempt inside the write lock (`SQLiteStore.session`)."""
+
+    def __init__(self, store: SQLiteStore, conn: sqlite3.Connection) -> None:
+        self._store, self._conn = store, conn
+
+    def changes(self, since: Cursor | None) -> Changes:
+        return self._store._changes(self._conn, since)
+
+    def first_decision(self, source: str, external_id: str) -> Decision | None:
+        return self._store._first_decision(self._conn, source, external_id) if external_id else None
+
+    def write(self, write: Write) -> Decision | None:
+        conn = self._conn
+        for row in write.displaced:
+            # Re-appended rather than updated in place, so warm readers pick the new
+            # owner up as an appended row (Engine.add replaces a row with the same id).
+            conn.execute("DELETE FROM registrations WHERE registration_id = ?", (row.registration_id,))
+            _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(row))
+        _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(write.registration))
+        self._store._insert_event(conn, write.event)
+        return None  # under the lock, nobody else can have registered the key meanwhile
 
 
 def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: Mapping[str, str]) -> None:

@@ -16,8 +16,11 @@ What `parse_typeform` raises and returns:
   record a rejection keyed on the token.
 - Otherwise a `TypeformSubmission`. Its `problems` lists in plain sentences why the
   submission cannot be registered as it is: a field that `dealreg.records.parse_record`
-  refuses (deal value not a number, negative …), no company named at all, Typeform's
-  test request. The route records such a submission as `rejected` with these reasons.
+  refuses (deal value not a number, negative …), no company named at all, no partner
+  named (the form link lacks `#partner=…`: the partner form never makes a direct claim),
+  Typeform's test request. When answers went unread because no mapping knows their ref,
+  the last problem says so. The route records such a submission as `rejected` with these
+  reasons.
   `notes` holds what a reviewer may want to see but that does not block (two answers
   for one field, the form link naming another partner than the answer).
 
@@ -40,7 +43,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from dealreg.errors import DealregError, InputError
-from dealreg.models import Record
+from dealreg.models import Record, is_direct
 from dealreg.records import parse_record
 
 SOURCE = "typeform"
@@ -210,8 +213,19 @@ class TypeformSubmission:
     submitted_at: datetime | None
     is_test: bool
     problems: tuple[str, ...]
-    unmapped_refs: tuple[str, ...]
+    unmapped_refs: tuple[str, ...]  # answers' refs, then hidden field names, that no mapping knows
     notes: tuple[str, ...] = ()
+    unmapped_hidden: tuple[str, ...] = ()  # the hidden field names among unmapped_refs
+
+    def event_extra(self) -> dict[str, str]:
+        """What the decision event keeps beside the decision: the refs nothing read (so a
+        misspelt or renamed ref shows up) and the notes for reviewers."""
+        extra = {}
+        if self.unmapped_refs:
+            extra["unmapped_refs"] = "; ".join(self.unmapped_refs)
+        if self.notes:
+            extra["notes"] = "\n".join(self.notes)
+        return extra
 
 
 def parse_typeform(payload: Mapping[str, Any], mapping: Mapping[str, str] = DEFAULT_MAPPING) -> TypeformSubmission:
@@ -226,7 +240,7 @@ def parse_typeform(payload: Mapping[str, Any], mapping: Mapping[str, str] = DEFA
     answers = response.answers or []
     hidden = {k: v for k, v in (response.hidden or {}).items() if v is not None and v.strip()}
 
-    values, unmapped, notes = _mapped_values(answers, hidden, mapping, response.definition)
+    values, unmapped, unmapped_hidden, notes = _mapped_values(answers, hidden, mapping, response.definition)
     record, refused = _to_record(values, token)
     if response.submitted_at is not None:
         record = replace(record, submitted_at=response.submitted_at.astimezone(UTC))
@@ -236,9 +250,14 @@ def parse_typeform(payload: Mapping[str, Any], mapping: Mapping[str, str] = DEFA
         # parse_record accepts a contact email alone (its domain is an account key), but a
         # deal registration is a claim on a company and must say which one.
         problems.append("The registration names no company (no company name, website, LinkedIn page or DUNS number).")
+    partner_problem = _partner_problem(record.partner, mapping, response.form_id)
+    if partner_problem:
+        problems.append(partner_problem)
     is_test = _is_test_request(envelope, answers)
     if is_test:
         problems.insert(0, "This is Typeform's test request (placeholder answers), not a registration.")
+    if problems and unmapped:
+        problems.append(_unread_note(unmapped, unmapped_hidden))
     return TypeformSubmission(
         record=record,
         token=token,
@@ -249,7 +268,45 @@ def parse_typeform(payload: Mapping[str, Any], mapping: Mapping[str, str] = DEFA
         problems=tuple(problems),
         unmapped_refs=tuple(unmapped),
         notes=tuple(notes),
+        unmapped_hidden=tuple(unmapped_hidden),
     )
+
+
+FORM_LINK = "https://form.typeform.com/to/{form_id}#{field}=Northwind%20Partners"
+"""A partner's own form link: the hidden field carries the partner's name (spaces as %20)."""
+
+
+def _partner_problem(partner: str, mapping: Mapping[str, str], form_id: str) -> str | None:
+    """Why the partner named by the submission cannot register, or None when one is named.
+
+    The partner form registers partners' deals. Read as the direct team, a response without
+    a partner would hand the account to direct and the partner would never hear of it.
+    """
+    fields = [ref for ref, target in mapping.items() if target == "partner"]
+    if not fields:
+        return ("No partner is named, and DEALREG_TYPEFORM_MAPPING maps nothing to partner: map the hidden "
+                'field that names the partner, e.g. {"partner": "partner"}.')
+    field = "partner" if "partner" in fields else fields[0]
+    link = FORM_LINK.format(form_id=form_id or "<form_id>", field=field)
+    if not partner.strip():
+        return (f"No partner is named: the form link lacks #{field}=<partner name>. Send each partner its own "
+                f"link, e.g. {link} (the partner's name as on the Partners list, spaces written %20).")
+    if is_direct(partner):
+        return (f"'{partner.strip()}' is the direct team, not a partner: the partner form registers partners' "
+                f"deals only. Give each partner its own link, e.g. {link}.")
+    return None
+
+
+def _unread_note(unmapped: Sequence[str], unmapped_hidden: Sequence[str]) -> str:
+    """The sentence that tells the form owner which answers were never read, and the fix."""
+    answers = [ref for ref in unmapped if ref not in unmapped_hidden]
+    parts = []
+    if answers:
+        parts.append(f"answers under refs {', '.join(answers)}")
+    if unmapped_hidden:
+        parts.append(f"hidden fields {', '.join(unmapped_hidden)}")
+    return (f"The {' and the '.join(parts)} were not used: set DEALREG_TYPEFORM_MAPPING "
+            "(`dealreg typeform-mapping RESPONSE.json` prints it from one saved response).")
 
 
 def _envelope(payload: Mapping[str, Any]) -> _Envelope:
@@ -312,13 +369,15 @@ def _mapped_values(
     hidden: Mapping[str, str],
     mapping: Mapping[str, str],
     definition: _Definition | None,
-) -> tuple[dict[str, object], list[str], list[str]]:
-    """Record field -> value, the refs no mapping knows, and notes on disagreeing sources."""
+) -> tuple[dict[str, object], list[str], list[str], list[str]]:
+    """Record field -> value, the refs no mapping knows (answers, then hidden fields), the
+    hidden field names among them, and notes on disagreeing sources."""
     # Older payloads leave `field.ref` out of answers; the definition still has it.
     ref_by_id = {f.id: f.ref for f in (definition.fields if definition else []) if f.id and f.ref}
     values: dict[str, object] = {}
     source_of: dict[str, str] = {}
     unmapped: list[str] = []
+    unmapped_hidden: list[str] = []
     notes: list[str] = []
 
     def add(target: str, value: object, source: str, *, wins: bool) -> None:
@@ -350,9 +409,10 @@ def _mapped_values(
         if target is None:
             if name not in unmapped:
                 unmapped.append(name)
+                unmapped_hidden.append(name)
         elif target:
             add(target, value, f"hidden field {name!r}", wins=True)
-    return values, unmapped, notes
+    return values, unmapped, unmapped_hidden, notes
 
 
 def _same(a: object, b: object) -> bool:

@@ -4,12 +4,14 @@ and by bench/bench_engine.py, which prints the exact-string baseline beside it).
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dealreg.engine import Engine
 from dealreg.models import MatchLevel, Record, Registration
+from dealreg.normalise import email_domain, is_free_mail
 from dealreg.rules import parse_rules
 
 GOLD = Path(__file__).resolve().parents[1] / "data" / "matching"
@@ -97,3 +99,157 @@ def _tally(scores: Scores, q: dict[str, str], auto: set[str], possible: set[str]
         scores.misses.append((q["query_id"], q["kind"], f"wrong auto-match {sorted(auto - {expected})}"))
     elif expected and expected not in auto:
         scores.misses.append((q["query_id"], q["kind"], "sent to review" if possible else "missed"))
+
+
+# --- The extended set (issue 12): name-only records and the kinds the first set lacks -------------
+#
+# registry.csv + registry_ext.csv are the claims on file; queries_ext.csv are labelled incoming
+# records, each tagged with its kind; aliases.csv is the alias table a user would own. The old
+# queries (queries.csv) stay scored on registry.csv alone, as above: their floors do not move.
+
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+"""The extended set's evaluation date: registry.csv's claims (submitted 2026-01-01, 90 days of
+protection) are active then, and registry_ext.csv's rows say their own dates."""
+OLD_SUBMITTED = datetime(2026, 1, 1, tzinfo=UTC)
+PROTECTION = timedelta(days=90)
+
+POSITIVE_KINDS = ("typo_short", "one_word_exact", "expired_by_name", "other_country", "legal_form_front", "mojibake",
+                  "product_division", "brand_former", "abbreviation_order", "careless_fields",
+                  "contact_email_domain", "isp_mail_domain")
+"""The kinds of issue 12, in its order; each hard negative names the kind whose rule it guards."""
+
+
+@dataclass(frozen=True)
+class ExtendedSet:
+    registry: list[dict[str, str]]  # registry.csv rows (no dates) then registry_ext.csv rows (with dates)
+    queries: list[dict[str, str]]  # queries_ext.csv
+    aliases: list[dict[str, str]]  # aliases.csv: alias, account_name, account_domain, note
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (GOLD / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_extended() -> ExtendedSet:
+    registry = _rows("registry.csv")
+    for row in registry:  # the first set's claims carry no dates: the ones engine_for gives them
+        row.update(contact_email="", submitted_at=OLD_SUBMITTED.date().isoformat(),
+                   expires_at=(OLD_SUBMITTED + PROTECTION).date().isoformat())
+    return ExtendedSet(registry + _rows("registry_ext.csv"), _rows("queries_ext.csv"), _rows("aliases.csv"))
+
+
+def _day(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def registrations(registry: list[dict[str, str]]) -> list[Registration]:
+    return [Registration(registration_id=r["registration_id"], submitted_at=_day(r["submitted_at"]), partner="p",
+                         company_name=r["company_name"], company_domain=r["company_domain"],
+                         linkedin_url=r["linkedin_url"], duns=r["duns"], country=r["country"],
+                         contact_email=r["contact_email"], expires_at=_day(r["expires_at"])) for r in registry]
+
+
+def name_only(q: dict[str, str]) -> bool:
+    """No website, no LinkedIn page and no work email: a free-mail or ISP address (as
+    dealreg's own list has them) or a malformed one is not a work email."""
+    if q["company_domain"].strip() or q["linkedin_url"].strip():
+        return False
+    email = q["contact_email"].strip()
+    domain = email_domain(email) if "@" in email else None
+    return domain is None or is_free_mail(domain)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a matcher answers for one record, in the decision's terms (SPEC "Decision fields")."""
+
+    level: MatchLevel  # the decision's `match`
+    matched: str  # the decision's `matched_registration_id`
+    auto: frozenset[str]  # every registration matched automatically (any state): precision counts these
+    candidates: frozenset[str]  # every registration at `match` or `possible`: what a reviewer is shown
+
+
+def decide_dealreg(registry: list[dict[str, str]]) -> Callable[[dict[str, str]], Outcome]:
+    """dealreg's decision for each record: the engine with the expiry and first-to-register rules."""
+    engine = Engine(parse_rules({"rules": ["expiry", "first_to_register"]}), registrations=registrations(registry))
+
+    def decide(q: dict[str, str]) -> Outcome:
+        record = Record(company_name=q["company_name"], company_domain=q["company_domain"],
+                        contact_email=q["contact_email"], linkedin_url=q["linkedin_url"])
+        d = engine.decide(record, AS_OF)
+        auto = frozenset(c.registration_id for c in d.candidates if c.level is MatchLevel.MATCH)
+        seen = frozenset(c.registration_id for c in d.candidates if c.level is not MatchLevel.NONE)
+        return Outcome(d.match, d.matched_registration_id, auto, seen)  # a rejected record answers `none`
+
+    return decide
+
+
+@dataclass
+class KindScores:
+    queries: int = 0
+    positives: int = 0
+    name_only: int = 0
+    auto_correct: int = 0
+    auto_correct_name_only: int = 0
+    found_with_review: int = 0  # matched automatically, or sent to review with the right registration shown
+    review: int = 0  # queries answered `possible`
+    auto_pairs: int = 0
+    wrong_pairs: int = 0
+    examples: list[tuple[str, str, str]] = field(default_factory=list)  # (query_id, record, what happened)
+
+    @property
+    def precision(self) -> float:
+        return 1.0 if not self.auto_pairs else 1 - self.wrong_pairs / self.auto_pairs
+
+    @property
+    def recall(self) -> float:
+        return self.auto_correct / self.positives if self.positives else 1.0
+
+    @property
+    def recall_name_only(self) -> float:
+        return self.auto_correct_name_only / self.name_only if self.name_only else 1.0
+
+    @property
+    def recall_with_review(self) -> float:
+        return self.found_with_review / self.positives if self.positives else 1.0
+
+    @property
+    def review_rate(self) -> float:
+        return self.review / self.queries if self.queries else 0.0
+
+
+def score_extended(queries: list[dict[str, str]], outcomes: list[Outcome]) -> dict[str, KindScores]:
+    """Scores per kind ("hard_negative:<kind>" for the negatives guarding a kind) and "all"."""
+    by_kind: dict[str, KindScores] = {"all": KindScores()}
+    for q, o in zip(queries, outcomes, strict=True):
+        kind = q["kind"] if q["kind"] != "hard_negative" else f"hard_negative:{q['guards']}"
+        for s in (by_kind["all"], by_kind.setdefault(kind, KindScores())):
+            _tally_outcome(s, q, o)
+    return by_kind
+
+
+def _tally_outcome(s: KindScores, q: dict[str, str], o: Outcome) -> None:
+    expected = q["expected_registration_id"].strip()
+    record = " | ".join(v for v in (q["company_name"], q["company_domain"], q["contact_email"], q["linkedin_url"]) if v)
+    s.queries += 1
+    s.auto_pairs += len(o.auto)
+    s.wrong_pairs += len(o.auto - {expected})
+    if o.level is MatchLevel.POSSIBLE:
+        s.review += 1
+    if o.auto - {expected}:
+        s.examples.append((q["query_id"], record, f"wrong automatic match {sorted(o.auto - {expected})}"))
+    if not expected:
+        return
+    s.positives += 1
+    only_name = name_only(q)
+    s.name_only += only_name
+    right = o.level is MatchLevel.MATCH and o.matched == expected
+    s.auto_correct += right
+    s.auto_correct_name_only += right and only_name
+    s.found_with_review += right or (o.level is MatchLevel.POSSIBLE and expected in o.candidates)
+    if not right and not o.auto - {expected}:
+        what = (f"answered {o.level.value} on {o.matched}" if o.matched and o.matched != expected
+                else "sent to review" if o.level is MatchLevel.POSSIBLE
+                else f"{o.level.value}, {expected} not reported" if expected in o.candidates else "not found")
+        s.examples.append((q["query_id"], record, what))

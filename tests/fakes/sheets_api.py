@@ -41,12 +41,31 @@ Behaviour worth knowing
 * Ranges arrive URL-quoted with ``:append`` / ``:clear`` added after quoting, so
   the raw path is split on the literal verb before unquoting.
 * RAW stores strings as text and JSON numbers/booleans as such. USER_ENTERED
-  parses like the UI: ``=...`` becomes a formula, a leading ``'`` forces text,
-  numbers (``00123``, ``1,000``, ``50%``), ``TRUE``/``FALSE`` and dates
-  (``2026-11-20``, ``11/20/2026``) are converted, and ``+x`` / ``-x`` that are not
-  numbers become formulas. Formulas are never evaluated: FORMATTED_VALUE and
-  UNFORMATTED_VALUE show ``FORMULA_RESULT_PREFIX + text``, so a read-back can
-  never mistake a formula for the literal that was sent; FORMULA shows the text.
+  "will be parsed as if the user typed them into the UI" (ValueInputOption): ``=...``
+  becomes a formula, a leading ``'`` forces text, numbers (``00123``, ``50%``, and
+  ``1,000`` / ``1.000,5`` as the locale groups them), ``TRUE``/``FALSE`` and dates
+  (``2026-11-20`` anywhere; ``11/20/2026`` in en_US, ``20.11.2026`` in de_DE,
+  ``20/11/2026`` in en_GB, with an optional ``14:30``) are converted, an impossible
+  date (``31/02/2026``) stays text, and ``+x`` / ``-x`` that are not numbers become
+  formulas. :meth:`FakeSheetsAPI.hand_edit` types values the same way, as a partner
+  manager does. A cell formatted as plain text keeps what is typed as text.
+* The spreadsheet's ``locale`` and ``timeZone`` are its own (``create_spreadsheet``,
+  ``set_properties``, ``updateSpreadsheetProperties``) and spreadsheets.get reports
+  them (SpreadsheetProperties). Only the locales in ``LOCALES`` are modelled; any
+  other is refused, so no test relies on a guess.
+* A date is a serial number: "the days since December 30th 1899", the fraction the
+  time of day (DateTimeRenderOption). Reads honour ``valueRenderOption``
+  (FORMATTED_VALUE: as the locale shows it, a typed value as it was typed, decimals
+  with the locale's separator; UNFORMATTED_VALUE: numbers as numbers; FORMULA:
+  formula text) and ``dateTimeRenderOption`` (SERIAL_NUMBER, the default: the
+  number; FORMATTED_STRING: as shown), which "is ignored if valueRenderOption is
+  FORMATTED_VALUE" (values.get). A number format applied to a range
+  (``set_number_format``, or ``repeatCell`` with ``userEnteredFormat.numberFormat``)
+  turns its numbers into dates shown in the locale's pattern (DATE, DATE_TIME) or
+  back (NUMBER); other formatting is accepted and ignored.
+* Formulas are never evaluated: FORMATTED_VALUE and UNFORMATTED_VALUE show
+  ``FORMULA_RESULT_PREFIX + text``, so a read-back can never mistake a formula for
+  the literal that was sent; FORMULA shows the text.
 * Reads clamp open-ended ranges to the grid; writes past the grid answer 400
   "exceeds grid limits" like Google. ``values.append`` grows rows (not columns).
 * ``values.append`` finds the table the way Google does in the common cases: the
@@ -60,8 +79,13 @@ Behaviour worth knowing
   row with data anywhere in the sheet, growing the grid like Google) and
   ``updateCells`` (at a ``start`` coordinate, or over a ``range`` whose uncovered
   cells are cleared). Only the ``userEnteredValue`` field is stored: a
-  ``stringValue`` is text whatever it starts with, ``formulaValue`` a formula, and a
-  cell without a value is cleared when ``fields`` names ``userEnteredValue``.
+  ``stringValue`` is text whatever it starts with (never parsed as a number or
+  date), ``formulaValue`` a formula, and a cell without a value is cleared when
+  ``fields`` names ``userEnteredValue``.
+* Faults on demand (:meth:`FakeSheetsAPI.inject`): quota 429s with Google's body,
+  JSON 5xx, a 503 after the write was applied, dropped connections, slow answers,
+  and Google's front-end HTML error page for a 502 or 503 (applied or not), which
+  gspread raises as ``APIError`` with ``code == -1`` (burnash/gspread#1504, #1510).
 * Anything not implemented answers 501, so a test that needs it fails loudly.
 """
 
@@ -111,7 +135,6 @@ FAULTS = (400, 403, 404, 429, 500, 503, "503-after-write", "reset", "reset-after
 
 # Request types that only change formatting or view state: accepted, ignored, reply {}.
 IGNORED_SHEET_REQUESTS = {
-    "repeatCell",
     "updateBorders",
     "updateDimensionProperties",
     "autoResizeDimensions",
@@ -201,6 +224,33 @@ def _fault_error(fault: Any, kind: str) -> ApiError:
     if fault == 404:
         return ApiError(404, "NOT_FOUND", "Requested entity was not found.")
     raise AssertionError(f"no error body for fault {fault!r}")
+
+
+# Google's front end answers some 5xx with its generic HTML error page instead of the API's
+# JSON error: gspread met it as a JSONDecodeError inside APIError (burnash/gspread#1504, since
+# 6.1.3 an APIError with code -1, #1510); the 502 page with this title and text is quoted in
+# akretion/connector-google-spreadsheet#5 and burnash/gspread#1564 (from the token endpoint),
+# the 503 page's title "Error 503 (Service Unavailable)!!1" is Google's generic 503 page. The
+# markup is trimmed (Google's page also carries a style block and the logo).
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang=en>
+  <meta charset=utf-8>
+  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">
+  <title>Error {code} ({title})!!1</title>
+  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>
+  <p><b>{code}.</b> <ins>That’s an error.</ins>
+  <p>{text}  <ins>That’s all we know.</ins>
+"""
+HTML_PAGES = {
+    502: _HTML_PAGE.format(code=502, title="Server Error", text="The server encountered a temporary error and "
+                           "could not complete your request.<p>Please try again in 30 seconds."),
+    503: _HTML_PAGE.format(code=503, title="Service Unavailable", text="The service is temporarily unavailable."
+                           "<p>Please try again in 30 seconds."),
+}
+
+
+class Html(str):
+    """A response body that is an HTML page, not JSON."""
 
 
 # --------------------------------------------------------------------------- A1 notation
@@ -330,10 +380,34 @@ class Cell:
     display: str | None = None  # how FORMATTED_VALUE shows it when not canonical
 
 
+@dataclass(frozen=True)
+class LocaleRules:
+    """What typing means in one spreadsheet locale. USER_ENTERED values "will be parsed as if
+    the user typed them into the UI" (ValueInputOption), and the UI reads numbers and dates the
+    way the spreadsheet's locale writes them (SpreadsheetProperties.locale); FORMATTED_VALUE
+    is "based on the spreadsheet's locale" (ValueRenderOption). The orders and default date
+    patterns are CLDR's short date formats for these locales."""
+
+    decimal: str  # decimal separator
+    group: str  # thousands separator
+    order: str  # "MDY", "DMY" or "YMD": how a numeric date is read
+    separator: str  # the separator the locale's dates use (ISO yyyy-mm-dd is read everywhere)
+    date_pattern: str  # the default DATE number format, e.g. "M/d/yyyy"
+
+
+LOCALES = {
+    "en_US": LocaleRules(".", ",", "MDY", "/", "M/d/yyyy"),
+    "en_GB": LocaleRules(".", ",", "DMY", "/", "dd/MM/yyyy"),
+    "de_DE": LocaleRules(",", ".", "DMY", ".", "dd.MM.yyyy"),
+    "fr_FR": LocaleRules(",", "\u202f", "DMY", "/", "dd/MM/yyyy"),
+    "ja_JP": LocaleRules(".", ",", "YMD", "/", "yyyy/MM/dd"),
+}
+"""The locales the fake models; any other is refused (501), so a test cannot rely on a guess."""
+NUMBER_FORMATS = ("TEXT", "NUMBER", "DATE", "DATE_TIME")
+"""NumberFormat types the fake models (Format → Number → Plain text / Number / Date / Date time)."""
+
 _SKIP = object()  # JSON null in a write: leave the cell as it is
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
-_EPOCH = dt.date(1899, 12, 30)  # Sheets' day 0
+_EPOCH = dt.datetime(1899, 12, 30)  # Sheets' day 0: "the days since December 30th 1899" (DateTimeRenderOption)
 
 
 def _number(value: float) -> int | float:
@@ -342,53 +416,82 @@ def _number(value: float) -> int | float:
     return value
 
 
-def format_number(value: int | float) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return "%.15g" % value
+def format_number(value: int | float, rules: LocaleRules = LOCALES["en_US"]) -> str:
+    text = str(value) if isinstance(value, int) else "%.15g" % value
+    return text.replace(".", rules.decimal)
 
 
-def _parse_number(text: str) -> tuple[int | float, str | None] | None:
+def _parse_number(text: str, rules: LocaleRules) -> tuple[int | float, str | None] | None:
+    """A number as the locale writes it: `1,000.5` in en_US, `1.000,5` in de_DE, `50%`."""
     s = text.strip()
     percent = s.endswith("%")
     core = s[:-1].strip() if percent else s
+    decimal, group = re.escape(rules.decimal), re.escape(rules.group)
     display = None
-    if _THOUSANDS.fullmatch(core):
+    if re.fullmatch(rf"[+-]?\d{{1,3}}(?:{group}\d{{3}})+(?:{decimal}\d*)?", core):
         display = s
-        core = core.replace(",", "")
-    if not _NUMBER.fullmatch(core):
+        core = core.replace(rules.group, "")
+    if not re.fullmatch(rf"[+-]?(?:\d+(?:{decimal}\d*)?|{decimal}\d+)(?:[eE][+-]?\d+)?", core):
         return None
-    value = float(core)
+    value = float(core.replace(rules.decimal, "."))
     if percent:
         value /= 100
+        display = s
+    elif rules.decimal != "." and rules.decimal in core:
         display = s
     return _number(value), display
 
 
-def _parse_date(text: str) -> int | None:
+_TIME = r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+
+
+def _parse_date(text: str, rules: LocaleRules) -> int | float | None:
+    """A date (and time) as the locale writes it -> its serial number; None if it is not one
+    (an impossible date such as 31/02/2026 stays text, as in the UI)."""
     s = text.strip()
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s)
+    sep = re.escape(rules.separator)
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME, s)
     if m:
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
     else:
-        m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", s)  # en_US month/day/year
+        m = re.fullmatch(rf"(\d{{1,4}}){sep}(\d{{1,2}}){sep}(\d{{1,4}})" + _TIME, s)
         if not m:
             return None
-        mo, d, y = int(m[1]), int(m[2]), int(m[3])
+        a, b, c = int(m[1]), int(m[2]), int(m[3])
+        if rules.order == "YMD" and len(m[1]) == 4:
+            y, mo, d = a, b, c
+        elif rules.order != "YMD" and len(m[3]) == 4:
+            y, mo, d = (c, a, b) if rules.order == "MDY" else (c, b, a)
+        else:
+            return None
     try:
-        return (dt.date(y, mo, d) - _EPOCH).days
+        moment = dt.datetime(y, mo, d, int(m[4] or 0), int(m[5] or 0), int(m[6] or 0))
     except ValueError:
         return None
+    serial = (moment - _EPOCH) / dt.timedelta(days=1)
+    return _number(serial)
 
 
-def to_cell(value: Any, user_entered: bool) -> Cell | None | object:
-    """A JSON value from a write -> Cell, None (clear the cell) or _SKIP (leave it)."""
+def format_date(serial: int | float, pattern: str) -> str:
+    """A serial number shown with a date pattern (yyyy, MM, M, dd, d, HH, mm, ss)."""
+    moment = _EPOCH + dt.timedelta(milliseconds=round(serial * 86_400_000))
+    tokens = {"yyyy": f"{moment.year:04d}", "MM": f"{moment.month:02d}", "M": str(moment.month),
+              "dd": f"{moment.day:02d}", "d": str(moment.day), "HH": f"{moment.hour:02d}",
+              "mm": f"{moment.minute:02d}", "ss": f"{moment.second:02d}"}
+    return re.sub(r"yyyy|MM|M|dd|d|HH|mm|ss", lambda t: tokens[t[0]], pattern)
+
+
+def to_cell(value: Any, user_entered: bool, rules: LocaleRules = LOCALES["en_US"],
+            number_format: str | None = None) -> Cell | None | object:
+    """A JSON value from a write -> Cell, None (clear the cell) or _SKIP (leave it).
+    `number_format` is the cell's own (NUMBER_FORMATS): typing into a plain-text cell keeps
+    the text, and a number typed into a date cell is a date."""
     if value is None:
         return _SKIP
     if isinstance(value, bool):
         return Cell("bool", value)
     if isinstance(value, (int, float)):
-        return Cell("number", _number(value))
+        return _formatted(Cell("number", _number(value)), number_format, rules)
     if not isinstance(value, str):
         raise _bad_request(f"Invalid values: a cell must be a string, number or boolean, got {json.dumps(value)}")
     if len(value) > MAX_CELL_CHARS:
@@ -401,14 +504,16 @@ def to_cell(value: Any, user_entered: bool) -> Cell | None | object:
         return Cell("text", value)
     if value.startswith("'"):
         return Cell("text", value[1:]) if len(value) > 1 else None
+    if number_format == "TEXT":
+        return Cell("text", value)
     if value.startswith("=") and len(value) > 1:
         return Cell("formula", value)
     if value.strip().upper() in ("TRUE", "FALSE"):
         return Cell("bool", value.strip().upper() == "TRUE")
-    number = _parse_number(value)
+    number = _parse_number(value, rules)
     if number is not None:
-        return Cell("number", number[0], number[1])
-    serial = _parse_date(value)
+        return _formatted(Cell("number", number[0], number[1]), number_format, rules)
+    serial = _parse_date(value, rules)
     if serial is not None:
         return Cell("date", serial, value.strip())
     if value[0] in "+-" and len(value) > 1:
@@ -416,8 +521,20 @@ def to_cell(value: Any, user_entered: bool) -> Cell | None | object:
     return Cell("text", value)
 
 
-def render(cell: Cell | None, value_render: str, date_render: str) -> Any:
-    """How values.get shows a cell under valueRenderOption / dateTimeRenderOption."""
+def _formatted(cell: Cell, number_format: str | None, rules: LocaleRules) -> Cell:
+    """A number or date cell under a cell's number format: a date format shows a number as a
+    date (its value stays the serial number); a number format shows a date as its number."""
+    if cell.kind in ("number", "date") and number_format in ("DATE", "DATE_TIME"):
+        pattern = rules.date_pattern + (" HH:mm:ss" if number_format == "DATE_TIME" else "")
+        return Cell("date", cell.value, format_date(cell.value, pattern))
+    if cell.kind == "date" and number_format == "NUMBER":
+        return Cell("number", cell.value)
+    return cell
+
+
+def render(cell: Cell | None, value_render: str, date_render: str, rules: LocaleRules = LOCALES["en_US"]) -> Any:
+    """How values.get shows a cell under valueRenderOption / dateTimeRenderOption. The date
+    option "is ignored if valueRenderOption is FORMATTED_VALUE" (values.get)."""
     if cell is None:
         return ""
     formatted = value_render == "FORMATTED_VALUE"
@@ -430,15 +547,15 @@ def render(cell: Cell | None, value_render: str, date_render: str) -> Any:
     if cell.kind == "date":
         return cell.display if formatted or date_render == "FORMATTED_STRING" else cell.value
     if formatted:
-        return cell.display or format_number(cell.value)
+        return cell.display or format_number(cell.value, rules)
     return cell.value
 
 
-def stored_text(cell: Cell) -> str:
+def stored_text(cell: Cell, rules: LocaleRules = LOCALES["en_US"]) -> str:
     """What a person sees typed into the cell: formula text, literal text, or the number."""
     if cell.kind in ("text", "formula"):
         return cell.value
-    return render(cell, "FORMATTED_VALUE", "SERIAL_NUMBER")
+    return render(cell, "FORMATTED_VALUE", "SERIAL_NUMBER", rules)
 
 
 # --------------------------------------------------------------------------- state
@@ -454,6 +571,7 @@ class Sheet:
     frozen_cols: int = 0
     hidden: bool = False
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)  # number format types (NUMBER_FORMATS)
 
     def properties(self, index: int) -> dict:
         grid: dict[str, int] = {"rowCount": self.row_count, "columnCount": self.col_count}
@@ -480,26 +598,27 @@ class Sheet:
         return f"{quote_sheet_title(self.title)}!{start}:{col_letters(c1 - 1)}{r1}"
 
     def shift_rows(self, at: int, by: int) -> None:
-        """Move rows >= at down by `by` (negative: delete rows [at, at-by))."""
-        moved: dict[tuple[int, int], Cell] = {}
-        for (r, c), cell in self.cells.items():
-            if r < at:
-                moved[(r, c)] = cell
-            elif by > 0 or r >= at - by:
-                moved[(r + by, c)] = cell
-        self.cells = moved
+        """Move rows >= at down by `by` (negative: delete rows [at, at-by)); formats move along."""
+        self.cells = _shifted(self.cells, 0, at, by)
+        self.formats = _shifted(self.formats, 0, at, by)
 
     def shift_cols(self, at: int, by: int) -> None:
-        moved: dict[tuple[int, int], Cell] = {}
-        for (r, c), cell in self.cells.items():
-            if c < at:
-                moved[(r, c)] = cell
-            elif by > 0 or c >= at - by:
-                moved[(r, c + by)] = cell
-        self.cells = moved
+        self.cells = _shifted(self.cells, 1, at, by)
+        self.formats = _shifted(self.formats, 1, at, by)
 
     def truncate(self) -> None:
         self.cells = {k: v for k, v in self.cells.items() if k[0] < self.row_count and k[1] < self.col_count}
+        self.formats = {k: v for k, v in self.formats.items() if k[0] < self.row_count and k[1] < self.col_count}
+
+
+def _shifted(grid: dict[tuple[int, int], Any], axis: int, at: int, by: int) -> dict[tuple[int, int], Any]:
+    moved: dict[tuple[int, int], Any] = {}
+    for key, item in grid.items():
+        if key[axis] < at:
+            moved[key] = item
+        elif by > 0 or key[axis] >= at - by:
+            moved[(key[0] + by, key[1]) if axis == 0 else (key[0], key[1] + by)] = item
+    return moved
 
 
 @dataclass
@@ -510,6 +629,10 @@ class Spreadsheet:
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
     next_sheet_id: int = 1
+
+    @property
+    def rules(self) -> LocaleRules:
+        return LOCALES[self.locale]
 
     def metadata(self) -> dict:
         return {
@@ -621,9 +744,12 @@ def _check_write(sheet: Sheet, grid: GridRange, r0: int, c0: int, rows: list[lis
         raise _grid_error(sheet, r0, sheet.col_count)
 
 
-def _write(sheet: Sheet, r0: int, c0: int, rows: list[list[Any]], user_entered: bool) -> dict:
-    """Write already-checked values; returns Google's update counts."""
-    converted = [[to_cell(v, user_entered) for v in row] for row in rows]  # may raise before writing
+def _write(sheet: Sheet, r0: int, c0: int, rows: list[list[Any]], user_entered: bool,
+           rules: LocaleRules = LOCALES["en_US"]) -> dict:
+    """Write already-checked values (USER_ENTERED ones parsed in the spreadsheet's locale,
+    under each cell's number format); returns Google's update counts."""
+    converted = [[to_cell(v, user_entered, rules, sheet.formats.get((r0 + i, c0 + j))) for j, v in enumerate(row)]
+                 for i, row in enumerate(rows)]  # may raise before writing
     cells = 0
     for i, row in enumerate(converted):
         for j, cell in enumerate(row):
@@ -643,7 +769,8 @@ def _write(sheet: Sheet, r0: int, c0: int, rows: list[list[Any]], user_entered: 
     }
 
 
-def read_values(sheet: Sheet, box: tuple[int, int, int, int], major: str, value_render: str, date_render: str) -> list:
+def read_values(sheet: Sheet, box: tuple[int, int, int, int], major: str, value_render: str, date_render: str,
+                rules: LocaleRules = LOCALES["en_US"]) -> list:
     """Rendered values of a block, trimmed like Google (trailing empties dropped)."""
     r0, c0, r1, c1 = box
     present = [(r, c) for (r, c) in sheet.cells if r0 <= r < r1 and c0 <= c < c1]
@@ -659,7 +786,7 @@ def read_values(sheet: Sheet, box: tuple[int, int, int, int], major: str, value_
     for line in outer:
         while line and line[-1] is None:
             line.pop()
-        result.append([render(cell, value_render, date_render) for cell in line])
+        result.append([render(cell, value_render, date_render, rules) for cell in line])
     while result and not result[-1]:
         result.pop()
     return result
@@ -722,13 +849,58 @@ def _row_data(rows: Any) -> list[list[Cell | None]]:
     return [[_cell_data(c) for c in (row.get("values") or [])] for row in rows]
 
 
-def _put_cells(sheet: Sheet, r0: int, c0: int, rows: list[list[Cell | None]]) -> None:
+def _put_cells(sheet: Sheet, r0: int, c0: int, rows: list[list[Cell | None]],
+               rules: LocaleRules = LOCALES["en_US"]) -> None:
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
             if cell is None:
                 sheet.cells.pop((r0 + i, c0 + j), None)
-            else:
-                sheet.cells[(r0 + i, c0 + j)] = cell
+            else:  # a numberValue in a date-formatted cell is a date
+                sheet.cells[(r0 + i, c0 + j)] = _formatted(cell, sheet.formats.get((r0 + i, c0 + j)), rules)
+
+
+def _field_paths(mask: str) -> set[str]:
+    """A FieldMask as dotted paths: "userEnteredFormat(numberFormat,textFormat)" (gspread's
+    format()) -> {"userEnteredFormat.numberFormat", "userEnteredFormat.textFormat"}."""
+    paths: set[str] = set()
+    depth, start, parts = 0, 0, []
+    for i, ch in enumerate(mask + ","):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(mask[start:i].strip())
+            start = i + 1
+    for part in filter(None, parts):
+        head, _, inner = part.partition("(")
+        if inner:
+            paths |= {f"{head.strip()}.{sub}" for sub in _field_paths(inner.rstrip(")"))}
+        else:
+            paths.add(part.replace("/", "."))
+    return paths
+
+
+def _check_locale(locale: str) -> None:
+    if locale not in LOCALES:
+        raise ValueError(f"the fake models the locales {', '.join(LOCALES)}, not {locale!r}; add its rules to LOCALES")
+
+
+def _box_of(sheet: Sheet, grid: GridRange) -> tuple[int, int, int, int]:
+    """A range's cells, clamped to the grid (r0, c0, r1, c1)."""
+    r0, c0 = grid.start_row or 0, grid.start_col or 0
+    r1 = sheet.row_count if grid.end_row is None else min(grid.end_row, sheet.row_count)
+    c1 = sheet.col_count if grid.end_col is None else min(grid.end_col, sheet.col_count)
+    return r0, c0, r1, c1
+
+
+def _apply_number_format(sheet: Sheet, box: tuple[int, int, int, int], number_format: str,
+                         rules: LocaleRules) -> None:
+    if number_format not in NUMBER_FORMATS:
+        raise ApiError(501, "UNIMPLEMENTED", f"FakeSheetsAPI does not model the number format {number_format!r}")
+    r0, c0, r1, c1 = box
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            sheet.formats[(r, c)] = number_format
+    for key in [k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1]:
+        sheet.cells[key] = _formatted(sheet.cells[key], number_format, rules)
 
 
 # --------------------------------------------------------------------------- request log
@@ -765,9 +937,12 @@ def _check_fault(fault: Any) -> None:
     if isinstance(fault, tuple):
         if len(fault) == 2 and fault[0] == "slow" and isinstance(fault[1], (int, float)) and fault[1] >= 0:
             return
+        if len(fault) == 2 and fault[0] in ("html", "html-after-write") and fault[1] in HTML_PAGES:
+            return
     elif fault in FAULTS:
         return
-    raise ValueError(f"unknown fault {fault!r}; use one of {FAULTS} or ('slow', seconds)")
+    raise ValueError(f"unknown fault {fault!r}; use one of {FAULTS}, ('slow', seconds), ('html', status) or "
+                     f"('html-after-write', status) with a status in {tuple(HTML_PAGES)}")
 
 
 def _route(method: str, raw_path: str) -> tuple[str, str | None, str | None]:
@@ -960,16 +1135,20 @@ class FakeSheetsAPI:
         *,
         rows: int = 1000,
         cols: int = 26,
+        locale: str = "en_US",
+        time_zone: str = "Etc/GMT",
     ) -> str:
         """Add a spreadsheet. Seed values are stored as RAW (strings stay text).
 
         Each sheet gets a rows x cols grid (grown to fit its seed data); the first
-        sheet has sheetId 0, like a new Google spreadsheet.
+        sheet has sheetId 0, like a new Google spreadsheet. `locale` (one of LOCALES) and
+        `time_zone` are its properties, as spreadsheets.get reports them.
         """
         sheets = {"Sheet1": None} if sheets is None else sheets
         if not sheets:
             raise ValueError("a spreadsheet needs at least one sheet")
-        book = Spreadsheet(spreadsheet_id, title, [])
+        _check_locale(locale)
+        book = Spreadsheet(spreadsheet_id, title, [], locale, time_zone)
         for n, (sheet_title, data) in enumerate(sheets.items()):
             data = data or []
             height, width = _shape(data)
@@ -993,18 +1172,54 @@ class FakeSheetsAPI:
             sheet.row_count = max(sheet.row_count, height)
             sheet.col_count = max(sheet.col_count, width)
             sheet.cells = {}
-            _write(sheet, 0, 0, rows, user_entered)
+            _write(sheet, 0, 0, rows, user_entered, self._book(spreadsheet_id).rules)
+
+    def set_properties(self, spreadsheet_id: str, *, locale: str | None = None, time_zone: str | None = None) -> None:
+        """Change the spreadsheet's locale or time zone (File → Settings). Cells keep their values."""
+        with self._lock:
+            book = self._book(spreadsheet_id)
+            if locale is not None:
+                _check_locale(locale)
+                book.locale = locale
+            if time_zone is not None:
+                book.time_zone = time_zone
+
+    def hand_edit(self, spreadsheet_id: str, sheet_title: str, a1: str, rows: list[list[Any]]) -> None:
+        """Type values into the cells from `a1` on, as a partner manager does in the Sheets UI:
+        a string is parsed as USER_ENTERED is, in the spreadsheet's locale and under the
+        cell's number format (a date becomes a date serial, `48,000` in en_US the number
+        48000, a leading ' or a plain-text cell keeps the text); "" clears a cell. The grid
+        grows to fit."""
+        with self._lock:
+            book = self._book(spreadsheet_id)
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            grid = parse_a1(a1)
+            r0, c0 = grid.start_row or 0, grid.start_col or 0
+            height, width = _shape(rows)
+            sheet.row_count = max(sheet.row_count, r0 + height)
+            sheet.col_count = max(sheet.col_count, c0 + width)
+            _write(sheet, r0, c0, rows, True, book.rules)
+
+    def set_number_format(self, spreadsheet_id: str, sheet_title: str, a1: str, number_format: str) -> None:
+        """Format → Number on a range (NUMBER_FORMATS): "TEXT" keeps what is typed later as text;
+        "DATE" / "DATE_TIME" show the numbers in it as dates in the locale's pattern (their
+        value stays the serial number); "NUMBER" shows dates as their numbers."""
+        with self._lock:
+            book = self._book(spreadsheet_id)
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            _apply_number_format(sheet, _box_of(sheet, parse_a1(a1)), number_format, book.rules)
 
     def values(self, spreadsheet_id: str, sheet_title: str) -> list[list[str]]:
         """What is stored, as text: formula text for formulas, trailing empties trimmed."""
         with self._lock:
+            rules = self._book(spreadsheet_id).rules
             sheet = self._sheet(spreadsheet_id, sheet_title)
             if not sheet.cells:
                 return []
             rows: list[list[str]] = [[] for _ in range(max(r for r, _ in sheet.cells) + 1)]
             for (r, c), cell in sorted(sheet.cells.items()):
                 rows[r].extend([""] * (c - len(rows[r])))
-                rows[r].append(stored_text(cell))
+                rows[r].append(stored_text(cell, rules))
             return rows
 
     def cell_kind(self, spreadsheet_id: str, sheet_title: str, a1: str) -> str | None:
@@ -1069,8 +1284,10 @@ class FakeSheetsAPI:
         Faults: 429, 500, 503 (answered without touching data), "503-after-write"
         (apply the request, then answer 503), ("slow", seconds) (wait, then answer
         normally), "reset" (drop the connection without applying or answering),
-        "reset-after-write" (apply, then drop), and 400/403/404. Rules are consumed
-        in the order they were injected.
+        "reset-after-write" (apply, then drop), ("html", 502 or 503) (Google's HTML
+        error page instead of JSON, without touching data), ("html-after-write", 502 or
+        503) (apply, then the HTML page), and 400/403/404. Rules are consumed in the
+        order they were injected.
         """
         if kind is not None and kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}; use one of {KINDS}")
@@ -1130,9 +1347,13 @@ class FakeSheetsAPI:
             handler.close_connection = True
             return
         record.status = status
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        if isinstance(payload, Html):
+            data, content_type = payload.encode("utf-8"), "text/html; charset=UTF-8"
+        else:
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            content_type = "application/json; charset=UTF-8"
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=UTF-8")
+        handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
@@ -1163,7 +1384,9 @@ class FakeSheetsAPI:
             record.fault = fault
         if over_quota:
             return 429, quota_error(record.kind).body(), False
-        if isinstance(fault, tuple):  # ("slow", seconds): wait outside the lock, then answer normally
+        if isinstance(fault, tuple) and fault[0] == "html":  # the front end's page; nothing applied
+            return fault[1], Html(HTML_PAGES[fault[1]]), False
+        if isinstance(fault, tuple) and fault[0] == "slow":  # wait outside the lock, then answer normally
             self._stopping.wait(fault[1])
         elif fault == "reset":
             return 0, None, True
@@ -1187,6 +1410,8 @@ class FakeSheetsAPI:
             return 503, _fault_error(fault, record.kind).body(), False
         if fault == "reset-after-write":
             return 0, None, True
+        if isinstance(fault, tuple) and fault[0] == "html-after-write":
+            return fault[1], Html(HTML_PAGES[fault[1]]), False
         return status, payload, False
 
     def _dispatch(self, record: RecordedRequest) -> dict:
@@ -1235,8 +1460,10 @@ class FakeSheetsAPI:
         if value_render not in ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"):
             raise _bad_request(f"Invalid valueRenderOption: {value_render}")
         date_render = _one(q, "dateTimeRenderOption", "SERIAL_NUMBER")
+        if date_render not in ("SERIAL_NUMBER", "FORMATTED_STRING"):
+            raise _bad_request(f"Invalid dateTimeRenderOption: {date_render}")
         result: dict[str, Any] = {"range": sheet.a1(*box[:2], *box[2:]), "majorDimension": major}
-        values = read_values(sheet, box, major, value_render, date_render)
+        values = read_values(sheet, box, major, value_render, date_render, book.rules)
         if values:  # Google omits "values" for an empty range
             result["values"] = values
         return result
@@ -1255,7 +1482,7 @@ class FakeSheetsAPI:
             sheet, grid = book.resolve(result["updatedRange"])
             box = _read_box(sheet, grid)
             data = {"range": result["updatedRange"], "majorDimension": "ROWS"}
-            values = read_values(sheet, box, "ROWS", q_render, "SERIAL_NUMBER")
+            values = read_values(sheet, box, "ROWS", q_render, "SERIAL_NUMBER", book.rules)
             if values:
                 data["values"] = values
             result["updatedData"] = data
@@ -1285,7 +1512,7 @@ class FakeSheetsAPI:
         sheet, r0, c0, rows, _ = self._prepare_update(book, text, body.get("values"), body.get("majorDimension"))
         if not rows:
             return {"spreadsheetId": book.spreadsheet_id, "updatedRange": sheet.a1(r0, c0, r0 + 1, c0 + 1)}
-        result = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered)}
+        result = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered, book.rules)}
         return self._with_data(
             book,
             result,
@@ -1301,7 +1528,8 @@ class FakeSheetsAPI:
         responses = []
         for sheet, r0, c0, rows, _ in prepared:
             if rows:
-                result = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered)}
+                result = {"spreadsheetId": book.spreadsheet_id,
+                          **_write(sheet, r0, c0, rows, user_entered, book.rules)}
                 responses.append(
                     self._with_data(
                         book,
@@ -1351,7 +1579,7 @@ class FakeSheetsAPI:
         result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
         if table is not None:
             result["tableRange"] = sheet.a1(*table[:2], *table[2:])
-        updates = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered)}
+        updates = {"spreadsheetId": book.spreadsheet_id, **_write(sheet, r0, c0, rows, user_entered, book.rules)}
         result["updates"] = self._with_data(
             book, updates, _flag(q, "includeValuesInResponse"), _one(q, "responseValueRenderOption", "FORMATTED_VALUE")
         )
@@ -1381,6 +1609,8 @@ class FakeSheetsAPI:
                 try:
                     replies.append(handler(work, args or {}))
                 except ApiError as err:
+                    if err.code == 501:  # not modelled: say so, never pretend Google refused it
+                        raise
                     raise _bad_request(f"Invalid requests[{i}].{name}: {err.message}") from None
             elif name in IGNORED_SHEET_REQUESTS:
                 replies.append({})
@@ -1484,7 +1714,10 @@ class FakeSheetsAPI:
         if "title" in fields or "*" in fields:
             book.title = props.get("title", book.title)
         if "locale" in fields or "*" in fields:
-            book.locale = props.get("locale", book.locale)
+            locale = props.get("locale", book.locale)
+            if locale not in LOCALES:
+                raise ApiError(501, "UNIMPLEMENTED", f"FakeSheetsAPI does not model the locale {locale!r}")
+            book.locale = locale
         if "timeZone" in fields or "*" in fields:
             book.time_zone = props.get("timeZone", book.time_zone)
         return {}
@@ -1531,7 +1764,7 @@ class FakeSheetsAPI:
                 f"{MAX_WORKBOOK_CELLS} cells."
             )
         sheet.row_count += grow
-        _put_cells(sheet, r0, 0, rows)
+        _put_cells(sheet, r0, 0, rows, book.rules)
         return {}
 
     def _req_updateCells(self, book: Spreadsheet, args: dict) -> dict:
@@ -1558,7 +1791,26 @@ class FakeSheetsAPI:
         if rng is not None:  # a range is written whole: cells the rows do not cover are cleared
             for key in [k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1]:
                 del sheet.cells[key]
-        _put_cells(sheet, r0, c0, rows)
+        _put_cells(sheet, r0, c0, rows, book.rules)
+        return {}
+
+    def _req_repeatCell(self, book: Spreadsheet, args: dict) -> dict:
+        """Only the number format is modelled (Format → Number): other formatting is accepted
+        and ignored, like the requests in IGNORED_SHEET_REQUESTS."""
+        rng = args.get("range") or {}
+        sheet = self._target(book, rng.get("sheetId", 0))
+        fields = _field_paths(args.get("fields") or "")
+        if not fields:
+            raise _bad_request("At least one field must be updated, but none were specified.")
+        cell = args.get("cell") or {}
+        if fields & {"*", "userEnteredFormat", "userEnteredFormat.numberFormat"}:
+            number_format = ((cell.get("userEnteredFormat") or {}).get("numberFormat") or {}).get("type")
+            if number_format:
+                grid = GridRange(rng.get("startRowIndex"), rng.get("endRowIndex"), rng.get("startColumnIndex"),
+                                 rng.get("endColumnIndex"))
+                _apply_number_format(sheet, _box_of(sheet, grid), number_format, book.rules)
+        if fields & {"*", "userEnteredValue"} and cell.get("userEnteredValue") is not None:
+            raise ApiError(501, "UNIMPLEMENTED", "FakeSheetsAPI does not implement repeatCell of values")
         return {}
 
     def _req_deleteDimension(self, book: Spreadsheet, args: dict) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta
 
 import gspread
 import pytest
@@ -642,3 +643,137 @@ def test_sheet_with_colon_in_title_survives_quoting(api):
     ws.append_row(["b"])
     assert api.values(SID, "Q1: deals") == [["a"], ["b"]]
     assert api.requests[-1].range == "'Q1: deals'"
+
+
+# ---------------------------------------------------------------- locale, dates, render options
+
+
+def serial(*moment: int) -> int | float:
+    """Google's date serial number: days since 1899-12-30, the time as a fraction of the day."""
+    days = (datetime(*moment) - datetime(1899, 12, 30)) / timedelta(days=1)
+    return int(days) if days.is_integer() else days
+
+
+def test_spreadsheets_get_reports_the_locale_and_time_zone_set_per_spreadsheet(api):
+    api.create_spreadsheet(SID, sheets={"Registrations": [HEADER]}, locale="de_DE", time_zone="Europe/Berlin")
+    sh = gspread_client_for(api.base_url).open_by_key(SID)
+    assert (sh.locale, sh.timezone) == ("de_DE", "Europe/Berlin")
+    api.set_properties(SID, locale="en_GB", time_zone="Europe/London")
+    assert sh.fetch_sheet_metadata()["properties"]["locale"] == "en_GB"
+    sh.update_locale("en_US")  # updateSpreadsheetProperties, as the API client sends it
+    sh.update_timezone("America/New_York")
+    assert {k: v for k, v in sh.fetch_sheet_metadata()["properties"].items() if k in ("locale", "timeZone")} == {
+        "locale": "en_US", "timeZone": "America/New_York"}
+    with pytest.raises(APIError) as info:  # a locale the fake does not model is refused, never guessed
+        sh.update_locale("xx_YY")
+    assert info.value.code == 501
+    with pytest.raises(ValueError, match="the fake models the locales"):
+        api.create_spreadsheet("other", locale="xx_YY")
+
+
+@pytest.mark.parametrize(("locale", "typed", "kind", "unformatted"), [
+    ("en_US", "12/1/2026", "date", serial(2026, 12, 1)),
+    ("en_US", "12/1/2026 14:30", "date", serial(2026, 12, 1, 14, 30)),
+    ("en_US", "2026-12-01", "date", serial(2026, 12, 1)),
+    ("en_US", "48,000", "number", 48000),
+    ("en_US", "1.5", "number", 1.5),
+    ("en_US", "31/02/2026", "text", "31/02/2026"),  # impossible: the UI keeps it as text
+    ("en_US", "'12/1/2026", "text", "12/1/2026"),  # a leading ' forces text
+    ("de_DE", "1.12.2026", "date", serial(2026, 12, 1)),
+    ("de_DE", "2026-12-01", "date", serial(2026, 12, 1)),
+    ("de_DE", "48.000", "number", 48000),
+    ("de_DE", "1,5", "number", 1.5),
+    ("de_DE", "12/1/2026", "text", "12/1/2026"),  # not how de_DE writes dates
+    ("en_GB", "01/12/2026", "date", serial(2026, 12, 1)),
+    ("en_GB", "12/1/2026", "date", serial(2026, 1, 12)),  # day first
+    ("en_GB", "31/02/2026", "text", "31/02/2026"),
+    ("ja_JP", "2026/12/01", "date", serial(2026, 12, 1)),
+])
+def test_a_hand_edit_is_parsed_like_the_ui_in_the_spreadsheets_locale(api, locale, typed, kind, unformatted):
+    api.create_spreadsheet(SID, sheets={"Registrations": [HEADER]}, locale=locale)
+    api.hand_edit(SID, "Registrations", "B2", [[typed]])
+    ws = gspread_client_for(api.base_url).open_by_key(SID).sheet1
+    assert api.cell_kind(SID, "Registrations", "B2") == kind
+    assert ws.get("B2", value_render_option=ValueRenderOption.unformatted)[0] == [unformatted]
+    shown = typed[1:] if typed.startswith("'") else typed
+    assert ws.get("B2")[0] == [shown]  # FORMATTED_VALUE: as the partner manager typed it
+
+
+def test_user_entered_writes_parse_in_the_spreadsheets_locale_and_string_values_never(api):
+    api.create_spreadsheet(SID, sheets={"Registrations": [HEADER]}, locale="de_DE")
+    sh = gspread_client_for(api.base_url).open_by_key(SID)
+    ws = sh.sheet1
+    ws.update([["1.12.2026", "48.000"]], "A2", raw=False)
+    ws.update([["1.12.2026", "48.000"]], "A3")  # RAW
+    strings = [{"userEnteredValue": {"stringValue": text}} for text in ("1.12.2026", "48.000")]
+    sh.batch_update({"requests": [{"appendCells": {"sheetId": 0, "fields": "userEnteredValue",
+                                                   "rows": [{"values": strings}]}}]})
+    unformatted = ws.get("A2:B4", value_render_option=ValueRenderOption.unformatted)
+    assert unformatted == [[serial(2026, 12, 1), 48000], ["1.12.2026", "48.000"], ["1.12.2026", "48.000"]]
+
+
+def test_reads_honour_the_value_and_date_time_render_options(api):
+    api.create_spreadsheet(SID, sheets={"Registrations": [HEADER]}, locale="de_DE")
+    api.set_values(SID, "Registrations", [HEADER, ["", 2.5]])  # RAW: a JSON number
+    api.hand_edit(SID, "Registrations", "A2", [["1.12.2026 14:30"]])
+    api.hand_edit(SID, "Registrations", "C2", [["=A2+1"]])
+    ws = gspread_client_for(api.base_url).open_by_key(SID).sheet1
+    when = serial(2026, 12, 1, 14, 30)
+
+    def read(value: str, date: str | None = None) -> list:
+        return ws.get("A2:C2", value_render_option=value, date_time_render_option=date)[0]
+
+    assert read("FORMATTED_VALUE") == ["1.12.2026 14:30", "2,5", FORMULA_RESULT_PREFIX + "=A2+1"]  # de_DE decimals
+    assert read("FORMATTED_VALUE", "SERIAL_NUMBER") == read("FORMATTED_VALUE")  # ignored when formatted
+    assert read("UNFORMATTED_VALUE") == [when, 2.5, FORMULA_RESULT_PREFIX + "=A2+1"]  # SERIAL_NUMBER by default
+    assert read("UNFORMATTED_VALUE", "SERIAL_NUMBER") == [when, 2.5, FORMULA_RESULT_PREFIX + "=A2+1"]
+    assert read("UNFORMATTED_VALUE", "FORMATTED_STRING") == ["1.12.2026 14:30", 2.5, FORMULA_RESULT_PREFIX + "=A2+1"]
+    assert read("FORMULA", "SERIAL_NUMBER") == [when, 2.5, "=A2+1"]
+    with pytest.raises(APIError) as info:
+        read("UNFORMATTED_VALUE", "SOMETIMES")
+    assert info.value.code == 400
+
+
+def test_a_date_format_shows_numbers_as_dates_and_plain_text_keeps_what_is_typed(api):
+    api.create_spreadsheet(SID, sheets={"Registrations": [HEADER]}, locale="de_DE")
+    api.hand_edit(SID, "Registrations", "B2", [["46357"], ["46357,5"]])
+    ws = gspread_client_for(api.base_url).open_by_key(SID).sheet1
+    ws.format("B2", {"numberFormat": {"type": "DATE"}})  # repeatCell, fields userEnteredFormat(numberFormat)
+    api.set_number_format(SID, "Registrations", "B3", "DATE_TIME")
+    assert [api.cell_kind(SID, "Registrations", a1) for a1 in ("B2", "B3")] == ["date", "date"]
+    assert ws.get("B2:B3") == [["01.12.2026"], ["01.12.2026 12:00:00"]]  # the locale's date pattern
+    assert ws.get("B2:B3", value_render_option=ValueRenderOption.unformatted) == [[46357], [46357.5]]
+    api.set_number_format(SID, "Registrations", "C:C", "TEXT")
+    api.hand_edit(SID, "Registrations", "C2", [["1.12.2026"]])
+    assert api.cell_kind(SID, "Registrations", "C2") == "text"
+    api.set_number_format(SID, "Registrations", "B2", "NUMBER")
+    assert ws.get("B2") == [["46357"]]
+
+
+# ---------------------------------------------------------------- Google's HTML error pages
+
+
+@pytest.mark.parametrize("status", [502, 503])
+def test_a_5xx_can_be_googles_html_page_which_gspread_raises_with_code_minus_1(ws, api, status):
+    api.inject("values.get", ("html", status))
+    with pytest.raises(APIError) as info:
+        ws.get_all_values()
+    error = info.value
+    assert error.code == -1 and error.response.status_code == status  # gspread could not read a JSON error
+    assert error.response.headers["Content-Type"] == "text/html; charset=UTF-8"
+    assert f"<title>Error {status} (" in error.response.text
+    assert len(ws.get_all_values()) == 3  # used up
+
+
+@pytest.mark.parametrize(("fault", "rows"), [(("html", 502), 3), (("html-after-write", 503), 4)])
+def test_an_html_5xx_after_a_write_may_hide_an_applied_write(ws, api, fault, rows):
+    api.inject("values.append", fault)
+    with pytest.raises(APIError) as info:
+        ws.append_row(["c3"])
+    assert info.value.code == -1
+    assert len(api.values(SID, "Registrations")) == rows
+
+
+def test_inject_rejects_an_html_page_google_does_not_send(api):
+    with pytest.raises(ValueError, match="html"):
+        api.inject("values.get", ("html", 418))

@@ -115,7 +115,8 @@ class DownStore:
     def _down(self, *args: object, **kwargs: object) -> None:
         raise StoreUnavailable("the test store is down")
 
-    changes = register = first_decision = record_event = _down
+    serialized = True
+    changes = session = first_decision = record_event = _down
     partners = territories = named_accounts = _down
 
     def health(self) -> Health:
@@ -147,7 +148,7 @@ def sheets_environment(api: Any, sheet_id: str = "") -> dict[str, str]:
 def store_from(env: dict[str, str]) -> Any:
     """The store the DEALREG_* variables in `env` name (what a CLI run with `env` opens)."""
     from config.settings import Settings
-    from integrations.store import open_store
+    from handlers.stores import open_store
 
     fields = {k.removeprefix("DEALREG_").lower(): v for k, v in env.items() if k.startswith("DEALREG_")}
     return open_store(Settings(_env_file=None, **fields))

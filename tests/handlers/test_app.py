@@ -165,6 +165,72 @@ def test_typeform_signed_but_unreadable_payload_is_audited_and_answered_200(clie
     assert event["external_id"] == ""  # never keyed on the token: the real response may follow
 
 
+# -- text that is not Unicode: a lone surrogate (a JSON \ud800 escape) -----------------------------
+
+def _with(raw: bytes, old: str, new: str) -> bytes:
+    assert old.encode() in raw
+    return raw.replace(old.encode(), new.encode(), 1)
+
+
+TYPEFORM_SURROGATES = [
+    # (the body with one lone surrogate, the field the reason names)
+    (_with(REGISTRATION, "Acme Robotics GmbH", r"\ud800 Surrogate Corp"), "form_response.answers[0].text"),
+    (_with(REGISTRATION, "Jana M", r"Jana \udfff M"), "form_response.answers[3].text"),
+    (_with(REGISTRATION, '"01HQ7Z3K9WJ4TN8B2R6XGMV5CD"', r'"01HQ\ud800"'), "event_id"),
+    (_with(REGISTRATION, '"a8f3kq2m9x1v7c4b6n0z5s2d8e1r3t6y"', r'"a8f3\udc00"'), "form_response.token"),
+    (_with(REGISTRATION, '"Northwind Partners"', r'"Northwind \ude00\ud83d Partners"'), "form_response.hidden.partner"),
+    (_with(REGISTRATION, '"utm_source"', r'"utm_\ud800"'), r"form_response.hidden.utm_\ud800"),  # a key
+    (_with(REGISTRATION, "Partner Deal Registration", r"Partner \udbff"), "form_response.definition.title"),
+]
+
+
+@pytest.mark.parametrize("raw, field", TYPEFORM_SURROGATES, ids=[t[1] for t in TYPEFORM_SURROGATES])
+def test_typeform_lone_surrogate_is_rejected_naming_the_field_and_stores_nothing(client, store, raw, field):
+    response = post_typeform(client, raw)
+    assert response.status_code == 200
+    assert response.json["status"] == "rejected" and list(response.json) == list(DECISION_FIELDS)
+    assert f"{field}: contains a lone surrogate" in response.json["reason"]
+    assert counts(store) == (0, 0)  # not even the audit event: no store takes that text
+    assert post_typeform(client, raw).json == response.json  # a redelivery: the same answer, still nothing stored
+    assert counts(store) == (0, 0)
+    served = post_typeform(client)  # every later request is served
+    assert (served.status_code, served.json["status"]) == (200, "clear")
+    assert counts(store) == (1, 1)
+
+
+API_SURROGATES = [
+    # (the body, the field named)
+    (rb'{"company_name": "\ud800 Surrogate Corp"}', "company_name"),
+    (rb'{"company": "Acme", "website": "acme.com", "partner": "North\udfffwind"}', "partner"),
+    (rb'{"company_name": "Acme", "external_id": "row-\udc00"}', "external_id"),
+    (rb'{"company_name": "Acme", "note": "not ours \ud800"}', "note"),  # a key we do not read: still refused
+    (rb'{"company_name": "Acme", "\ud800": "x"}', r"\ud800"),  # a key
+    (rb'{"company_name": "Acme", "x": {"y": ["ok", "\ude00\ud83d"]}}', "x.y[1]"),  # a pair in the wrong order
+]
+
+
+@pytest.mark.parametrize("path", ["/webhooks/clay", "/webhooks/clay?mode=register", "/api/check", "/api/registrations"])
+@pytest.mark.parametrize("raw, field", API_SURROGATES, ids=[a[1] for a in API_SURROGATES])
+def test_api_lone_surrogate_is_400_naming_the_field_and_writes_nothing(client, store, path, raw, field):
+    response = client.post(path, data=raw, headers={"Content-Type": "application/json", **AUTH})
+    assert response.status_code == 400, response.json
+    assert [p["field"] for p in response.json["problems"]] == [field]
+    assert "lone surrogate" in response.json["problems"][0]["message"]
+    assert counts(store) == (0, 0)
+    assert post_json(client, path, CLAY_ROW).status_code == 200  # every later request is served
+
+
+@pytest.mark.parametrize("raw, name", [
+    (rb'{"company_name": "\ud83d\ude00 Emoji Corp", "website": "emoji-corp.com"}', "\U0001F600 Emoji Corp"),  # a pair
+    (rb'{"company_name": "Back\\ud800slash Corp", "website": "backslash-corp.com"}', "Back\\ud800slash Corp"),  # the text "\ud800"
+])
+def test_valid_escapes_are_text_as_usual(client, store, raw, name):
+    response = client.post("/api/registrations", data=raw, headers={"Content-Type": "application/json", **AUTH})
+    assert response.status_code == 200 and response.json["status"] == "clear"
+    [row] = store.read_rows("registrations")
+    assert row["company_name"] == name
+
+
 # -- Typeform: the route never answers 404 or 410 ---------------------------------------------
 
 class Exploding:
@@ -294,6 +360,31 @@ def test_api_registration_with_an_external_id_is_idempotent(client, store):
     assert counts(store) == (1, 1)
 
 
+@pytest.mark.parametrize(("written", "deal_value", "currency"), [
+    ("48,000", "48000", ""), ("$150,000", "150000", "USD"), ("48.000,50 €", "48000.5", "EUR"), ("USD 48k", "48000", "USD"),
+])
+def test_deal_values_are_read_as_people_write_them(client, store, written, deal_value, currency):
+    registered = post_json(client, "/api/registrations", {**CLAY_ROW, "partner": "Contoso Consulting",
+                                                          "deal_value": written})
+    assert registered.status_code == 200 and registered.json["status"] == "clear", registered.json
+    [row] = store.read_rows("registrations")
+    assert (row["deal_value"], row["currency"]) == (deal_value, currency)
+    checked = post_json(client, "/webhooks/clay?mode=check", {**CLAY_ROW, "deal_value": written, "employees": "1,200"})
+    assert checked.status_code == 200
+    assert (checked.json["status"], checked.json["owner"]) == ("conflict", "Contoso Consulting")
+
+
+def test_a_typeform_deal_value_typed_as_text_is_read_the_same_way(client, store):
+    payload = load_json("typeform_registration.json")
+    [answer] = [a for a in payload["form_response"]["answers"] if a["field"]["ref"] == "deal_value"]
+    answer.pop("number")
+    answer.update(type="text", text="€150.000")  # a Short text question, as a German partner types it
+    response = post_typeform(client, json.dumps(payload).encode())
+    assert (response.status_code, response.json["status"]) == (200, "clear"), response.json
+    [row] = store.read_rows("registrations")
+    assert (row["deal_value"], row["currency"]) == ("150000", "EUR")
+
+
 @pytest.mark.parametrize("mode", ["delete", "REGISTERX", "1"])
 def test_clay_bad_mode_is_400_naming_mode(client, store, mode):
     response = post_json(client, f"/webhooks/clay?mode={mode}", CLAY_ROW)
@@ -342,7 +433,9 @@ BAD_BODIES = [
     ("nested NaN", b'{"company_name": "Acme", "x": [NaN]}', "application/json", 400, "body", "NaN"),
     ("negative deal value", b'{"company_name": "Acme", "deal_value": -1}', "application/json", 400, "deal_value", "negative"),
     ("absurd deal value", b'{"company_name": "Acme", "deal_value": 1e308}', "application/json", 400, "deal_value", "large"),
-    ("deal value with separators", b'{"company_name": "Acme", "deal_value": "1,000"}', "application/json", 400, "deal_value", "plain number"),
+    ("ambiguous deal value", b'{"company_name": "Acme", "deal_value": "1,250k"}', "application/json", 400, "deal_value", "ambiguous"),
+    ("currencies that disagree", b'{"company_name": "Acme", "deal_value": "\xe2\x82\xac48,000", "currency": "USD"}', "application/json", 400, "deal_value", "in EUR but currency is 'USD'"),
+    ("employees as a range", b'{"company_name": "Acme", "employees": "51-200"}', "application/json", 400, "employees", "range"),
     ("deal value as boolean", b'{"company_name": "Acme", "deal_value": true}', "application/json", 400, "deal_value", "boolean"),
     ("impossible date", b'{"company_name": "Acme", "submitted_at": "2026-02-30"}', "application/json", 400, "submitted_at", "not a date"),
     ("date out of range", b'{"company_name": "Acme", "submitted_at": "1066-10-14"}', "application/json", 400, "submitted_at", "out of range"),

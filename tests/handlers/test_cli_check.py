@@ -104,7 +104,11 @@ def test_formula_like_values_are_defanged_in_the_output(tmp_path):
         (None, "company\nMiro\n", "no such file"),
         ("registration_id,partner,company_name\nR1,N,Miro\n", "company\nMiro\n", "missing column 'submitted_at'"),
         ("registration_id,submitted_at,partner\nR1,2026-01-01,N\n", "company\nMiro\n", "needs at least one of the columns"),
-        (REGISTRY_HEADER, "first,last\nJane,Doe\n", "needs a company name or a domain column"),
+        (REGISTRY_HEADER, "first,last\nJane,Doe\n", "needs a column that identifies the company: a name, website, "
+                                                   "email, LinkedIn or DUNS column"),
+        (REGISTRY_HEADER, "first;last\nJane;Doe\n", "found: first, last (semicolon-separated)"),
+        (REGISTRY_HEADER + "R1,2026-01-01,N,Miro,miro.com,open,x\n", "company\nMiro\n",
+         "row 2: 7 cells but only 6 columns in the header (read as comma-separated"),
         (REGISTRY_HEADER, "", "the file is empty"),
     ],
 )
@@ -163,6 +167,74 @@ def test_bad_rows_are_rejected_and_the_batch_goes_on(tmp_path):
     out = rows_of(result.stdout)
     assert [r["status"] for r in out] == ["rejected", "rejected", "clear"]  # the empty row is skipped
     assert "deal_value" in out[0]["reason"] and "submitted_at" in out[1]["reason"]
+
+
+# -- the same rules as the API, whatever the spreadsheet that saved the files -------------------------
+
+def _check(tmp_path, prospects: str, registry: str, *extra: str):
+    (tmp_path / "p.csv").write_text(prospects, encoding="utf-8")
+    (tmp_path / "r.csv").write_text(registry, encoding="utf-8")
+    return run("check", str(tmp_path / "p.csv"), "--registry", str(tmp_path / "r.csv"), "--as-of", "2026-02-01", *extra)
+
+
+def test_an_input_with_only_an_email_column_is_decided_as_the_api_decides_it(tmp_path):
+    result = _check(tmp_path, "Work Email\nceo@miro.com\njane@gmail.com\nsam@figma.com\n",
+                    REGISTRY_HEADER + "R1,2026-01-01,Northwind,Miro,miro.com,open\n")
+    assert result.exit_code == 0, result.output
+    out = rows_of(result.stdout)
+    assert [(r["status"], r["owner"]) for r in out] == [("conflict", "Northwind"), ("rejected", ""), ("clear", "direct")]
+    assert out[0]["matched_registration_id"] == "R1" and "domain" in out[0]["match_evidence"]
+    table = _check(tmp_path, "email\nceo@miro.com\n", REGISTRY_HEADER, "--format", "table")
+    assert table.stdout.splitlines()[1].startswith("ceo@miro.com")  # the table names the row by what it has
+
+
+@pytest.mark.parametrize("column", ["linkedin", "duns"])
+def test_any_identifying_column_is_enough(tmp_path, column):
+    value = {"linkedin": "linkedin.com/company/miro", "duns": "15-048-3782"}[column]
+    result = _check(tmp_path, f"{column}\n{value}\n", REGISTRY_HEADER)
+    assert result.exit_code == 0, result.output
+    assert rows_of(result.stdout)[0]["status"] == "clear"
+
+
+def test_written_numbers_never_hide_a_conflict(tmp_path):
+    result = _check(tmp_path, 'company,website,deal_value,employees\nMiro,miro.com,"$150,000","1,200"\n'
+                              'Globex,globex.com,"48.000,50 €",\n',
+                    "registration_id,submitted_at,partner,company_name,company_domain,deal_value\n"
+                    'R1,2026-01-01,Northwind,Miro,miro.com,"48,000"\n')
+    assert result.exit_code == 0, result.output
+    out = rows_of(result.stdout)
+    assert [(r["status"], r["owner"], r["rule"]) for r in out] == [
+        ("conflict", "direct", "direct_above_deal_size"), ("clear", "direct", "no_match")]
+    assert "(150,000)" in out[0]["reason"]  # the example rules' 100,000 threshold, against the value as written
+
+
+SEMICOLON_REGISTRY = ("registration_id;submitted_at;partner;company_name;company_domain;deal_value;currency;employees\n"
+                      "R1;2026-01-01;Northwind;Miro;miro.com;48000,50;EUR;1.200\n"
+                      "R2;2026-01-02;Contoso;Acme, Inc;acme.com;1.250.000,00;;\n")
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+def test_excel_files_in_any_locale_are_read_and_the_summary_says_how(tmp_path, separator):
+    prospects = separator.join(["Company Name", "Website", "Deal Value"]) + "\n" + separator.join(
+        ["Miro", "miro.com", '"48000,50"' if separator == "," else "48000,50"]) + "\n" + separator.join(
+        ['"Acme; Inc"' if separator == ";" else "Acme Inc", "acme.com", ""]) + "\n"
+    result = _check(tmp_path, prospects, SEMICOLON_REGISTRY)
+    assert result.exit_code == 0, result.output
+    out = rows_of(result.stdout)
+    assert [(r["status"], r["owner"], r["rule"]) for r in out] == [
+        ("conflict", "Northwind", "first_to_register"),  # 48000,50 is under the 100,000 threshold …
+        ("conflict", "direct", "direct_above_deal_size")]  # … and R2's 1.250.000,00 above it
+    name = {",": "comma", ";": "semicolon", "\t": "tab"}[separator]
+    assert f"(p.csv {name}-separated; r.csv semicolon-separated)" in result.stderr
+
+
+def test_a_semicolon_registry_keeps_its_decimal_commas(tmp_path):
+    from integrations.csvfile import read_registry
+
+    (tmp_path / "r.csv").write_text(SEMICOLON_REGISTRY, encoding="utf-8")
+    r1, r2 = read_registry(tmp_path / "r.csv")
+    assert (r1.deal_value, r1.currency, r1.employees) == (48000.5, "EUR", 1200)
+    assert (r2.company_name, r2.deal_value) == ("Acme, Inc", 1250000.0)
 
 
 def test_rules_check_command():

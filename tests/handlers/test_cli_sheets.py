@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from handlers.cli import main
 from integrations.sheets import TAB_TITLES
-from integrations.store import COLUMNS
+from integrations.store.rows import COLUMNS
 from tests.fakes.sheets_api import FakeSheetsAPI
 from tests.handlers.support import environment_without_settings, write_rules
 from tests.integrations.sheets_support import SID, new_sheet, reg_row, rows_of, tab_rows

@@ -7,12 +7,16 @@ import csv
 import io
 import json
 import queue
+import re
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,15 +25,17 @@ from click.testing import CliRunner
 
 from dealreg.models import DECISION_FIELDS
 from handlers.cli import main
-from handlers.cli_store import SAMPLE_FILES, load_examples
-from integrations.store import COLUMNS, TABLES
+from handlers.cli_store import SAMPLE_FILES, counted, load_examples
+from integrations.store.rows import COLUMNS, TABLES
 from tests.handlers.support import (
     API_KEY, TYPEFORM_SECRET, environment_without_settings, sheets_environment, sheets_store, store_from,
 )
 from tests.integrations.sheets_support import new_sheet
+from tests.payloads import load_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -184,37 +190,58 @@ def replay(command: str) -> requests.Response:
     return requests.post(url, data=body, headers=headers, timeout=10)
 
 
+@contextmanager
+def serving(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[list[str]]:
+    """`dealreg serve ARGS` in a process of its own until it prints the health line; yields its
+    output lines, then stops it with SIGTERM (and checks it stopped cleanly)."""
+    command = [sys.executable, "-m", "handlers.cli", "serve", "--port", "0", *args]
+    env = {**env, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+    log_path = cwd / "serve.log"
+    with log_path.open("a") as log:
+        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=_lines, args=(server.stdout, lines), daemon=True).start()
+        try:
+            output: list[str] = []
+            while not output or not output[-1].startswith("Health:"):
+                line = lines.get(timeout=60)
+                assert line is not None, "serve stopped early:\n" + "".join(output) + log_path.read_text()
+                output.append(line)
+            yield output
+        finally:
+            server.send_signal(signal.SIGTERM)
+            code = server.wait(timeout=30)
+    assert code == 0
+
+
+def curls(output: list[str]) -> tuple[str, str]:
+    """The printed Typeform and Clay commands."""
+    commands = [line.strip() for line in output if line.strip().startswith("curl ")]
+    assert len(commands) == 2
+    typeform, clay = commands
+    assert "/webhooks/typeform" in typeform and "Typeform-Signature: sha256=" in typeform
+    assert "/webhooks/clay?mode=check" in clay and "Authorization: Bearer " in clay
+    return typeform, clay
+
+
 @pytest.mark.parametrize("secrets", ["configured", "--dev-secrets"])
 def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, secrets, backend, request):
     env = environment_without_settings()
-    env.update({"DEALREG_DB": str(tmp_path / "serve.db"), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
+    env["DEALREG_DB"] = str(tmp_path / "serve.db")
     if backend == "sheets":  # the same server on a Sheet; serve loads examples into SQLite only, so the test does
         api = request.getfixturevalue("sheets_api")
         env.update(sheets_environment(api))
         load_examples(sheets_store(api), EXAMPLES)
-    args = [sys.executable, "-m", "handlers.cli", "serve", "--port", "0", "--examples", str(EXAMPLES)]
+    args = ["--examples", str(EXAMPLES)]
     if secrets == "configured":
         env.update({"DEALREG_TYPEFORM_SECRET": TYPEFORM_SECRET, "DEALREG_API_KEY": API_KEY})
-    else:  # what `make run` does on a fresh clone
+    else:
         args.append("--dev-secrets")
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=_lines, args=(server.stdout, lines), daemon=True).start()
-    try:
-        output: list[str] = []
-        while not output or not output[-1].startswith("Health:"):
-            line = lines.get(timeout=60)
-            assert line is not None, "serve stopped early:\n" + "".join(output) + (tmp_path / "serve.log").read_text()
-            output.append(line)
+    with serving(args, env, tmp_path) as output:
         text = "".join(output)
         assert ("Loaded the sample data" in text) == (backend == "sqlite")
         assert f"6 registrations in the {backend} store; serving on http://127.0.0.1:" in text
-        curls = [line.strip() for line in output if line.strip().startswith("curl ")]
-        assert len(curls) == 2
-        typeform, clay = curls
-        assert "/webhooks/typeform" in typeform and "Typeform-Signature: sha256=" in typeform
-        assert "/webhooks/clay?mode=check" in clay and "Authorization: Bearer " in clay
+        typeform, clay = curls(output)
         assert (API_KEY in clay) == (secrets == "configured")
 
         first = replay(typeform)
@@ -223,14 +250,85 @@ def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, s
         assert replay(typeform).json() == first.json()  # pasted twice: the redelivery answer
         checked = replay(clay)
         assert checked.status_code == 200 and list(checked.json()) == list(DECISION_FIELDS)
-        # The check is for an account of the sample registrations (expired or not, depending on today's date).
-        assert checked.json()["matched_registration_id"].startswith("R-")
+        assert (checked.json()["status"], checked.json()["matched_registration_id"]) == ("conflict", "R-0003")
         if shutil.which("curl"):  # the command as printed, through a shell, when curl is installed
             shell = subprocess.run(clay, shell=True, capture_output=True, text=True, timeout=30)
             assert shell.returncode == 0 and json.loads(shell.stdout) == checked.json()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        code = server.wait(timeout=30)
-        log.close()
-    assert code == 0
     assert store_from(env).count("registrations") == 7
+
+
+def test_a_second_serve_on_the_same_store_answers_the_same(tmp_path):
+    """Run twice on one store (as `make run` used to): the sample Typeform is a redelivery the
+    second time, not a `duplicate` claim with a new row, and the Clay sample checks the same
+    account."""
+    env = {**environment_without_settings(), "DEALREG_DB": str(tmp_path / "serve.db")}
+    answers = []
+    for _ in range(2):
+        with serving(["--examples", str(EXAMPLES), "--dev-secrets"], env, tmp_path) as output:
+            typeform, clay = curls(output)
+            answers.append((replay(typeform).json(), replay(clay).json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0]["status"] == "clear"
+    assert store_from(env).count("registrations") == 7  # the six samples and one Typeform registration
+
+
+README_CLAY_ANSWER = re.search(r"so the SDR sees the\s+conflict:\s+```json\n(.*?)\n```", README, re.S)
+
+
+def test_serve_demo_answers_the_same_every_run_and_as_the_readme_shows(tmp_path):
+    """`make run` runs `dealreg serve --demo`: each start rebuilds its own store from examples/
+    (DEALREG_DB is left alone), so every run gives the answers the README prints, today and
+    next month alike (the sample claim the Clay check meets is protected until 2030)."""
+    env = {**environment_without_settings(), "DEALREG_DB": str(tmp_path / "mine.db")}
+    runs = []
+    for _ in range(2):
+        with serving(["--demo", "--examples", str(EXAMPLES)], env, tmp_path) as output:
+            assert "Loaded the sample data" in "".join(output)
+            typeform, clay = curls(output)
+            registered, again, checked = replay(typeform).json(), replay(typeform).json(), replay(clay).json()
+            runs.append((registered, checked))
+            assert again == registered  # pasted twice: the redelivery answer
+    assert runs[0] == runs[1]
+    registered, checked = runs[0]
+    assert (registered["status"], registered["owner"], registered["registration_id"]) == (
+        "clear", "Northwind Partners", "R-000000000001")
+    assert README_CLAY_ANSWER is not None
+    assert checked == json.loads(README_CLAY_ANSWER.group(1))
+    assert not (tmp_path / "mine.db").exists()  # the user's own store is not touched
+    assert store_from({"DEALREG_DB": str(tmp_path / "dealreg-demo.db")}).count("registrations") == 7
+
+
+def test_dev_secrets_prints_the_typeform_secret_and_a_payload_signed_with_it_is_accepted(tmp_path):
+    env = {**environment_without_settings(), "DEALREG_DB": str(tmp_path / "serve.db")}
+    with serving(["--examples", "", "--dev-secrets"], env, tmp_path) as output:
+        [line] = [line for line in output if line.startswith("DEALREG_TYPEFORM_SECRET is not set")]
+        secret = re.search(r"--secret (dev-[0-9a-f]+)", line).group(1)
+        mine = load_json("typeform_registration.json")  # submitted just now: a window over on arrival is refused
+        mine["form_response"]["submitted_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+        payload = tmp_path / "mine.json"
+        payload.write_text(json.dumps(mine, indent=2) + "\n", encoding="utf-8")
+        signed = run(["sign", str(payload), "--secret", secret], env)
+        assert signed.exit_code == 0
+        name, _, value = signed.stdout.strip().partition(": ")
+        base = re.search(r"serving on (http://\S+)", "".join(output)).group(1)
+        response = requests.post(f"{base}/webhooks/typeform", data=payload.read_bytes(), timeout=10,
+                                 headers={"Content-Type": "application/json", name: value})
+        assert response.status_code == 200, response.text
+        assert response.json()["owner"] == "Northwind Partners"
+
+
+# -- words a user has ----------------------------------------------------------------------------------
+
+def test_the_help_speaks_the_users_words():
+    for command in ("import", "export", "serve"):
+        text = CliRunner().invoke(main, [command, "--help"]).output
+        assert "SPEC" not in text, command
+    assert "columns of the Sheet's tab" in CliRunner().invoke(main, ["export", "--help"]).output
+
+
+def test_import_and_serve_count_in_words(tmp_path, env):
+    result = run(["import", "territories", str(EXAMPLES / "territories.csv")], env)
+    assert result.exit_code == 0
+    assert result.stderr.startswith("imported 1 territory from ")
+    assert [counted(n, kind) for n, kind in [(1, "named-accounts"), (3, "partners"), (0, "registrations")]] == [
+        "1 named account", "3 partners", "0 registrations"]

@@ -18,7 +18,8 @@ from config.settings import Settings
 from dealreg.models import Record
 from handlers.app import create_app
 from handlers.service import Service
-from integrations.store import Store, open_store
+from handlers.stores import open_store
+from integrations.store import Store
 from tests.handlers.support import AUTH, live_server, signed
 from tests.integrations.sheets_support import SID
 from tests.payloads import delivered_now, load_payload

@@ -274,6 +274,31 @@ def test_a_body_marked_base64_that_is_not_gets_a_400():
     assert "base64" in json.loads(response["body"])["error"]
 
 
+@pytest.mark.parametrize("body", [
+    pytest.param("Zm9v====", id="padding-after-a-complete-group"),  # b64decode reads it as "foo"
+    pytest.param("e31=", id="stray-bits-in-the-last-character"),  # read as "e30=", i.e. {}
+    pytest.param("eyJjb21wYW55X25hbWUiOiJBY21lIn0", id="padding-cut"),
+    pytest.param("eyJjb21wYW55X25hbWUiOiJBY21lIn0=\n", id="trailing-newline"),
+])
+def test_invalid_base64_is_named_as_such_not_as_bad_json(tmp_path, body):
+    event = v2_event("POST", "/api/check", b"{}", headers={"content-type": "application/json",
+                                                          "authorization": f"Bearer {API_KEY}"})
+    event["isBase64Encoded"], event["body"] = True, body
+    response = handler_for(make_app(tmp_path, "lambda"))(event, None)
+    assert response["statusCode"] == 400
+    error = json.loads(response["body"])["error"]
+    assert "is marked isBase64Encoded but is not valid base64" in error
+    assert "JSON" not in error
+
+
+def test_the_base64_api_gateway_sends_still_decodes(tmp_path):
+    raw = b'{"company_name":"Acme Robotics","website":"acme-robotics.de"}'
+    event = v2_event("POST", "/api/check", raw, headers={"content-type": "application/json",
+                                                        "authorization": f"Bearer {API_KEY}"}, base64_body=True)
+    response = handler_for(make_app(tmp_path, "lambda"))(event, None)
+    assert response["statusCode"] == 200 and json.loads(response["body"])["status"] == "clear"
+
+
 def test_importing_the_module_loads_neither_flask_nor_the_app():
     code = "import sys, handlers.lambda_handler; print(sorted(m for m in ('flask', 'handlers.app', 'pydantic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ import pytest
 
 from config.rules import load_rules
 from dealreg.errors import StoreUnavailable
-from dealreg.models import Record, Status
+from dealreg.models import Record, Registration, Status
 from handlers.service import Service, new_registration_id
 from integrations.sqlite import SQLiteStore
 from integrations.typeform import parse_typeform
@@ -297,24 +297,47 @@ def test_a_claim_submitted_earlier_but_delivered_later_takes_the_account_and_eve
     assert (again.status, again.owner) == (Status.DUPLICATE, "Contoso Consulting")
 
 
-def test_a_store_may_call_decide_again_and_the_claim_keeps_its_stamp(rules):
-    """The Sheets store re-decides a claim after a race: a record without its own submitted_at
-    must keep the stamp it was written with, or two writers would order it differently."""
-    from integrations.store import Changes, Cursor, Registered
+def test_a_race_decides_again_and_the_claim_keeps_its_stamp(rules):
+    """On a store without a lock the service re-decides a claim after a race: a record without its
+    own submitted_at must keep the stamp it was written with, or two writers would order it differently."""
+    from contextlib import contextmanager
 
-    writes = []
+    from integrations.store import Changes, Cursor
 
-    class DecidesTwice:
-        backend = "twice"
+    written, corrected = [], []
+    rival = Registration(registration_id="R-rival", submitted_at=NOW - timedelta(hours=1), partner="Contoso",
+                         company_name="Acme Robotics GmbH", company_domain="acme-robotics.de", owner="Contoso")
+
+    class Racy:
+        backend, serialized = "racy", False
+        empty = Changes(Cursor("e", 0), reset=True)
 
         def first_decision(self, source, external_id):
             return None
 
-        def register(self, decide, *, source="", external_id=""):
-            empty = Changes(Cursor("e", 0), reset=True)
-            writes.extend(decide(lambda since: empty) for _ in range(2))
-            return Registered(writes[-1].event.decision, created=True)
+        @contextmanager
+        def session(self):
+            class Session:
+                def changes(self, since):
+                    return Racy.empty
 
-    Service(DecidesTwice(), rules, clock=StepClock(), new_id=Ids()).register(ACME)  # the clock moves 1 s per reading
-    assert [w.registration.submitted_at for w in writes] == [NOW, NOW]
-    assert [w.event.decided_at for w in writes] == [NOW, NOW]
+                def first_decision(self, source, external_id):
+                    return None
+
+                def write(self, write):
+                    written.append(write)
+
+            yield Session()
+
+        def competing(self, write):  # a rival written meanwhile, stamped earlier
+            return [rival, write.registration]
+
+        def correct(self, rows, event):
+            corrected.append((rows, event))
+
+    decision = Service(Racy(), rules, clock=StepClock(), new_id=Ids()).register(ACME)  # 1 s per clock reading
+    assert (decision.status, decision.owner) == (Status.CONFLICT, "Contoso")
+    [(rows, event)] = corrected
+    assert [r.submitted_at for r in (written[0].registration, *rows)] == [NOW, NOW]  # the same stamp, re-decided
+    assert event.decided_at == NOW and event.decision.owner == "Contoso"
+

@@ -1,6 +1,6 @@
 """Helpers for tests of the Google Sheets store: a spreadsheet in SPEC's layout on the
-fake Sheets API, a store on it with a fake clock, and a `decide` callback built straight
-from the engine (the Protocol's view, without the service)."""
+fake Sheets API, a store on it with a fake clock, and a service that can be held between its
+read and its write (for races)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from dealreg.engine import Engine, displaced_row, registration_from
-from dealreg.models import Record
+from dealreg.models import Decision
 from dealreg.rules import RuleSet
-from handlers.events import new_event
+from handlers.service import Service
 from integrations.sheets import TAB_TITLES, SheetsStore
-from integrations.store import COLUMNS, Read, Write
+from integrations.store import Write
+from integrations.store.rows import COLUMNS
 from tests.fakes.sheets_api import FakeSheetsAPI, gspread_client_for
 
 SID = "1dealregSheetsStoreTest"
@@ -43,16 +43,18 @@ def tab_rows(table: str, rows: Sequence[Mapping[str, Any]] = (), columns: Sequen
     return [header] + [[row.get(c, "") for c in header] for row in rows]
 
 
-def new_sheet(api: FakeSheetsAPI, sid: str = SID, **tabs: list[list[Any]] | None) -> str:
+def new_sheet(api: FakeSheetsAPI, sid: str = SID, *, locale: str = "en_US", time_zone: str = "Etc/GMT",
+              **tabs: list[list[Any]] | None) -> str:
     """A spreadsheet with every dealreg tab (SPEC headers), `tabs` overriding some by table
-    name with underscores (named_accounts=…); None leaves that tab out."""
+    name with underscores (named_accounts=…); None leaves that tab out. `locale` and
+    `time_zone` are the spreadsheet's settings (File → Settings)."""
     sheets: dict[str, list[list[Any]] | None] = {}
     for table, title in TAB_TITLES.items():
         key = table.replace("-", "_")
         if key in tabs and tabs[key] is None:
             continue
         sheets[title] = tabs.get(key) or tab_rows(table)
-    return api.create_spreadsheet(sid, sheets=sheets)
+    return api.create_spreadsheet(sid, sheets=sheets, locale=locale, time_zone=time_zone)
 
 
 def store_for(api: FakeSheetsAPI, sid: str = SID, clock: FakeClock | None = None, **options: Any) -> SheetsStore:
@@ -68,25 +70,23 @@ def reg_row(rid: str, company: str, domain: str, partner: str, submitted_at: str
             "status": "clear", "rule": "no_match", "reason": "", **more}
 
 
-def decider(rules: RuleSet, record: Record, rid: str, now: datetime,
-            before: Callable[[int], None] | None = None) -> Callable[[Read], Write]:
-    """A `Decide` callback: rebuild an engine from `read(None)`, decide, return the Write.
-    `before(n)` runs before the n-th call (0-based), so a test can pause a writer."""
-    calls: list[Any] = []
+class PausingService(Service):
+    """A Service with a fixed stamp and id whose n-th decision (0-based; a race re-decides) first
+    runs `before(n)`, so a test can hold a writer between its fresh read and its write.
+    `calls` holds every decision it made."""
 
-    def decide(read: Read) -> Write:
-        if before is not None:
-            before(len(calls))
-        changes = read(None)
-        engine = Engine(rules, changes.registrations, changes.named_accounts, changes.territories, changes.partners)
-        decision = engine.decide(record, now, registration_id=rid)
-        calls.append(decision)
-        registration = registration_from(record, decision, submitted_at=now)
-        displaced = tuple(displaced_row(engine.registration(d), decision) for d in decision.displaced)
-        return Write(registration, new_event("register", record, decision, rules.rules_hash, now), displaced)
+    def __init__(self, store: Any, rules: RuleSet, rid: str, now: datetime,
+                 before: Callable[[int], None] | None = None) -> None:
+        super().__init__(store, rules, clock=lambda: now, new_id=lambda: rid)
+        self.before = before
+        self.calls: list[Decision] = []
 
-    decide.calls = calls  # type: ignore[attr-defined]
-    return decide
+    def _write(self, *args: Any) -> Write:
+        if self.before is not None:
+            self.before(len(self.calls))
+        write = super()._write(*args)
+        self.calls.append(write.event.decision)
+        return write
 
 
 def rows_of(api: FakeSheetsAPI, title: str, sid: str = SID) -> list[dict[str, str]]:
@@ -98,4 +98,4 @@ def rows_of(api: FakeSheetsAPI, title: str, sid: str = SID) -> list[dict[str, st
     return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in values[1:] if any(row)]
 
 
-__all__ = ["SID", "FakeClock", "decider", "new_sheet", "reg_row", "rows_of", "store_for", "tab_rows"]
+__all__ = ["SID", "FakeClock", "PausingService", "new_sheet", "reg_row", "rows_of", "store_for", "tab_rows"]

@@ -11,7 +11,7 @@ import pytest
 
 from dealreg.models import REGISTRATION_COLUMNS
 from integrations.csvfile import _OTHER_LINE_BREAKS, CSVFileError, _columns, _text_lines, read_registry, read_rows
-from integrations.store import registration_from_row
+from integrations.store.rows import registration_from_row
 
 FULL_HEADER = ",".join(REGISTRATION_COLUMNS)
 FULL_ROW = ",".join({"registration_id": "R1", "submitted_at": "2026-03-02T10:00:00Z", "partner": "Northwind",
@@ -164,3 +164,75 @@ def test_named_account_and_territory_rows_are_numbered_as_in_a_spreadsheet(tmp_p
     territories.write_text("partner,countries,min_employees\n\nNorthwind,DE,many\n", encoding="utf-8")
     with pytest.raises(CSVFileError, match=r"row 3, column min_employees"):
         read_territories(territories)
+
+
+# -- the column separator: `,` `;` or tab, from the header ----------------------------------------
+
+SEPARATORS = [
+    # (the file's first lines, the separator found)
+    ("company,website\nAcme,acme.com\n", ","),
+    ("company;website\nAcme;acme.com\n", ";"),  # Excel where the decimal mark is a comma
+    ("company\twebsite\nAcme\tacme.com\n", "\t"),  # Excel's "Text (Tab delimited)"
+    ("\ufeffcompany;website\r\n", ";"),  # a byte order mark and CRLF, as Excel saves "CSV UTF-8"
+    ("company\nAcme\n", ","),  # one column: nothing to count, the default (csv.Sniffer raises here)
+    ("", ","),
+    ('"Company; Inc",website\n', ","),  # a separator inside a quoted name is not counted
+    ('"Name, full";"Website, main";x\n', ";"),
+    ('"say ""hi"", then";b;c\n', ";"),  # doubled quotes inside a quoted name
+    ("a;b,c\n", ","),  # a tie: comma
+    ("partner,countries\nFabrikam,AU;NZ;US;CA;GB\n", ","),  # `;` lists in the rows do not count
+    ("company;deal_value\nAcme;48000,50\nBeta;1,5\n", ";"),  # nor decimal commas
+    ('company,"notes\nover two lines;;;"\nAcme,x\n', ","),  # a quoted header cell over lines
+]
+
+
+@pytest.mark.parametrize(("text", "separator"), SEPARATORS, ids=[repr(s[0][:24]) for s in SEPARATORS])
+def test_the_separator_is_read_from_the_header(tmp_path, text, separator):
+    from integrations.csvfile import delimiter_of, detect_delimiter
+
+    assert detect_delimiter(text) == separator
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert delimiter_of(path) == separator
+
+
+def test_a_semicolon_file_reads_as_its_comma_twin(tmp_path):
+    comma, semicolon = tmp_path / "comma.csv", tmp_path / "semicolon.csv"
+    comma.write_text('registration_id,submitted_at,company_name,deal_value\nR1,2026-03-02,"Acme, Inc",48000.5\n'
+                     'R2,2026-03-03,"Beta; GmbH","1,250,000"\n', encoding="utf-8")
+    semicolon.write_text('registration_id;submitted_at;company_name;deal_value\nR1;2026-03-02;Acme, Inc;48000,50\n'
+                         'R2;2026-03-03;"Beta; GmbH";1.250.000\n', encoding="utf-8")
+    assert read_registry(semicolon) == read_registry(comma)
+    assert [r.deal_value for r in read_registry(semicolon)] == [48000.5, 1250000.0]
+    assert read_rows(tmp_path / "semicolon.csv")[0] == ["registration_id", "submitted_at", "company_name", "deal_value"]
+
+
+def test_every_reader_takes_semicolons(tmp_path):
+    from integrations.csvfile import read_named_accounts, read_partners, read_territories
+
+    partners = tmp_path / "partners.csv"
+    partners.write_text("partner;contact_email\nNorthwind Partners;a@northwind.com\nContoso;b@contoso.com\n")
+    assert read_partners(partners) == ["Northwind Partners", "Contoso"]
+    named = tmp_path / "named.csv"
+    named.write_text("owner;company_name;company_domain\ndirect;Siemens AG;siemens.com\n")
+    [account] = read_named_accounts(named)
+    assert (account.owner, account.company_name, account.company_domain) == ("direct", "Siemens AG", "siemens.com")
+    territories = tmp_path / "territories.csv"
+    territories.write_text('partner;countries;min_employees;max_employees\nFabrikam;"AU;NZ";1.000;5 000\n')
+    [territory] = read_territories(territories)
+    assert (territory.countries, territory.min_employees, territory.max_employees) == (frozenset({"AU", "NZ"}), 1000, 5000)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("registration_id;submitted_at;company_name\nR1;2026-03-02;Acme;x\n",
+     "row 2: 4 cells but only 3 columns in the header (read as semicolon-separated, as the header is; "
+     "quote a cell that holds a semicolon)"),
+    ("registration_id\tsubmitted_at\tcompany_name\nR1\t2026-03-02\tAcme\tx\n", "(read as tab-separated"),
+    ("registration_id;submitted_at;company_name\nR1;someday;Acme\n", "row 2, column submitted_at: 'someday' is not a date"),
+])
+def test_errors_in_a_semicolon_file_name_the_separator(tmp_path, text, message):
+    path = tmp_path / "registry.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CSVFileError) as err:
+        read_registry(path)
+    assert message in str(err.value)

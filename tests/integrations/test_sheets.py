@@ -10,7 +10,11 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import google.auth.exceptions
+import gspread
 import pytest
+from gspread.utils import rowcol_to_a1
+from zoneinfo import ZoneInfo
 
 from config.rules import load_rules
 from config.settings import Settings
@@ -18,18 +22,16 @@ from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import Record
 from dealreg.normalise import undefang
 from handlers.service import Service
-from integrations.sheets import (
-    SheetsStore,
-    open_sheets_store,
-    read_layout,
-)
-from integrations.store import COLUMNS, Store, open_store
-from tests.fakes.sheets_api import FakeSheetsAPI
+from integrations.sheets import SheetsStore, read_layout
+from handlers.stores import open_sheets_store, open_store
+from integrations.store import Store
+from integrations.store.rows import COLUMNS
+from tests.fakes.sheets_api import FakeCredentials, FakeSheetsAPI, gspread_client_for, redirect_session_to
 from tests.handlers.support import Ids, StepClock, write_rules
 from tests.integrations.sheets_support import (
     SID,
     FakeClock,
-    decider,
+    PausingService,
     new_sheet,
     reg_row,
     rows_of,
@@ -122,7 +124,7 @@ def test_credentials_are_the_json_itself_or_a_file_path(tmp_path, service_accoun
     store = open_store(Settings(_env_file=None, store="sheets", sheet_id=SID, google_credentials=text))
     assert isinstance(store, SheetsStore)
     assert store.client_email == "dealreg@dealreg-test.iam.gserviceaccount.com"
-    assert store.client.http_client.timeout == (5.0, 10.0)  # no request can outlive the deadline
+    assert store.api.client.http_client.timeout == (5.0, 10.0)  # no request can outlive the deadline
     assert api.count() == 0  # nothing is sent before the store is used
 
 
@@ -257,7 +259,7 @@ def test_a_row_that_cannot_be_read_is_quarantined_naming_the_cell_never_read_as_
     assert decision.status.value == "needs_review"
     assert "Registrations row 3 (R-000000000002): deal_value (O3): 'TBD' is not a number" in decision.reason
     assert service.health().facts["fix"] == ["Registrations row 3 (R-000000000002): deal_value (O3): 'TBD' is not "
-                                             "a number"]
+                                             "a number; write it like 48000, 48,000.50, 48.000,50, $48k or 48000 EUR"]
 
 
 def test_a_row_appended_by_hand_that_cannot_be_read_is_quarantined_on_the_warm_path(store, service, api):
@@ -285,6 +287,124 @@ def test_reference_rows_that_cannot_be_read_are_quarantined(store, service, api)
     assert overlap.status.value == "needs_review" and "Territories row 2" in overlap.reason
     assert "min_employees (E2): 'ten' is not a number" in overlap.reason
     assert len(service.health().facts["fix"]) == 2
+
+
+# -- dates as a spreadsheet shows them ----------------------------------------------------------
+
+def cell_of(column: str, row: int = 2) -> str:
+    """The A1 cell of one of our columns in SPEC's order (`submitted_at` -> B2)."""
+    return rowcol_to_a1(row, REG.index(column) + 1)
+
+
+def hand_typed(api: FakeSheetsAPI, submitted: str, expires: str = "", rid: str = "R-000000000009",
+               partner: str = "Contoso Consulting", row: int = 2) -> None:
+    """A registration row whose dates a partner manager typed into the Sheet (the rest as dealreg writes)."""
+    on_file = reg_row(rid, "Acme Robotics GmbH", "acme-robotics.de", partner, "")
+    api.hand_edit(SID, "Registrations", f"A{row}", [[f"'{on_file[c]}" if on_file.get(c) else "" for c in REG]])
+    api.hand_edit(SID, "Registrations", cell_of("submitted_at", row), [[submitted]])
+    if expires:
+        api.hand_edit(SID, "Registrations", cell_of("expires_at", row), [[expires]])
+
+
+NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(("locale", "time_zone", "typed", "expires", "submitted_at", "expires_at"), [
+    ("en_US", "America/New_York", "12/1/2026", "3/1/2027", datetime(2026, 12, 1, tzinfo=NEW_YORK),
+     datetime(2027, 3, 1, tzinfo=NEW_YORK)),
+    ("en_US", "America/New_York", "12/1/2026 14:30", "", datetime(2026, 12, 1, 14, 30, tzinfo=NEW_YORK), None),
+    ("de_DE", "Europe/Berlin", "1.12.2026", "1.3.2027", datetime(2026, 12, 1, tzinfo=BERLIN),
+     datetime(2027, 3, 1, tzinfo=BERLIN)),
+    ("en_GB", "Etc/GMT", "01/12/2026", "01/03/2027", datetime(2026, 12, 1, tzinfo=UTC),
+     datetime(2027, 3, 1, tzinfo=UTC)),
+    ("en_GB", "Etc/GMT", "2026-12-01", "", datetime(2026, 12, 1, tzinfo=UTC), None),  # ISO typed: a date cell too
+])
+def test_a_date_typed_as_the_spreadsheet_shows_dates_is_read_in_its_locale_and_time_zone(
+        api, clock, rules, locale, time_zone, typed, expires, submitted_at, expires_at):
+    new_sheet(api, locale=locale, time_zone=time_zone)
+    hand_typed(api, typed, expires)
+    assert api.cell_kind(SID, "Registrations", "B2") == "date"  # Sheets made it a date serial
+    store = store_for(api, clock=clock)
+    [reg] = store.changes(None).registrations
+    assert (reg.submitted_at, reg.expires_at) == (submitted_at, expires_at)
+    assert reg.submitted_at.utcoffset() == timedelta(0)  # one moment, in UTC like every registration
+    decision = Service(store, rules, clock=StepClock(submitted_at + timedelta(days=1)), new_id=Ids()).check(acme())
+    assert (decision.status.value, decision.owner, decision.matched_registration_id) == (
+        "conflict", "Contoso Consulting", "R-000000000009")  # the hand-typed claim still counts
+
+
+def test_a_cell_formatted_as_a_date_is_read_by_its_serial_number(api, clock):
+    new_sheet(api, locale="de_DE", time_zone="Europe/Berlin")
+    hand_typed(api, "46357")  # a number, then Format → Number → Date
+    ws = gspread_client_for(api.base_url).open_by_key(SID).worksheet("Registrations")
+    ws.format("B2", {"numberFormat": {"type": "DATE"}})
+    assert ws.get("B2") == [["01.12.2026"]]  # what the partner manager sees
+    [reg] = store_for(api, clock=clock).changes(None).registrations
+    assert reg.submitted_at == datetime(2026, 12, 1, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(("locale", "typed", "submitted_at"), [
+    ("de_DE", "'1.12.2026", datetime(2026, 12, 1, tzinfo=UTC)),
+    ("en_US", "'12/1/2026", datetime(2026, 12, 1, tzinfo=UTC)),
+    ("en_GB", "'01/12/2026 09:30", datetime(2026, 12, 1, 9, 30, tzinfo=UTC)),
+    ("en_US", "'2026-12-01T09:30", datetime(2026, 12, 1, 9, 30, tzinfo=UTC)),
+    ("en_US", "'2026-12-01T09:30:00-05:00", datetime(2026, 12, 1, 14, 30, tzinfo=UTC)),  # its own offset wins
+])
+def test_a_date_kept_as_text_is_read_in_the_spreadsheets_locale(api, clock, locale, typed, submitted_at):
+    new_sheet(api, locale=locale)
+    hand_typed(api, typed)
+    assert api.cell_kind(SID, "Registrations", "B2") == "text"
+    [reg] = store_for(api, clock=clock).changes(None).registrations
+    assert reg.submitted_at == submitted_at
+
+
+def test_a_plain_text_column_is_read_in_the_spreadsheets_locale(api, clock):
+    new_sheet(api, locale="en_GB")
+    api.set_number_format(SID, "Registrations", "B:B", "TEXT")  # Format → Number → Plain text
+    hand_typed(api, "01/12/2026")
+    assert api.cell_kind(SID, "Registrations", "B2") == "text"
+    [reg] = store_for(api, clock=clock).changes(None).registrations
+    assert reg.submitted_at == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_only_the_impossible_date_is_refused_and_its_row_quarantined_naming_the_cell(api, clock):
+    new_sheet(api, locale="en_GB")
+    hand_typed(api, "'01/12/2026", row=2)  # fine in en_GB
+    hand_typed(api, "31/02/2026", rid="R-000000000010", row=3)  # no 31 February: Sheets keeps it as text
+    changes = store_for(api, clock=clock).changes(None)
+    assert [r.registration_id for r in changes.registrations] == ["R-000000000009"]
+    assert [q.describe() for q in changes.quarantined] == [
+        "Registrations row 3 (R-000000000010): submitted_at (B3): '31/02/2026' is not a date (use YYYY-MM-DD or an "
+        "ISO-8601 time)"]
+
+
+def test_dates_come_from_one_read_with_the_metadata_fetched_once(store, api):
+    hand_typed(api, "12/1/2026")
+    store.changes(None)
+    assert kinds(api) == ["spreadsheets.get", "values.batchGet"]
+    assert (api.requests[1].param("valueRenderOption"), api.requests[1].param("dateTimeRenderOption")) == (
+        "UNFORMATTED_VALUE", "SERIAL_NUMBER")
+    [row] = store.read_rows("registrations")  # dealreg export: the date as ISO-8601 too
+    assert row["submitted_at"] == "2026-12-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(("time_zone", "submitted_at"), [
+    ("GMT-07:00", datetime(2026, 12, 1, 7, tzinfo=UTC)),  # Google's form for a zone it does not recognise
+    ("UTC", datetime(2026, 12, 1, tzinfo=UTC)),
+])
+def test_a_custom_time_zone_is_an_offset(api, clock, time_zone, submitted_at):
+    new_sheet(api, time_zone=time_zone)
+    hand_typed(api, "12/1/2026")
+    [reg] = store_for(api, clock=clock).changes(None).registrations
+    assert reg.submitted_at == submitted_at
+
+
+def test_a_time_zone_this_python_does_not_know_stops_the_read_with_the_fix(api, clock):
+    new_sheet(api, time_zone="Mars/Olympus_Mons")
+    hand_typed(api, "12/1/2026")
+    with pytest.raises(StoreError, match="time zone 'Mars/Olympus_Mons' is not in the time zone database, so a date "
+                                         "typed without one cannot be placed; choose another under File → Settings"):
+        store_for(api, clock=clock).changes(None)
 
 
 # -- formula injection ------------------------------------------------------------------------
@@ -399,12 +519,9 @@ def test_columns_in_another_order_and_extra_columns_are_kept(api, clock, rules):
     assert [r["registration_id"] for r in rows_of(api, "Decisions")] == ["R-000000000001", "R-000000000002"]
 
 
-def test_decide_raising_writes_nothing(store, api):
-    def decide(read):
-        raise InputError([("duns", "bad")])
-
+def test_a_decision_that_fails_writes_nothing(store, service, api):
     with pytest.raises(InputError):
-        store.register(decide)
+        service.register(acme(duns="12"))  # a DUNS the engine cannot key on
     assert rows_of(api, "Registrations") == [] and api.count(kind="spreadsheets.batchUpdate") == 0
 
 
@@ -420,23 +537,25 @@ def _race(api, clock, rules, first_at: datetime, second_at: datetime):
             a_read.set()
             assert b_done.wait(10)
 
-    a_decide = decider(rules, acme("Northwind Partners", submitted_at=first_at), "R-00000000000a", T0, before=pause)
+    a_service = PausingService(a, rules, "R-00000000000a", T0, before=pause)
     result: dict[str, object] = {}
-    thread = threading.Thread(target=lambda: result.update(a=a.register(a_decide)))
+    thread = threading.Thread(target=lambda: result.update(
+        a=a_service.register(acme("Northwind Partners", submitted_at=first_at))))
     thread.start()
     assert a_read.wait(10)
-    result["b"] = b.register(decider(rules, acme("Contoso Consulting", submitted_at=second_at), "R-00000000000b", T0))
+    result["b"] = PausingService(b, rules, "R-00000000000b", T0).register(
+        acme("Contoso Consulting", submitted_at=second_at))
     b_done.set()
     thread.join(10)
-    return result["a"], result["b"], a_decide
+    return result["a"], result["b"], a_service
 
 
 def test_race_a_claim_that_sorts_first_corrects_the_later_writer(api, clock, rules):
     new_sheet(api)
     # B submitted first and finished first; A never saw it before writing.
     a, b, a_decide = _race(api, clock, rules, T0 - timedelta(hours=1), T0 - timedelta(hours=2))
-    assert (b.decision.status.value, b.decision.owner) == ("clear", "Contoso Consulting")
-    assert (a.decision.status.value, a.decision.owner) == ("conflict", "Contoso Consulting")
+    assert (b.status.value, b.owner) == ("clear", "Contoso Consulting")
+    assert (a.status.value, a.owner) == ("conflict", "Contoso Consulting")
     assert len(a_decide.calls) == 2  # decided, then re-decided against the concurrent claim
     rows = {r["registration_id"]: r for r in rows_of(api, "Registrations")}
     assert {r["owner"] for r in rows.values()} == {"Contoso Consulting"}
@@ -449,8 +568,8 @@ def test_race_a_claim_sorting_first_but_written_last_displaces_the_finished_one(
     new_sheet(api)
     # A submitted first, but B was written (and answered) before A's write landed.
     a, b, _ = _race(api, clock, rules, T0 - timedelta(hours=2), T0 - timedelta(hours=1))
-    assert b.decision.owner == "Contoso Consulting"  # B could not know; its row is rewritten below
-    assert a.decision.owner == "Northwind Partners"
+    assert b.owner == "Contoso Consulting"  # B could not know; its row is rewritten below
+    assert a.owner == "Northwind Partners"
     rows = {r["registration_id"]: r for r in rows_of(api, "Registrations")}
     assert {r["owner"] for r in rows.values()} == {"Northwind Partners"}
     assert (rows["R-00000000000a"]["status"], rows["R-00000000000b"]["status"]) == ("clear", "conflict")
@@ -567,6 +686,67 @@ def test_429_forever_is_store_unavailable_within_the_deadline_and_never_clear(st
         service.check(acme())
 
 
+@pytest.mark.parametrize("fault", [("html", 502), ("html", 503), ("html-after-write", 502),
+                                   ("html-after-write", 503)])
+def test_an_html_5xx_on_the_registration_write_ends_with_one_row_and_a_decision(store, service, api, fault):
+    """Google's front end can answer a 5xx with an HTML page (gspread: APIError code -1). It is
+    a 5xx like any other: ambiguous for a write, so the retry looks before writing again."""
+    warm(store, api)
+    api.inject("spreadsheets.batchUpdate", fault)
+    decision = service.register(acme())  # an API registration: no token a retry could be found by
+    assert (decision.status.value, decision.registration_id) == ("clear", "R-000000000001")
+    assert [r["registration_id"] for r in rows_of(api, "Registrations")] == ["R-000000000001"]
+    assert len(rows_of(api, "Decisions")) == 1
+    applied = fault[0] == "html-after-write"
+    assert kinds(api) == ["values.batchGet", "spreadsheets.batchUpdate", "values.batchGet"] + (
+        [] if applied else ["spreadsheets.batchUpdate", "values.get"])
+
+
+def test_an_html_5xx_on_a_read_is_retried(store, api, clock):
+    api.inject("values.batchGet", ("html", 502))
+    api.inject("values.batchGet", ("html", 503))
+    assert store.changes(None).reset
+    assert kinds(api) == ["spreadsheets.get"] + ["values.batchGet"] * 3
+    assert len(clock.slept) == 2
+
+
+def test_html_5xx_forever_is_store_unavailable_naming_the_status(store, api):
+    api.inject(None, ("html", 502), times=10_000)
+    with pytest.raises(StoreUnavailable, match=r"within 10 s \(last: 502 Bad Gateway \(not JSON\)\)"):
+        store.changes(None)
+
+
+class FlakyToken(FakeCredentials):
+    """A token that Google's token endpoint fails to give once (google-auth: a retryable
+    RefreshError, as after a 502 HTML page from the endpoint, gspread #1564)."""
+
+    def __init__(self, retryable: bool) -> None:
+        super().__init__()
+        self.token = None  # no token yet: google-auth refreshes before the first request
+        self.retryable, self.failures = retryable, 0
+
+    def refresh(self, request: object) -> None:
+        if self.failures == 0:
+            self.failures += 1
+            raise google.auth.exceptions.RefreshError("<title>Error 502 (Server Error)!!1</title>",
+                                                      retryable=self.retryable)
+        self.token = "fake-token"
+
+
+def test_a_token_refresh_google_could_not_answer_is_retried_a_refused_key_is_not(api, clock):
+    new_sheet(api)
+    for retryable in (True, False):
+        client = gspread.Client(auth=FlakyToken(retryable))
+        redirect_session_to(client.http_client.session, api.base_url)
+        store = SheetsStore(client, SID, clock=clock, sleep=clock.sleep, rand=lambda: 0.5)
+        if retryable:
+            assert store.changes(None).reset
+        else:
+            with pytest.raises(StoreError, match="Google refused the service account's key") as info:
+                store.changes(None)
+            assert not isinstance(info.value, StoreUnavailable)
+
+
 class DraggingClock(FakeClock):
     """Every reading is 3 s later than the last: as if each answer were slow."""
 
@@ -579,7 +759,7 @@ def test_no_request_starts_once_slow_answers_have_used_up_the_deadline(api, rule
     new_sheet(api)
     store = store_for(api, clock=DraggingClock())
     with pytest.raises(StoreUnavailable, match="within 10 s"):
-        store.register(decider(rules, acme(), "R-000000000001", T0))
+        PausingService(store, rules, "R-000000000001", T0).register(acme())
     assert 0 < api.count() < 3  # it gave up instead of sending the rest of the registration
     assert rows_of(api, "Registrations") == []
 

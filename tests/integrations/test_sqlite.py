@@ -13,17 +13,8 @@ from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import DECISION_FIELDS, REGISTRATION_COLUMNS, Decision, MatchLevel, Record, Registration, Status
 from handlers.events import new_event
 from integrations.sqlite import MIGRATIONS, SQLiteStore
-from integrations.store import (
-    COLUMNS,
-    TABLES,
-    Changes,
-    Registered,
-    Store,
-    Write,
-    decision_from_fields,
-    registration_from_row,
-    registration_to_row,
-)
+from integrations.store import Changes, Store, Write
+from integrations.store.rows import COLUMNS, TABLES, decision_from_fields, registration_from_row, registration_to_row
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -54,9 +45,16 @@ def write_for(registration: Registration, event_id: str = "") -> Write:
     return Write(registration, event)
 
 
-def register(store: SQLiteStore, registration: Registration, event_id: str = "") -> Registered:
-    return store.register(lambda read: write_for(registration, event_id), source=registration.source,
-                          external_id=registration.external_id)
+def register(store: SQLiteStore, registration: Registration, event_id: str = "") -> Decision:
+    """A registration through a session, as the service makes it: the first decision of a key
+    registered before, else the write."""
+    with store.session() as session:
+        first = session.first_decision(registration.source, registration.external_id)
+        if first is not None:
+            return first
+        write = write_for(registration, event_id)
+        assert session.write(write) is None
+    return write.event.decision
 
 
 def test_it_implements_the_store_protocol(store):
@@ -162,29 +160,36 @@ def test_a_reset_carries_the_reference_data(store):
 
 def test_register_writes_the_registration_and_its_event_together(store):
     result = register(store, reg("R-1", external_id="tok-1", source="typeform"))
-    assert result.created and result.decision.registration_id == "R-1"
+    assert result.registration_id == "R-1"
     assert store.count("registrations") == 1 and store.count("decisions") == 1
 
 
-def test_register_passes_a_reader_that_sees_the_current_claims(store):
+def test_a_session_reads_the_current_claims(store):
     register(store, reg("R-1"))
-    seen: list[Changes] = []
-
-    def decide(read):
-        seen.append(read(None))
-        return write_for(reg("R-2", "Beta"))
-
-    store.register(decide)
-    assert [r.registration_id for r in seen[0].registrations] == ["R-1"]
+    with store.session() as session:
+        seen = session.changes(None)
+        session.write(write_for(reg("R-2", "Beta")))
+    assert [r.registration_id for r in seen.registrations] == ["R-1"]
 
 
-def test_a_failing_decide_writes_nothing(store):
-    def decide(read):
-        raise ValueError("the engine blew up")
-
+def test_an_error_inside_a_session_writes_nothing(store):
     with pytest.raises(ValueError):
-        store.register(decide)
+        with store.session() as session:
+            session.write(write_for(reg("R-1")))
+            raise ValueError("the engine blew up")  # after the write: it is rolled back with the session
     assert (store.count("registrations"), store.count("decisions")) == (0, 0)
+
+
+def test_a_session_holds_out_every_other_writer(store, tmp_path):
+    other = SQLiteStore(store.path, deadline_seconds=0.2)
+    store.health()
+    with store.session():
+        with pytest.raises(StoreUnavailable):
+            with other.session():
+                pass
+    with other.session():  # free again
+        pass
+    other.close()
 
 
 def test_an_event_that_cannot_be_written_rolls_back_its_registration(store):
@@ -195,21 +200,15 @@ def test_an_event_that_cannot_be_written_rolls_back_its_registration(store):
     assert store.count("decisions") == 1
 
 
-def test_the_same_external_id_returns_the_first_decision_without_calling_decide(store):
+def test_the_same_external_id_returns_the_first_decision(store):
     register(store, reg("R-1", external_id="tok-1", source="typeform"))
-    calls = []
-
-    def decide(read):
-        calls.append(1)
-        return write_for(reg("R-2", external_id="tok-1", source="typeform"))
-
-    again = store.register(decide, source="typeform", external_id="tok-1")
-    assert not again.created and calls == []
-    assert again.decision.fields() == decision("R-1").fields()
-    assert again.decision.reasons == ("one", "two") and again.decision.party == "Northwind Partners"
-    assert store.first_decision("typeform", "tok-1") == again.decision
+    again = register(store, reg("R-2", external_id="tok-1", source="typeform"))
+    assert again.fields() == decision("R-1").fields()
+    assert again.reasons == ("one", "two") and again.party == "Northwind Partners"
+    assert store.first_decision("typeform", "tok-1") == again
     assert store.first_decision("clay", "tok-1") is None
     assert store.first_decision("typeform", "") is None
+    assert store.count("registrations") == 1
 
 
 def test_first_decision_of_an_imported_registration_comes_from_its_row(store):

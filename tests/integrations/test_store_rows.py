@@ -12,8 +12,8 @@ import pytest
 from dealreg.errors import InputError
 from dealreg.models import REGISTRATION_COLUMNS, Registration
 from dealreg.records import parse_datetime
-from integrations import store
-from integrations.store import registration_from_cells, registration_from_row, registration_to_row
+from integrations.store import rows as store
+from integrations.store.rows import registration_from_cells, registration_from_row, registration_to_row
 
 TIMESTAMP_FORMS = [
     "2026-03-02T14:09:47Z",
@@ -146,3 +146,61 @@ def test_a_registration_keeps_its_time_zone_as_utc():
     got = registration_from_row({**_full_row(), "submitted_at": "2026-03-02T16:09:47+02:00"})
     assert got.submitted_at == datetime(2026, 3, 2, 14, 9, 47, tzinfo=timezone.utc)
     assert got.submitted_at.tzinfo is UTC
+
+
+# -- numbers in cells: the one parser (dealreg.values), as a Sheet or a registry CSV holds them ------
+
+CELL_NUMBERS = [
+    # (deal_value cell, currency cell, employees cell) -> (deal_value, currency, employees)
+    (("48,000", "", "1,200"), (48000.0, "", 1200)),
+    (("$150,000", "", ""), (150000.0, "USD", None)),
+    (("$150,000", "AUD", ""), (150000.0, "AUD", None)),
+    (("48.000,50 €", "", "1.200"), (48000.5, "EUR", 1200)),
+    (("48000,50", "EUR", ""), (48000.5, "EUR", None)),
+    (("USD 48k", "", "2k"), (48000.0, "USD", 2000)),
+    (("48 000", "", "250"), (48000.0, "", 250)),
+    (("123.4560", "", ""), (123.456, "", None)),  # what text_of writes for 123.456
+]
+
+
+@pytest.mark.parametrize(("cells", "expected"), CELL_NUMBERS, ids=[c[0][0] for c in CELL_NUMBERS])
+def test_number_cells_read_as_every_way_in_reads_them(cells, expected):
+    deal_value, currency, employees = cells
+    row = {**_full_row(), "deal_value": deal_value, "currency": currency, "employees": employees}
+    for got in (registration_from_row(row), registration_from_cells([row[n] for n in REGISTRATION_COLUMNS])):
+        assert (got.deal_value, got.currency, got.employees) == expected
+    assert registration_from_row(registration_to_row(got)) == got  # what a store writes reads back the same
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"deal_value": "€48,000", "currency": "USD"}, "deal_value", "in EUR but currency is 'USD'"),
+    ({"deal_value": "1,250k"}, "deal_value", "ambiguous"),
+    ({"deal_value": "TBD"}, "deal_value", "'TBD' is not a number; write it like 48000"),
+    ({"deal_value": "-5"}, "deal_value", "must not be negative"),
+    ({"employees": "51-200"}, "employees", "is a range"),
+    ({"employees": "$500"}, "employees", "not an amount of money"),
+])
+def test_bad_number_cells_say_how_to_write_them(change, field, message):
+    with pytest.raises(InputError) as err:
+        registration_from_row({**_full_row(), **change})
+    assert err.value.problems[0][0] == field and message in err.value.problems[0][1]
+
+
+def test_a_deal_value_with_three_decimals_reads_back_as_written():
+    reg = dataclasses.replace(_expected_registration(_full_row()), deal_value=123.456)
+    assert registration_to_row(reg)["deal_value"] == "123.4560"
+    assert registration_from_row(registration_to_row(reg)).deal_value == 123.456
+
+
+@pytest.mark.parametrize(("cells", "expected"), [(("1,000", "5.000"), (1000, 5000)), (("10k", ""), (10000, None))])
+def test_territory_employee_bounds_read_like_every_count(cells, expected):
+    territory = store.territory_from_row({"partner": "Northwind", "min_employees": cells[0], "max_employees": cells[1]})
+    assert (territory.min_employees, territory.max_employees) == expected
+
+
+@pytest.mark.parametrize("number", [48000, 48000.0, 48000.5, 123.456, 1.234, 1e16])
+def test_a_number_google_sends_for_a_cell_reads_as_that_number(number):
+    from integrations.sheets.cells import cell_text  # UNFORMATTED_VALUE: a cell typed as a number comes as one
+
+    row = {**_full_row(), "deal_value": cell_text(number)}
+    assert registration_from_row(row).deal_value == number

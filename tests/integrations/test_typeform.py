@@ -283,12 +283,58 @@ def test_an_empty_hidden_partner_does_not_blank_the_answer():
     assert parse_typeform(payload).record.partner == "Contoso Resellers"
 
 
-def test_no_hidden_field_and_no_answer_means_the_direct_team():
-    payload = load_json("typeform_registration.json")
-    del payload["form_response"]["hidden"]
-    record = parse_typeform(payload).record
-    assert record.partner == ""
-    assert record.party == "direct"
+def _without_partner(payload: dict) -> dict:
+    """The registration as the partner form's bare link sends it: no hidden `partner`."""
+    payload["form_response"]["hidden"].pop("partner")
+    return payload
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        pytest.param(None, id="no-hidden-object"),
+        pytest.param({"partner": ""}, id="empty"),  # a link ending in #partner=
+        pytest.param({"partner": "   "}, id="blank"),
+        pytest.param({"utm_source": "partner-portal"}, id="other-hidden-fields-only"),
+    ],
+)
+def test_no_partner_is_a_problem_never_a_direct_claim(hidden):
+    payload = _without_partner(load_json("typeform_registration.json"))
+    if hidden is None:
+        del payload["form_response"]["hidden"]
+    else:
+        payload["form_response"]["hidden"] = hidden
+    submission = parse_typeform(payload)
+    assert submission.record.partner == ""
+    problem = next(p for p in submission.problems if "partner" in p)
+    # The reason tells the partner manager what is wrong with the link, and how to build one.
+    assert problem.startswith("No partner is named: the form link lacks #partner=")
+    assert "https://form.typeform.com/to/pR7kD2xQ#partner=" in problem
+
+
+def test_direct_named_on_the_partner_form_is_a_problem():
+    payload = _without_partner(load_json("typeform_registration.json"))
+    payload["form_response"]["hidden"] = {"partner": "Direct"}
+    problems = parse_typeform(payload).problems
+    assert any(p.startswith("'Direct' is the direct team, not a partner") for p in problems)
+
+
+def test_the_partner_link_in_the_reason_names_the_mapped_hidden_field():
+    payload = _without_partner(load_json("typeform_registration.json"))
+    mapping = {**DEFAULT_MAPPING, "partner": "", "partner_name": "", "partner_id": "partner"}
+    payload["form_response"]["hidden"] = {}
+    problems = parse_typeform(payload, mapping).problems
+    assert any("the form link lacks #partner_id=" in p and "#partner_id=Northwind%20Partners" in p for p in problems)
+    nothing = {**DEFAULT_MAPPING, "partner": "", "partner_name": ""}
+    assert any("maps nothing to partner" in p for p in parse_typeform(payload, nothing).problems)
+
+
+def test_a_partner_from_the_answer_alone_is_enough():
+    payload = _with_partner_answer(load_json("typeform_registration.json"), "Contoso Resellers")
+    del payload["form_response"]["hidden"]  # a "Your company" dropdown names the partner instead
+    submission = parse_typeform(payload)
+    assert submission.record.partner == "Contoso Resellers"
+    assert submission.problems == ()
 
 
 def test_two_answers_for_one_field_keep_the_first_and_note_the_second():
@@ -340,8 +386,9 @@ def test_a_partial_response_with_null_answers_is_parsed_as_unanswered():
     assert submission.token == "p4rt1alt0ken00000000000000000000"
     assert submission.record.company_name == ""
     assert submission.is_test is False
-    assert len(submission.problems) == 1
+    assert len(submission.problems) == 2
     assert "company" in submission.problems[0]
+    assert "No partner is named" in submission.problems[1]
 
 
 def test_an_unusable_registration_lists_its_problems():
@@ -361,7 +408,8 @@ def test_an_unusable_registration_lists_its_problems():
         (-5, "deal_value: must not be negative"),
         (float("nan"), "deal_value: must be a finite number"),
         (1e308, "deal_value: "),
-        ("48k", "deal_value: '48k' is not a plain number"),
+        ("1,250k", "deal_value: '1,250k' is ambiguous"),
+        ("48 000 kr", "deal_value: 'kr' can mean DKK, ISK, NOK, SEK"),
     ],
 )
 def test_a_bad_deal_value_is_a_problem_and_the_rest_is_kept(value, problem):
@@ -370,7 +418,13 @@ def test_a_bad_deal_value_is_a_problem_and_the_rest_is_kept(value, problem):
         if answer["field"]["ref"] == "deal_value":
             answer["type"], answer["number"] = "number", value
     submission = parse_typeform(payload)
-    assert len(submission.problems) == 1 and submission.problems[0].startswith(problem)
+    assert submission.problems[0].startswith(problem)
+    # The form's other questions are not read: the rejection says so, last.
+    assert submission.problems[1:] == (
+        "The answers under refs contact_phone, products, expected_close and the hidden fields utm_source were "
+        "not used: set DEALREG_TYPEFORM_MAPPING (`dealreg typeform-mapping RESPONSE.json` prints it from one "
+        "saved response).",
+    )
     assert submission.record.deal_value is None
     assert submission.record.company_name == "Acme Robotics GmbH"
 

@@ -1,39 +1,15 @@
-"""The store: the one interface every backend implements (SQLite, Google Sheets, HubSpot).
-
-A store keeps the registrations (claims), the append-only decision events, and the
-reference data the rules read (partners, territories, named accounts). The service
-(`handlers/service.py`) is its only caller. It keeps one warm `dealreg.engine.Engine`
-and asks the store only for what changed since it last looked:
-
-    changes = store.changes(cursor)          # cursor None: everything
-    if changes.reset: engine = Engine(rules, changes.registrations, changes.named_accounts, ...)
-    else: for r in changes.registrations: engine.add(r)
-    cursor = changes.cursor
-
-A registration must be decided against the claims as they are at the moment it is
-written, or two simultaneous registrations for one account could both come out
-`clear`. So `register` takes a callback and runs "read the current claims → decide →
-write the registration and its decision event" as one unit with respect to every other
-registration, in every process. Each backend picks how: SQLite holds its write lock
-(`BEGIN IMMEDIATE`) around the callback; a Sheet can append, re-read and call the
-callback again until its deterministic order is stable. The callback is pure apart from
-its return value, so calling it more than once is safe.
-
-Errors: a backend raises `StoreUnavailable` when it is down, locked past the deadline or
-rate-limited (the sender is told to retry: 503), and `StoreError` for anything retrying
-will not fix. It never answers "no claims" for a read it could not make.
-"""
+"""Rows as stores keep them: SPEC's Sheet layout (one table per tab, every cell a string), and the
+converters between rows and the core's models. One set of rules for every backend and every
+way rows come in (a Sheet, a SQLite table, a CSV file, an import), so they read alike."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
-from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.errors import InputError, StoreError
 from dealreg.models import (
     CLOSED_STATES,
     DECISION_FIELDS,
@@ -51,133 +27,7 @@ from dealreg.models import (
 )
 from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
-
-if TYPE_CHECKING:
-    from config.settings import Settings
-
-# StoreError and StoreUnavailable (dealreg.errors) are the store errors; re-exported for backends.
-__all__ = ["Changes", "Cursor", "Decide", "Health", "Read", "Registered", "Store", "StoreError", "StoreUnavailable",
-           "Tables", "Write", "open_store"]
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """How far a reader has got. Opaque: only hand it back to the store that made it.
-
-    `epoch` changes whenever the store changes in a way that is not an append (a row
-    edited or deleted, partners/territories/named accounts replaced, an import), which
-    tells the reader to rebuild; `position` counts the registrations appended so far."""
-
-    epoch: str
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What changed since a cursor.
-
-    `reset` False: `registrations` are the rows appended since (feed them to `Engine.add`;
-    a row whose id is already indexed replaces it). `reset` True: `registrations` is every
-    registration and the reference data is filled in; build a new Engine from it."""
-
-    cursor: Cursor
-    registrations: tuple[Registration, ...] = ()
-    reset: bool = False
-    named_accounts: tuple[NamedAccount, ...] = ()
-    territories: tuple[Territory, ...] = ()
-    partners: tuple[str, ...] = ()
-    quarantined: tuple[Quarantined, ...] = ()
-    """Rows that could not be read (appended since the cursor, or all of them on a reset):
-    `Engine.quarantine` each. A backend never refuses a whole read for one bad row."""
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    """What one registration writes, together: its row, its decision event, and the rows
-    on file that now record another owner (`Decision.displaced`, rewritten by
-    `dealreg.engine.displaced_row`): a claim submitted earlier but delivered later, or a
-    territory partner arriving second, takes the account, and every row must say so."""
-
-    registration: Registration
-    event: DecisionEvent
-    displaced: tuple[Registration, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Registered:
-    """The result of `Store.register`."""
-
-    decision: Decision
-    created: bool
-    """False: (source, external_id) was registered before; `decision` is that first decision."""
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    ok: bool
-    backend: str
-    detail: str = ""
-    facts: dict[str, object] = field(default_factory=dict)
-    """A few numbers worth showing on /healthz (row counts, schema version …); no secrets."""
-    degraded: bool = False
-    """The store answers, but holds rows that cannot be read (quarantined; `facts["fix"]` names them)."""
-
-    @property
-    def status(self) -> str:
-        return "unavailable" if not self.ok else "degraded" if self.degraded else "ok"
-
-
-Read = Callable[["Cursor | None"], Changes]
-"""Reads changes inside a registration's critical section (same contract as `Store.changes`)."""
-Decide = Callable[[Read], Write]
-"""The registration callback: read the current claims, decide, return what to write."""
-
-
-@runtime_checkable
-class Store(Protocol):
-    """The operations the service needs. Every method may raise `StoreUnavailable`."""
-
-    backend: str
-    """"sqlite", "sheets", "hubspot": for logs and /healthz."""
-
-    def changes(self, since: Cursor | None) -> Changes:
-        """Registrations appended since `since`; everything (reset) when `since` is None,
-        comes from another epoch, or the backend cannot tell what changed."""
-        ...
-
-    def register(self, decide: Decide, *, source: str = "", external_id: str = "") -> Registered:
-        """Run `decide` and store its `Write` (registration + event) atomically with respect
-        to every other `register`, in every process.
-
-        With a non-empty `external_id`, first look up (source, external_id): if it was
-        registered before, return that first decision with `created=False`, call nothing
-        and write nothing (a Typeform redelivery). `decide` may be called more than once;
-        if it raises, nothing is written and the error propagates."""
-        ...
-
-    def first_decision(self, source: str, external_id: str) -> Decision | None:
-        """The first decision registered for (source, external_id), or None. A fast,
-        lock-free pre-check; `register` repeats it under its lock."""
-        ...
-
-    def record_event(self, event: DecisionEvent) -> None:
-        """Append a decision event that registers nothing (a suppression check)."""
-        ...
-
-    def partners(self) -> tuple[str, ...]:
-        """The Partners list (names as written); empty means any partner name is accepted."""
-        ...
-
-    def territories(self) -> tuple[Territory, ...]: ...
-
-    def named_accounts(self) -> tuple[NamedAccount, ...]: ...
-
-    def health(self) -> Health:
-        """Whether the store answers right now. Never raises."""
-        ...
-
-    def close(self) -> None: ...
-
+from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
 
 # -- the Sheet layout: one tab per table, every cell a string -----------------------------
 
@@ -199,18 +49,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
 }
-
-
-class Tables(Protocol):
-    """Optional: a store that can load and dump whole tabs as rows of strings, keyed by the
-    column names of SPEC's Sheet layout (`COLUMNS`)."""
-
-    def read_rows(self, table: str) -> Iterator[dict[str, str]]: ...
-
-    def write_rows(self, table: str, rows: Iterable[Mapping[str, str]]) -> int:
-        """registrations and decisions: add rows, replacing those with the same id;
-        partners, territories, named-accounts: replace the whole list. Returns the row count."""
-        ...
 
 
 # -- helpers every backend shares -------------------------------------------------------
@@ -249,8 +87,8 @@ def text_of(value: object) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return number_text(value)  # 48000 not 48000.0, and 123.4560 so that it never reads back as 123456
     return str(value)
 
 
@@ -272,20 +110,28 @@ def _parsed_time(text: str) -> datetime:
 
 
 def _number(field_name: str, text: str, kind: type[int] | type[float]) -> int | float | None:
+    """A count (`int`) or an amount (`float`) in a cell, read as every way in reads it
+    (dealreg.values: `48,000`, `$150,000`, `48.000,50`); None for an empty cell. An amount's
+    currency is dropped here: `_deal_value` keeps it. Raises InputError."""
     text = text.strip()
     if not text:
         return None
     try:
-        value = float(text)
-    except ValueError:
-        raise InputError([(field_name, f"{text!r} is not a number")]) from None
-    if not math.isfinite(value) or value < 0:
-        raise InputError([(field_name, f"{text!r} must be a finite number, zero or more")])
-    if kind is int:
-        if not value.is_integer():
-            raise InputError([(field_name, f"{text!r} must be a whole number")])
-        return int(value)
-    return value
+        return parse_count(text) if kind is int else parse_amount(text).value
+    except ValueError as exc:
+        raise InputError([(field_name, str(exc))]) from None
+
+
+def _deal_value(text: str, currency: str) -> tuple[float | None, str]:
+    """A deal value cell and the row's currency cell: the value, and the currency it is in (the
+    one written with the value fills an empty currency cell; two that disagree are refused)."""
+    if (plain := plain_number(text)) is not None:  # what every store writes: no currency to agree on
+        return plain, currency
+    try:
+        amount = parse_amount(text)
+        return amount.value, agreed_currency(amount.currency, currency) if amount.currency else currency
+    except ValueError as exc:
+        raise InputError([("deal_value", str(exc))]) from None
 
 
 def registration_to_row(reg: Registration) -> dict[str, str]:
@@ -324,7 +170,9 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
     lenient = state_key == "rejected"
     soft: list[tuple[str, str]] = [] if lenient else problems  # a rejected row's unreadable cells are dropped
     expires = _cell(soft, _time, "expires_at", expires_at) if expires_at else None
-    value = _cell(soft, _number, "deal_value", deal_value, float) if deal_value else None  # most are empty
+    # a currency written with the value fills an empty currency cell (most deal_value cells are empty)
+    deal = _cell(soft, _deal_value, deal_value, currency) if deal_value else (None, currency)
+    value, currency = (None, currency) if deal is _FAILED else deal
     headcount = _cell(soft, _number, "employees", employees, int) if employees else None
     if duns and _cell(soft, _check_duns, duns) is _FAILED:
         duns = ""
@@ -339,7 +187,7 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
         source=source, company_name=company_name, company_domain=company_domain, linkedin_url=linkedin_url,
         duns=duns, country=country, region=region, industry=industry,
         employees=None if headcount is _FAILED else headcount, contact_name=contact_name,
-        contact_email=contact_email, deal_value=None if value is _FAILED else value, currency=currency,
+        contact_email=contact_email, deal_value=value, currency=currency,
         state=state_key, expires_at=None if expires is _FAILED else expires, owner=owner, status=status,
         attribution_primary=attribution_primary, attribution_secondary=attribution_secondary,
         matched_registration_id=matched_registration_id, rule=rule, reason=reason, external_id=external_id,
@@ -528,18 +376,3 @@ def validated_rows(table: str, rows: Iterable[Mapping[str, str]]) -> list[dict[s
     if problems:
         raise InputError(problems)
     return clean
-
-
-def open_store(settings: Settings) -> Store:
-    """The backend `DEALREG_STORE` names, built from the settings."""
-    if settings.store == "sqlite":
-        from integrations.sqlite import SQLiteStore
-
-        return SQLiteStore(settings.db, deadline_seconds=settings.store_deadline_seconds)
-    if settings.store == "sheets":
-        try:
-            from integrations.sheets import open_sheets_store
-        except ImportError:
-            raise StoreError("DEALREG_STORE=sheets is not available in this build; use DEALREG_STORE=sqlite") from None
-        return open_sheets_store(settings)
-    raise StoreError(f"DEALREG_STORE={settings.store} is not available in this build; use DEALREG_STORE=sqlite")

@@ -1,0 +1,111 @@
+"""Matching quality per kind (issue 12): dealreg's matcher beside a peer baseline, on the extended
+labelled set (tests/data/matching: registry.csv + registry_ext.csv, queries_ext.csv, aliases.csv).
+Prints markdown for bench/RESULTS.md.
+
+    DEALREG_PURE_PYTHON=1 .venv/bin/python bench/bench_matching.py [--examples 10]
+
+The peer (bench/peer_matcher.py) needs the dev requirements: .venv/bin/pip install -r requirements-dev.txt.
+Both are scored on what the decision answers (SPEC "Decision fields"), as of the set's date. Nothing
+here is a test: the floors come with the matcher work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.peer_matcher import PeerMatcher, cross_validated  # noqa: E402
+from dealreg._native import is_compiled  # noqa: E402
+from tests.core import gold  # noqa: E402
+
+TARGETS = "≥ 99.5% | ≥ 95% | ≥ 90% | ≥ 98% | ≤ 5%"
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def overall_row(name: str, s: gold.KindScores) -> str:
+    return (f"| {name} | {pct(s.precision)} | {pct(s.recall)} | {pct(s.recall_name_only)} | "
+            f"{pct(s.recall_with_review)} | {pct(s.review_rate)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--examples", type=int, default=0, help="list up to N records dealreg gets wrong, per kind")
+    args = parser.parse_args()
+
+    data = gold.load_extended()
+    started = time.perf_counter()
+    decide = gold.decide_dealreg(data.registry)
+    ours = gold.score_extended(data.queries, [decide(q) for q in data.queries])
+    peer_outcomes, chosen = cross_validated(PeerMatcher(data.registry, data.aliases, gold.AS_OF), data.queries)
+    peer = gold.score_extended(data.queries, peer_outcomes)
+    # dealreg reads no alias table yet: the same peer without it, for a like-for-like line
+    bare_outcomes, _ = cross_validated(PeerMatcher(data.registry, [], gold.AS_OF), data.queries)
+    bare = gold.score_extended(data.queries, bare_outcomes)
+    old_registry, old_queries = gold.load()
+    old = gold.evaluate_dealreg(old_registry, old_queries)
+    seconds = time.perf_counter() - started
+
+    core = "compiled core" if is_compiled() else "interpreted core"
+    positives = [q for q in data.queries if q["expected_registration_id"]]
+    print(f"### Matching per kind, dealreg and a peer ({date.today().isoformat()})\n")
+    print(f"`DEALREG_PURE_PYTHON=1 .venv/bin/python bench/bench_matching.py` ({core}; Python "
+          f"{platform.python_version()}, {platform.machine()}, {seconds:.0f} s). Extended set: "
+          f"{len(data.registry)} registrations ({len(data.registry) - len(old_registry)} new, with dates), "
+          f"{len(data.queries)} queries ({len(positives)} positives, "
+          f"{sum(map(gold.name_only, positives))} of them name-only), {len(data.aliases)} aliases, as of "
+          f"{gold.AS_OF.date().isoformat()}. Peer thresholds, tuned on the other half of the queries: "
+          + "; ".join(f"{t.scorer} match at {t.auto_at}, review from {t.review_at}" for t in chosen) + ".\n")
+    print("| matcher | automatic precision | automatic recall | … name-only | recall incl. review | sent to review |")
+    print("|---|---|---|---|---|---|")
+    print(overall_row("dealreg", ours["all"]))
+    print(overall_row("peer: cleanco + rapidfuzz, same domain/LinkedIn keys, the alias table", peer["all"]))
+    print(overall_row(f"the same peer without the alias table (brand_former {pct(bare['brand_former'].recall)})",
+                      bare["all"]))
+    print(f"| issue 12's targets | {TARGETS} |")
+    print(f"\nThe first set (1478 queries, registry.csv only), as before: precision {pct(old.precision)}, "
+          f"recall {pct(old.recall)}, sent to review {pct(old.possible_rate)}.\n")
+
+    print("Per kind of positive (automatic recall / name-only / including review; sent to review):\n")
+    print("| kind | positives (name-only) | dealreg | peer |")
+    print("|---|---|---|---|")
+    for kind in gold.POSITIVE_KINDS:
+        a, b = ours[kind], peer[kind]
+        print(f"| {kind} | {a.positives} ({a.name_only}) | "
+              f"{pct(a.recall)} / {pct(a.recall_name_only)} / {pct(a.recall_with_review)}; {pct(a.review_rate)} | "
+              f"{pct(b.recall)} / {pct(b.recall_name_only)} / {pct(b.recall_with_review)}; {pct(b.review_rate)} |")
+    print("\nHard negatives, by the kind whose rule they guard (wrong automatic matches; sent to review):\n")
+    print("| guards | queries | dealreg | peer |")
+    print("|---|---|---|---|")
+    for kind in gold.POSITIVE_KINDS:
+        a, b = ours.get(f"hard_negative:{kind}"), peer.get(f"hard_negative:{kind}")
+        if a is None or b is None:
+            continue
+        print(f"| {kind} | {a.queries} | {a.wrong_pairs}; {a.review} | {b.wrong_pairs}; {b.review} |")
+    a, b = ours.get("negative"), peer.get("negative")
+    if a is not None and b is not None:
+        print(f"| (plain negatives) | {a.queries} | {a.wrong_pairs}; {a.review} | {b.wrong_pairs}; {b.review} |")
+
+    if args.examples:
+        print(f"\nRecords dealreg gets wrong, up to {args.examples} per kind:\n")
+        for kind in gold.POSITIVE_KINDS:
+            for group in (kind, f"hard_negative:{kind}"):
+                shown = ours.get(group)
+                if shown is None or not shown.examples:
+                    continue
+                print(f"- **{group}** ({len(shown.examples)}):")
+                for qid, record, what in shown.examples[: args.examples]:
+                    print(f"  - {qid} `{record}`: {what}")
+
+
+if __name__ == "__main__":
+    main()

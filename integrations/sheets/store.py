@@ -1,0 +1,490 @@
+"""The Google Sheets store: registrations, decisions and the reference lists in one spreadsheet,
+behind the store contract (integrations/store/contract.py). How it reads, writes and settles a
+race, with the number of API calls each costs, is in docs/sheets.md.
+
+Reads and the cache: `changes(None)` is one values:batchGet of Registrations, the reference tabs
+and the Decisions header, kept in memory for `cache_seconds`. While it is warm a check makes no
+API call; a stale cache is re-read, and when only rows were appended the cursor moves on.
+
+A registration (at most 3 API calls; no compare-and-set exists in the Sheets API): a session
+reads fresh (1), the registration is decided against that and written in one atomic batchUpdate
+with its event, any buffered check events and the rows it displaces (2); a write that may have
+landed is looked for by registration id in a fresh read before it is sent again. Then the service
+reads back Registrations (`competing`, 3) and settles a race (handlers/races.py); a correction
+costs a 4th call, only in a race.
+
+Check events are buffered in memory and written in batches (with the next registration, when the
+buffer holds 50 or is as old as the cache, and on `close()`): a process that dies loses at most
+those check events, never a registration. Readers drop a repeated event by its `event_id`.
+
+Known limits: appends and rewrites address rows by position, so do not sort or delete
+Registrations rows while registrations arrive (use a filter view).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import gspread
+
+from dealreg.errors import StoreError
+from dealreg.models import Decision, DecisionEvent, MatchLevel, NamedAccount, Registration, Status, Territory
+from integrations.sheets import setup
+from integrations.sheets.cells import row_cells, row_dicts, runs
+from integrations.sheets.layout import REFERENCE, TAB_TITLES, Layout, layout_error, read_layout
+from integrations.sheets.snapshot import Snapshot, build
+from integrations.sheets.transport import Ambiguous, Clock, SheetsAPI, Tab
+from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.store.rows import (
+    check_table,
+    decision_from_fields,
+    decision_from_row,
+    event_to_row,
+    registration_to_row,
+    validated_rows,
+)
+
+log = logging.getLogger("integrations.sheets")
+
+FLUSH_EVENTS = 50
+MAX_BUFFERED_EVENTS = 5_000
+
+
+class SheetsStore:
+    """The `integrations.store.Store` (a `Racing` one, and `Tables`) on a Google spreadsheet.
+
+    `client` is a ready `gspread.Client` (tests pass one pointed at the local fake); the clock
+    (monotonic seconds), `sleep` and `rand` are injected so tests never wait."""
+
+    backend = "sheets"
+    serialized = False  # no lock in the Sheets API: the service settles races (handlers/races.py)
+
+    def __init__(self, client: gspread.Client, sheet_id: str, *, cache_seconds: float = 30.0,
+                 flush_events: int = FLUSH_EVENTS, clock: Clock | None = None, **transport: Any) -> None:
+        self.api = SheetsAPI(client, sheet_id, **({"clock": clock} if clock else {}), **transport)
+        self.cache_seconds = cache_seconds
+        self.flush_events = flush_events
+        self._clock = self.api.clock
+        self._snap: Snapshot | None = None
+        self._stale = True
+        self._generation = 0  # bumped by invalidate(): a read that began before it does not clear it
+        self._buffer: list[DecisionEvent] = []
+        self._buffer_since = 0.0
+        self._decisions: OrderedDict[tuple[str, ...], Decision] = OrderedDict()
+        self._state = threading.RLock()  # snapshot, buffer, memory
+        self._refresh = threading.Lock()  # one re-read at a time
+        self._registering = threading.Lock()  # registrations of this process, one at a time
+        self._flushing = threading.Lock()
+        self._read_back: dict[str, Snapshot] = {}  # a fresh read that already shows a landed write
+
+    @property
+    def sheet_id(self) -> str:
+        return self.api.sheet_id
+
+    @property
+    def client_email(self) -> str:
+        return self.api.client_email
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _read(self, deadline: float, *, reference: bool = True) -> Snapshot:
+        """A fresh read: one values:batchGet of Registrations, the reference tabs and the
+        Decisions header (or, with reference=False, one values.get of Registrations)."""
+        api = self.api
+        tabs = {t: api.tab(t, deadline) for t in TAB_TITLES}  # every tab must exist
+        started, generation = self._clock(), self._generation
+        if reference:
+            order = ("registrations", *REFERENCE)
+            ranges = [api.range(tabs[t]) for t in order] + [api.range(tabs["decisions"], "1:1")]
+            values = dict(zip((*order, "decisions"), api.batch_get(ranges, "the registrations read", deadline)))
+        else:
+            values = {"registrations": api.get(tabs["registrations"], "the registrations re-read", deadline)}
+        with self._state:
+            snap = build(self._snap, {t: tab.title for t, tab in tabs.items()}, values, started, api.reading)
+            self._snap = snap
+            if generation == self._generation:
+                self._stale = False
+            return snap
+
+    def _current(self) -> Snapshot:
+        """The cached snapshot while it is warm; otherwise a fresh read."""
+        snap = self._snap
+        if snap is not None and not self._stale and self._clock() - snap.read_at < self.cache_seconds:
+            return snap
+        with self._refresh:
+            snap = self._snap  # another thread may have just read
+            if snap is not None and not self._stale and self._clock() - snap.read_at < self.cache_seconds:
+                return snap
+            return self._read(self.api.deadline())
+
+    def changes(self, since: Cursor | None) -> Changes:
+        return self._current().changes_since(since)
+
+    def partners(self) -> tuple[str, ...]:
+        return self._current().reference.partners
+
+    def territories(self) -> tuple[Territory, ...]:
+        return self._current().reference.territories
+
+    def named_accounts(self) -> tuple[NamedAccount, ...]:
+        return self._current().reference.named_accounts
+
+    def invalidate(self) -> None:
+        """Forget the cache: the next read goes to the spreadsheet."""
+        with self._state:
+            self._generation += 1
+            self._stale = True
+
+    # -- first decisions (redeliveries) ------------------------------------------------
+
+    def _remember(self, decision: Decision, registration_id: str, source: str, external_id: str) -> None:
+        with self._state:
+            self._decisions[("id", registration_id)] = decision
+            if external_id:
+                self._decisions[("ext", source, external_id)] = decision
+            while len(self._decisions) > 20_000:
+                self._decisions.popitem(last=False)
+
+    def first_decision(self, source: str, external_id: str) -> Decision | None:
+        """From memory: the decisions this process registered or looked up, and the rows of
+        its last read (no API call unless the row is known but its decision is not: then
+        one read of the Decisions tab). A session repeats the check on a fresh read."""
+        if not external_id:
+            return None
+        known = self._decisions.get(("ext", source, external_id))
+        if known is not None:
+            return known
+        snap = self._snap
+        if snap is None or (source, external_id) not in snap.externals:
+            return None
+        return self._decision_of(snap, snap.externals[(source, external_id)], self.api.deadline())
+
+    def _decision_of(self, snap: Snapshot, index: int, deadline: float) -> Decision:
+        """The decision the registration in row `index` was answered with: the last register event
+        for its id in the Decisions tab (a race correction comes after the first), else its
+        row's own decision columns (a row added by hand)."""
+        reg = snap.registrations[index]
+        row = registration_to_row(reg) if reg is not None else snap.rows[index]
+        rid = row.get("registration_id", "")
+        known = self._decisions.get(("id", rid))
+        if known is not None:
+            return known
+        decision = None
+        for event in self._decision_rows(deadline):
+            if event.get("action") == "register" and event.get("registration_id") == rid:
+                try:
+                    decision = decision_from_row(event)
+                except (ValueError, StoreError):
+                    continue
+        if decision is None:
+            try:
+                decision = decision_from_fields({**row, "status": row.get("status") or Status.CLEAR.value},
+                                                party=row.get("partner", ""))
+            except (ValueError, StoreError):  # a row edited by hand into something we cannot answer with
+                unread = snap.unread.get(index)
+                fix = f" Fix: {unread.describe()}." if unread is not None else ""
+                decision = Decision(Status.NEEDS_REVIEW, "", "", "", rid, MatchLevel.NONE, 0, (), "quarantine",
+                                    f"This submission was registered before as {rid}, whose row cannot be read; "
+                                    f"a person should check it.{fix}")
+        self._remember(decision, rid, row.get("source", ""), row.get("external_id", ""))
+        return decision
+
+    def _decision_rows(self, deadline: float) -> list[dict[str, str]]:
+        """Every Decisions row (one values.get), duplicates of an event dropped."""
+        tab = self.api.tab("decisions", deadline)
+        values = self.api.get(tab, "the decisions read", deadline)
+        layout = read_layout("decisions", tab.title, values[0] if values else [])
+        if layout.problems:
+            raise layout_error(layout.problems)
+        seen: set[str] = set()
+        rows = []
+        for row in row_dicts(layout, values):
+            if row and row.get("event_id") not in seen:
+                seen.add(row.get("event_id", ""))
+                rows.append(row)
+        return rows
+
+    # -- registering -------------------------------------------------------------------
+
+    @contextmanager
+    def session(self) -> Iterator[_Session]:
+        """One registration attempt on a fresh read (one values:batchGet). Registrations of this
+        process take turns (a thread waits for the one before); other processes are settled with
+        after the write (`competing`, `correct`)."""
+        with self._registering:
+            deadline = self.api.deadline()
+            yield _Session(self, self._read(deadline), deadline)
+
+    def _write_registration(self, session: _Session, write: Write) -> Decision | None:
+        """`Session.write`: the row, its event, the buffered check events and the displaced rows in
+        one batchUpdate. A write that may have landed (a 5xx, a dropped connection) is looked for
+        by registration id in a fresh read before it is sent again, so it is never doubled."""
+        rid = write.registration.registration_id
+        source, external_id = write.registration.source, write.registration.external_id
+        deadline, attempt = session.deadline, 0
+        pending: list[DecisionEvent] | None = None  # check events sent with a write that may have landed
+        try:
+            while True:
+                snap = session.snap
+                if pending is not None:
+                    if rid in snap.ids:  # the ambiguous write had landed, and the events with it
+                        log.warning("sheets: registration %s had landed despite the error; not written again", rid)
+                        pending = None
+                        self._read_back = {rid: snap}  # what `competing` would read again (kept for one)
+                        break
+                    self._return_events(pending)  # not written: keep them for the next write
+                    pending = None
+                if external_id and (source, external_id) in snap.externals:
+                    return self._decision_of(snap, snap.externals[(source, external_id)], deadline)
+                pending = self._take_events()
+                try:
+                    self.api.write(self._registration_requests(snap, write, pending, deadline),
+                                   "the registration write", deadline)
+                except Ambiguous as exc:
+                    log.warning("sheets: the registration write of %s answered %s; reading before retrying", rid, exc)
+                    self.api.backoff(attempt, str(exc), "the registration write", deadline)
+                    attempt += 1
+                    session.snap = self._read(deadline)
+                    continue
+                pending = None
+                break
+        finally:
+            if pending is not None:  # gave up, or the write was refused: the events were not written
+                self._return_events(pending)
+        self._remember(write.event.decision, rid, source, external_id)
+        self.invalidate()  # our own row is not in the cache
+        return None
+
+    def _registration_requests(self, snap: Snapshot, write: Write, events: Sequence[DecisionEvent],
+                               deadline: float) -> list[dict[str, Any]]:
+        regs, decisions = self.api.tab("registrations", deadline), self.api.tab("decisions", deadline)
+        layout = snap.layouts["registrations"]
+        requests_ = [
+            _append(regs, layout, [registration_to_row(write.registration)]),
+            _append(decisions, snap.layouts["decisions"], [event_to_row(e) for e in (*events, write.event)],
+                    truncate=True),
+        ]
+        for row in write.displaced:
+            if row.registration_id in snap.ids:
+                requests_ += _update(regs, layout, snap.ids[row.registration_id] + 1, registration_to_row(row))
+        return requests_
+
+    def competing(self, write: Write) -> Sequence[Registration]:
+        """Every registration, read back after `write` (one values.get of Registrations), in the
+        order the rows were appended."""
+        snap = self._read_back.pop(write.registration.registration_id, None)
+        if snap is None:
+            snap = self._read(self.api.deadline(), reference=False)
+        return [reg for reg in snap.registrations if reg is not None]
+
+    def correct(self, rows: Sequence[Registration], event: DecisionEvent | None) -> None:
+        """Rewrite the rows' cells of ours and append `event`, in one batchUpdate (rewrites are
+        idempotent; a repeated event is dropped by its event_id on read)."""
+        deadline = self.api.deadline()
+        snap = self._snap if self._snap is not None else self._read(deadline, reference=False)
+        if any(row.registration_id not in snap.ids for row in rows):
+            snap = self._read(deadline, reference=False)
+        regs = self.api.tab("registrations", deadline)
+        layout = snap.layouts["registrations"]
+        requests_: list[dict[str, Any]] = []
+        for row in rows:
+            if row.registration_id in snap.ids:
+                requests_ += _update(regs, layout, snap.ids[row.registration_id] + 1, registration_to_row(row))
+        if event is not None:
+            requests_.append(_append(self.api.tab("decisions", deadline), snap.layouts["decisions"],
+                                     [event_to_row(event)], truncate=True))
+            self._remember(event.decision, event.decision.registration_id, event.record.source,
+                           event.record.external_id)
+        if requests_:
+            self.api.write(requests_, "the race correction", deadline, retry_ambiguous=True)
+            self.invalidate()  # our own rewrites are not in the snapshot
+
+    # -- check events ------------------------------------------------------------------
+
+    def record_event(self, event: DecisionEvent) -> None:
+        """Buffer the event; write the buffer when it is full or old (module docstring)."""
+        with self._state:
+            if not self._buffer:
+                self._buffer_since = self._clock()
+            self._buffer.append(event)
+            due = (len(self._buffer) >= self.flush_events
+                   or self._clock() - self._buffer_since >= self.cache_seconds)
+        if due:
+            try:
+                self.flush()
+            except StoreError as exc:  # the events stay buffered; the decision was made and answered
+                log.warning("sheets: could not write %d decision events yet: %s", self.buffered(), exc)
+
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def _take_events(self) -> list[DecisionEvent]:
+        with self._state:
+            events, self._buffer = self._buffer, []
+            return events
+
+    def _return_events(self, events: list[DecisionEvent]) -> None:
+        if not events:
+            return
+        with self._state:
+            if not self._buffer:
+                self._buffer_since = self._clock()
+            self._buffer[:0] = events
+            if len(self._buffer) > MAX_BUFFERED_EVENTS:
+                dropped = len(self._buffer) - MAX_BUFFERED_EVENTS
+                del self._buffer[:dropped]
+                log.error("sheets: dropped the %d oldest unwritten check events (the spreadsheet is unreachable)",
+                          dropped)
+
+    def flush(self) -> int:
+        """Write the buffered events now (one batchUpdate); returns how many."""
+        with self._flushing:
+            events = self._take_events()
+            if not events:
+                return 0
+            try:
+                deadline = self.api.deadline()
+                snap = self._snap or self._read(deadline)
+                request = _append(self.api.tab("decisions", deadline), snap.layouts["decisions"],
+                                  [event_to_row(e) for e in events], truncate=True)
+                self.api.write([request], "the decision events write", deadline, retry_ambiguous=True)
+            except BaseException:
+                self._return_events(events)
+                raise
+            return len(events)
+
+    # -- health and closing ------------------------------------------------------------
+
+    def health(self) -> Health:
+        try:
+            snap = self._current()
+        except StoreError as exc:
+            return Health(False, self.backend, str(exc))
+        facts: dict[str, object] = {
+            "registrations": sum(1 for r in snap.registrations if r is not None),
+            "buffered_events": self.buffered(),
+        }
+        return Health(True, self.backend, "", facts)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        except StoreError as exc:
+            log.error("sheets: %d decision events were not written: %s", self.buffered(), exc)
+        self.api.close()
+
+    # -- whole tabs (dealreg import / export, tests) ----------------------------------
+
+    def read_rows(self, table: str) -> Iterator[dict[str, str]]:
+        """The rows of one tab, our columns only (buffered events are written first)."""
+        check_table(table)
+        deadline = self.api.deadline()
+        if table == "decisions":
+            self.flush()
+            rows: list[dict[str, str]] = self._decision_rows(deadline)
+        else:
+            tab = self.api.tab(table, deadline)
+            values = self.api.get(tab, f"the {table} read", deadline)
+            layout = read_layout(table, tab.title, values[0] if values else [])
+            if layout.problems:
+                raise layout_error(layout.problems)
+            if table == "registrations":
+                values = self.api.reading.dated(layout, values)
+            rows = [r for r in row_dicts(layout, values) if r]
+        yield from rows
+
+    def count(self, table: str) -> int:
+        return sum(1 for _ in self.read_rows(table))
+
+    def is_empty(self) -> bool:
+        snap = self._read(self.api.deadline())
+        ref = snap.reference
+        return not (snap.ids or ref.partners or ref.territories or ref.named_accounts)
+
+    def write_rows(self, table: str, rows: Iterable[Mapping[str, str]]) -> int:
+        """registrations and decisions: add rows, rewriting those whose id is on file;
+        partners, territories, named-accounts: replace the list. Every row is checked
+        first; the write is one atomic batchUpdate (repeated after an ambiguous failure,
+        which is safe: it is recomputed from a fresh read)."""
+        clean = validated_rows(table, rows)
+        deadline = self.api.deadline()
+        tab = self.api.tab(table, deadline)
+        key = {"registrations": "registration_id", "decisions": "event_id"}.get(table)
+        attempt = 0
+        while True:
+            values = self.api.get(tab, f"the {table} read", deadline)
+            layout = read_layout(table, tab.title, values[0] if values else [])
+            if layout.problems:
+                raise layout_error(layout.problems)
+            on_file = row_dicts(layout, values)
+            requests_: list[dict[str, Any]] = []
+            if key is None:
+                if len(values) > 1:
+                    requests_.append({"deleteDimension": {"range": {
+                        "sheetId": tab.sheet_id, "dimension": "ROWS", "startIndex": 1, "endIndex": len(values)}}})
+                new = clean
+            else:
+                where = {row[key]: i for i, row in reversed(list(enumerate(on_file))) if row}
+                new = []
+                for row in clean:
+                    if row[key] in where:
+                        requests_ += _update(tab, layout, where[row[key]] + 1, row)
+                    else:
+                        new.append(row)
+            if new:
+                requests_.append(_append(tab, layout, new))
+            if not requests_:
+                return 0
+            try:
+                self.api.write(requests_, f"the {table} import", deadline)
+            except Ambiguous as exc:
+                self.api.backoff(attempt, str(exc), f"the {table} import", deadline)
+                attempt += 1
+                continue
+            self.invalidate()
+            return len(clean)
+
+    def init_sheet(self) -> setup.InitReport:
+        """`dealreg init-sheet` (integrations/sheets/setup.py)."""
+        report = setup.init_sheet(self.api)
+        self.invalidate()
+        return report
+
+
+class _Session:
+    """A registration attempt on one fresh read of the spreadsheet (`SheetsStore.session`)."""
+
+    def __init__(self, store: SheetsStore, snap: Snapshot, deadline: float) -> None:
+        self.store, self.snap, self.deadline = store, snap, deadline
+
+    def changes(self, since: Cursor | None) -> Changes:
+        return self.snap.changes_since(since)
+
+    def first_decision(self, source: str, external_id: str) -> Decision | None:
+        index = self.snap.externals.get((source, external_id)) if external_id else None
+        return None if index is None else self.store._decision_of(self.snap, index, self.deadline)
+
+    def write(self, write: Write) -> Decision | None:
+        return self.store._write_registration(self, write)
+
+
+def _append(tab: Tab, layout: Layout, rows: Sequence[Mapping[str, str]], *, truncate: bool = False) -> dict[str, Any]:
+    return {"appendCells": {"sheetId": tab.sheet_id, "fields": "userEnteredValue",
+                            "rows": [{"values": row_cells(layout, row, truncate)} for row in rows]}}
+
+
+def _update(tab: Tab, layout: Layout, grid_row: int, row: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Rewrite our cells of one row: one updateCells per run of adjacent columns of ours,
+    so the other columns keep their values."""
+    cells = row_cells(layout, row)
+    out = []
+    for start, end in runs(sorted(layout.columns.values())):
+        out.append({"updateCells": {
+            "start": {"sheetId": tab.sheet_id, "rowIndex": grid_row, "columnIndex": start},
+            "rows": [{"values": cells[start:end + 1]}], "fields": "userEnteredValue"}})
+    return out
