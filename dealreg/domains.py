@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import tldextract
 
@@ -104,6 +104,17 @@ def _registered(host: str) -> str | None:
     labels = host.split(".")
     if "" in labels or not host.replace(".", "").replace("-", "").replace("_", "").isalnum():
         return None  # an empty label, a space, punctuation: not a host name (as _HOST says)
+    if len(labels) < 2:
+        return None  # one label is a public suffix itself, or has none
+    # Most hosts end in a public suffix of one or two labels that no rule extends ("acme.com",
+    # "www.acme.co.uk"): a few set lookups settle them, for 0.04 s of the 100,000-registration
+    # index build (bench/RESULTS.md). Anything else walks the rules below.
+    last_two = f"{labels[-2]}.{labels[-1]}"
+    if last_two not in _RULE_PARTS and labels[-1] in _RULES and f"*.{labels[-1]}" not in _RULES:
+        return last_two
+    if len(labels) > 2 and last_two in _RULES and f"*.{last_two}" not in _RULES \
+            and f"{labels[-3]}.{last_two}" not in _RULE_PARTS:
+        return f"{labels[-3]}.{last_two}"
     start = len(labels)  # where the public suffix begins
     suffix = ""
     for i in range(len(labels) - 1, -1, -1):
@@ -120,9 +131,14 @@ def _registered(host: str) -> str | None:
     return ".".join(labels[start - 1:])
 
 
+@lru_cache(maxsize=4096)  # a decision asks for its website's domain again for its checks and its reason
 def registered_domain(value: str) -> str | None:
     """The registered domain in a URL, bare host or email address ("https://www.acme.co.uk/x"
     -> "acme.co.uk"); None when there is none (empty, "n/a", localhost, an IP address)."""
+    return _registered_domain(value)
+
+
+def _registered_domain(value: str) -> str | None:
     parts = split_url(typed(value))
     return _registered(parts[0]) if parts else None
 
@@ -143,7 +159,7 @@ def email_domain(email: str) -> str | None:
     local, at, host = email.strip(STRIP_AROUND).rpartition("@")
     if not at or not local.strip():
         return None
-    return registered_domain(host)
+    return _registered_domain(host)
 
 
 # Sites whose pages stand for other companies: "facebook.com/acme" in a website field is
@@ -158,9 +174,11 @@ _PROFILE_SITES = frozenset({
 
 def account_domain(website: str = "", email: str = "") -> str | None:
     """The account's domain key: the website's registered domain or, when the website gives
-    none, the email's. Free-mail domains and profile pages (linkedin.com/company/…) are never keys."""
+    none, the email's. Free-mail domains and profile pages (linkedin.com/company/…) are never keys.
+
+    Not cached: a registry's websites are each read once, and would only churn the cache."""
     if website:
-        domain = registered_domain(website)
+        domain = _registered_domain(website)
         if domain and domain not in _free_mail() and not (domain in _PROFILE_SITES and _is_page(website)):
             return domain
     if email:

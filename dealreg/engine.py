@@ -104,8 +104,9 @@ class Engine:
             for r in regs:
                 _registration_keys(r)  # raises the InputError that names the registration
             raise
-        self.index.add_many(zip([r.registration_id for r in regs], keys))
-        self._rows.update((r.registration_id, r) for r in regs)
+        ids = [r.registration_id for r in regs]
+        self.index.add_many(zip(ids, keys))
+        self._rows.update(zip(ids, regs))
 
     def quarantine(self, row: Quarantined) -> None:
         """Keep a row that could not be read where a decision can see it: whatever keys can be

@@ -49,14 +49,12 @@ def postings(k: Keys) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
     return singles, k.tokens
 
 
-def _post(table: dict[str, Ids], pairs: Iterable[tuple[str, str]]) -> None:
-    """Post each (key, claim id) pair in `table`."""
-    for key, claim_id in pairs:
-        ids = table.setdefault(key, claim_id)
-        if isinstance(ids, set):
-            ids.add(claim_id)
-        elif ids != claim_id:  # a key another claim has: both now share it
-            table[key] = {ids, claim_id}
+def _share(table: dict[str, Ids], key: str, ids: Ids, claim_id: str) -> None:
+    """Post `claim_id` under `key`, where `ids` are posted already."""
+    if isinstance(ids, set):
+        ids.add(claim_id)
+    elif ids != claim_id:  # both claims now share the key
+        table[key] = {ids, claim_id}
 
 
 def _unpost(table: dict[str, Ids], key: str, claim_id: str) -> None:
@@ -99,18 +97,22 @@ class AccountIndex:
 
     def add_many(self, claims: Iterable[tuple[str, Keys]]) -> None:
         """Post every claim under its keys (a registry at start-up); a claim replaces any
-        earlier one with its id.
-
-        The claims are posted a table at a time, so that each table stays in the CPU's caches
-        while it fills: 0.06 s of the 100,000-registration index build (bench/RESULTS.md)."""
+        earlier one with its id."""
         latest = dict(claims)
-        for claim_id in latest.keys() & self.keys.keys():
+        for claim_id in latest.keys() & self.keys.keys() if self.keys else ():
             self.remove(claim_id)
         self.keys.update(latest)
-        posted = [(claim_id, postings(keys)) for claim_id, keys in latest.items()]
-        for kind in range(TOKEN):
-            _post(self._post[kind], ((key, claim_id) for claim_id, (singles, _) in posted if (key := singles[kind])))
-        _post(self._post[TOKEN], ((word, claim_id) for claim_id, (_, words) in posted for word in words))
+        tables, words_table = self._post, self._post[TOKEN]
+        for claim_id, keys in latest.items():
+            singles, words = postings(keys)
+            # `setdefault` posts a new key and hands back this very claim id in one dict operation;
+            # anything else means the key is shared.
+            for table, key in zip(tables, singles):
+                if key and (ids := table.setdefault(key, claim_id)) is not claim_id:
+                    _share(table, key, ids, claim_id)
+            for word in words:
+                if (ids := words_table.setdefault(word, claim_id)) is not claim_id:
+                    _share(words_table, word, ids, claim_id)
         if self._deletes is not None:  # the deletion index is built: keep it up to date
             for keys in latest.values():
                 for token in keys.tokens:

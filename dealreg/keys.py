@@ -79,6 +79,7 @@ def _keys(name: NameKey, domain: str | None, linkedin_url: str, duns: str, count
         while len(trimmed) > 1 and trimmed[0] in LEADING_GENERIC:
             trimmed.pop(0)
         core = tuple(trimmed)
+    compact = "".join(tokens)
     label = domain.split(".", 1)[0] if domain else None
     return Keys(
         domain,
@@ -87,9 +88,9 @@ def _keys(name: NameKey, domain: str | None, linkedin_url: str, duns: str, count
         duns_key(duns) if duns else None,
         name.key,
         tokens,
-        "".join(tokens),  # compact
+        compact,
         core,
-        "".join(core),
+        compact if core is tokens else "".join(core),
         _label_core(label) if label else "",
         len(informative),
         "".join([t[0] for t in informative]) if len(informative) >= 3 else "",  # acronym

@@ -42,7 +42,7 @@ def _words(text: str) -> list[str]:
     """Tokens of a name before any stripping: cleaned, initials joined, '&'/'and' unified."""
     # clean_text only lower-cases ASCII text and joins its spaces, which the split below does too
     s = (text.lower() if text.isascii() else clean_text(text)).replace("+", "&")
-    if "." in s.replace(". ", " ").rstrip("."):  # a dot inside a word; one ending it ("inc.") changes nothing
+    if "." in s and "." in s.replace(". ", " ").rstrip("."):  # a dot ending a word ("inc.") changes nothing
         s = _DELETE_DOTS.sub("", s)
     if s.isascii():
         # What _WORD finds, for the ASCII names that are nearly all of a registry, in one translate.
