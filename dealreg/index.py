@@ -30,7 +30,9 @@ LABEL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(8)
 
 Ids = str | set[str]
 """The claims posted under one key: one claim id, or a set of them once the key is shared. Most
-keys belong to one claim, and a bare string costs no allocation (see bench/RESULTS.md)."""
+keys belong to one claim: for 100,000 registrations a set for every key would be 270,000 sets,
+the index 88 MB instead of 39 MB (tracemalloc), and that many more objects for the garbage
+collector to scan."""
 
 
 def postings(k: Keys) -> tuple[tuple[str | None, ...], tuple[str, ...]]:

@@ -45,7 +45,8 @@ def _words(text: str) -> list[str]:
     if "." in s and "." in s.replace(". ", " ").rstrip("."):  # a dot ending a word ("inc.") changes nothing
         s = _DELETE_DOTS.sub("", s)
     if s.isascii():
-        # What _WORD finds, for the ASCII names that are nearly all of a registry, in one translate.
+        # What _WORD finds, for the ASCII names that are nearly all of a registry, in one
+        # translate: 0.04 s of the 100,000-registration index build (bench/RESULTS.md).
         words = s.replace("&", " & ").encode().translate(_ASCII_WORDS, b"'`").decode().split()
     else:
         words = _WORD.findall(s.replace("'", ""))  # McDonald's -> mcdonalds
