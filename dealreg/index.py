@@ -100,12 +100,11 @@ class AccountIndex:
     def add_many(self, claims: Iterable[tuple[str, Keys]]) -> None:
         """Post every claim under its keys (a registry at start-up); a claim replaces any
         earlier one with its id."""
-        latest = dict(claims)
-        for claim_id in latest.keys() & self.keys.keys() if self.keys else ():
-            self.remove(claim_id)
-        self.keys.update(latest)
         tables, words_table = self._post, self._post[TOKEN]
-        for claim_id, keys in latest.items():
+        for claim_id, keys in claims:
+            if claim_id in self.keys:
+                self.remove(claim_id)
+            self.keys[claim_id] = keys
             singles, words = postings(keys)
             # `setdefault` posts a new key and hands back this very claim id in one dict operation;
             # anything else means the key is shared.
@@ -115,10 +114,9 @@ class AccountIndex:
             for word in words:
                 if (ids := words_table.setdefault(word, claim_id)) is not claim_id:
                     _share(words_table, word, ids, claim_id)
-        if self._deletes is not None:  # the deletion index is built: keep it up to date
-            for keys in latest.values():
-                for token in keys.tokens:
-                    self._add_deletes(token)
+            if self._deletes is not None:  # the deletion index is built: keep it up to date
+                for word in words:
+                    self._add_deletes(word)
 
     def remove(self, claim_id: str) -> None:
         singles, words = postings(self.keys.pop(claim_id))
