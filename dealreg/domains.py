@@ -40,7 +40,8 @@ def split_url(value: str) -> tuple[str, str] | None:
     if "[" in netloc or "]" in netloc:
         return _split_ipv6_url(value)
     host = _host_of(netloc.lower())
-    path = path.split("?", 1)[0].split("#", 1)[0]
+    if "?" in path or "#" in path:
+        path = path.split("?", 1)[0].split("#", 1)[0]
     return (host, path) if host else None
 
 
@@ -48,7 +49,7 @@ def _after_scheme(v: str) -> str:
     """`v` without its scheme ("https://", "//"); a "://" later on is not one."""
     if "://" in v:
         scheme, _, rest = v.partition("://")
-        if _SCHEME.fullmatch(scheme.lower()):
+        if scheme in ("https", "http") or _SCHEME.fullmatch(scheme.lower()):  # the usual two, without the regex
             return rest
     elif v.startswith("//"):
         return v[2:]
@@ -57,8 +58,11 @@ def _after_scheme(v: str) -> str:
 
 def _host_of(netloc: str) -> str:
     """The host in a (lower-case) network location: no user information, port or trailing dot."""
-    host = netloc.rpartition("@")[2].partition(":")[0]
-    return host.rstrip(".")
+    if "@" in netloc:
+        netloc = netloc.rpartition("@")[2]
+    if ":" in netloc:
+        netloc = netloc.partition(":")[0]
+    return netloc.rstrip(".")
 
 
 def _split_ipv6_url(value: str) -> tuple[str, str] | None:
