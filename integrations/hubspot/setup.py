@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dealreg.errors import StoreError
+from dealreg.errors import StoreError, StoreUnavailable
 from dealreg.models import REGISTRATION_COLUMNS, STATES, Attribution, MatchLevel, Status
 from integrations.hubspot import mapping as m
-from integrations.hubspot.transport import HubSpotAPI, Refused
+from integrations.hubspot.transport import Ambiguous, HubSpotAPI, Refused
 
 GROUP = "dealreg"
 GROUP_LABEL = "dealreg (deal registration)"
@@ -205,11 +205,17 @@ def init_hubspot(api: HubSpotAPI, deadline: Any, pipeline: str = "") -> InitRepo
 
 def ensure_pipeline(api: HubSpotAPI, deadline: Any, label: str) -> tuple[dict[str, Any], bool]:
     """The deal pipeline with this label (or id), created with PIPELINE_STAGES when there is none."""
-    existing = api.call("GET", "/crm/v3/pipelines/deals", "the deal pipelines", deadline())
-    for p in existing.get("results") or []:
-        if label.casefold() in (str(p.get("label", "")).casefold(), str(p.get("id", "")).casefold()):
-            return p, False
-    body = {"label": label, "displayOrder": len(existing.get("results") or []),
+    def find() -> tuple[dict[str, Any] | None, int]:
+        existing = api.call("GET", "/crm/v3/pipelines/deals", "the deal pipelines", deadline())
+        pipelines = existing.get("results") or []
+        folded = label.casefold()
+        return next((p for p in pipelines if folded in (str(p.get("label", "")).casefold(),
+                                                         str(p.get("id", "")).casefold())), None), len(pipelines)
+
+    found, count = find()
+    if found is not None:
+        return found, False
+    body = {"label": label, "displayOrder": count,
             "stages": [{"label": name, "displayOrder": n,
                         "metadata": {"probability": probability, "isClosed": "true" if closed else "false"}}
                        for n, (name, probability, closed) in enumerate(PIPELINE_STAGES)]}
@@ -222,4 +228,10 @@ def ensure_pipeline(api: HubSpotAPI, deadline: Any, label: str) -> tuple[dict[st
                              f"CRM has one deal pipeline: leave DEALREG_HUBSPOT_PIPELINE at 'default' and run "
                              f"`dealreg init-hubspot` without --pipeline") from None
         raise
+    except Ambiguous:  # it may have been created: a label is unique, so look before creating again
+        found, _ = find()
+        if found is None:
+            raise StoreUnavailable(f"HubSpot did not answer creating the pipeline {label!r}; run the command "
+                                   f"again") from None
+        return found, True
     return created, True

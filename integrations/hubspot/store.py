@@ -71,6 +71,11 @@ LAG_MARGIN_SECONDS = 120.0
 index lags writes by up to a minute (Okta's connector: 10 s after a create, 60 s after an update)."""
 
 
+Pending = tuple[DecisionEvent, str, str]
+"""A decision event whose note is to be written: (event, its deal id, its company id); "" for a check,
+whose company is that of the registration it matched."""
+
+
 def _to(object_id: str, type_id: int) -> dict[str, Any]:
     return {"to": {"id": object_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
 
@@ -106,7 +111,7 @@ class HubSpotStore:
         self._refresh = threading.Lock()  # one read at a time
         self._registering = threading.Lock()  # registrations of this process, one at a time
         self._flushing = threading.Lock()
-        self._buffer: list[DecisionEvent] = []
+        self._buffer: list[Pending] = []  # decision events whose notes are not written yet
         self._buffer_since = 0.0
         self._decisions: OrderedDict[tuple[str, ...], Decision] = OrderedDict()
         self._written: dict[str, str] = {}  # registration id -> its company, for `competing`
@@ -294,7 +299,10 @@ class HubSpotStore:
         if write.displaced:
             self._rewrite(index, write.displaced, None, deadline)
         self._remember(decision, reg.registration_id, reg.source, reg.external_id)
-        self._notes([(event, did, company)], deadline, with_buffer=True)
+        try:
+            self._notes([(event, did, company)], deadline)
+        except StoreError as exc:  # the decision is on the deal already; its note waits for the next write
+            log.warning("hubspot: the note of %s is not written yet: %s", reg.registration_id, exc)
         return None
 
     def _create_deal(self, index: Index, reg: Registration, props: dict[str, str], company: str,
@@ -460,7 +468,10 @@ class HubSpotStore:
                                 event.record.linkedin_url, event.record.duns)
             self._update_company(index, company, key, decision, deadline)
         self._remember(decision, decision.registration_id, event.record.source, event.record.external_id)
-        self._notes([(event, deal.id if deal is not None else "", company)], deadline)
+        try:
+            self._notes([(event, deal.id if deal is not None else "", company)], deadline)
+        except StoreError as exc:
+            log.warning("hubspot: the correcting note of %s is not written yet: %s", decision.registration_id, exc)
 
     def _rewrite(self, index: Index, rows: Sequence[Registration], event: DecisionEvent | None,
                  deadline: float) -> None:
@@ -490,7 +501,7 @@ class HubSpotStore:
         with self._state:
             if not self._buffer:
                 self._buffer_since = self._clock()
-            self._buffer.append(event)
+            self._buffer.append((event, "", ""))
             due = len(self._buffer) >= self.flush_events or self._clock() - self._buffer_since >= self.cache_seconds
         if due:
             try:
@@ -502,32 +513,29 @@ class HubSpotStore:
         return len(self._buffer)
 
     def flush(self) -> int:
-        """Write the buffered events now (one batch of notes per 100 notes); returns how many."""
+        """Write the buffered events now (one batch create per 100 notes); returns how many."""
         with self._flushing:
             with self._state:
                 count = len(self._buffer)
             if count:
-                self._notes([], self.api.deadline(), with_buffer=True)
+                self._notes([], self.api.deadline())
             return count
 
-    def _notes(self, events: Sequence[tuple[DecisionEvent, str, str]], deadline: float, *,
-               with_buffer: bool = False) -> None:
-        """Notes for `events` ((event, deal id, company id)) and, `with_buffer`, the buffered check
-        events (one note per company), in one batch create. A note that HubSpot may have written
-        before a 5xx is sent again: readers take each event once, by its id."""
+    def _notes(self, events: Sequence[Pending], deadline: float) -> None:
+        """Notes for `events` ((event, deal id, company id)) and the buffered ones, in one batch
+        create: a registration's note on its deal and company, the checks' grouped by the company of
+        the registration they matched (or on none). A note that HubSpot may have written before a
+        5xx is sent again: readers take each event once, by its id. Not written: back in the buffer."""
         with self._state:
-            buffered, self._buffer = (self._buffer, []) if with_buffer else ([], self._buffer)
+            pending, self._buffer = [*self._buffer, *events], []
             index = self._index
         groups: dict[tuple[str, str], list[DecisionEvent]] = {}
-        for event, deal, company in events:
-            groups.setdefault((deal, company), []).append(event)
-        for event in buffered:
-            company = ""
-            if index is not None and event.decision.matched_registration_id:
+        for event, deal, company in pending:
+            if not deal and not company and index is not None and event.decision.matched_registration_id:
                 with self._state:
-                    deal = index.deal_of(event.decision.matched_registration_id)
-                    company = index.company_of(deal) if deal is not None else ""
-            groups.setdefault(("", company), []).append(event)
+                    found = index.deal_of(event.decision.matched_registration_id)
+                    company = index.company_of(found) if found is not None else ""
+            groups.setdefault((deal, company), []).append(event)
         inputs = []
         for (deal, company), group in groups.items():
             associations = [*([_to(deal, m.NOTE_TO_DEAL)] if deal else []),
@@ -535,8 +543,6 @@ class HubSpotStore:
             for body in m.note_bodies([event_to_row(e) for e in group]):
                 inputs.append({"properties": {"hs_timestamp": str(m.timestamp_ms(group[0].decided_at.isoformat())),
                                               "hs_note_body": body}, "associations": associations})
-        if not inputs:
-            return
         attempt = 0
         try:
             while True:
@@ -546,19 +552,15 @@ class HubSpotStore:
                 except Ambiguous as exc:
                     self.api.backoff(attempt, str(exc), "the decision notes", deadline)
                     attempt += 1
-        except StoreError as exc:
-            # The decisions are on their deals already; the notes wait for the next write.
-            self._return([e for e, _, _ in events] + buffered)
-            if not with_buffer or events:
-                log.warning("hubspot: %d decision notes not written yet: %s", len(inputs), exc)
+        except BaseException:
+            self._return(pending)
+            raise
 
-    def _return(self, events: list[DecisionEvent]) -> None:
-        if not events:
-            return
+    def _return(self, pending: list[Pending]) -> None:
         with self._state:
             if not self._buffer:
                 self._buffer_since = self._clock()
-            self._buffer[:0] = events
+            self._buffer[:0] = pending
             if len(self._buffer) > MAX_BUFFERED_EVENTS:
                 dropped = len(self._buffer) - MAX_BUFFERED_EVENTS
                 del self._buffer[:dropped]
@@ -589,6 +591,11 @@ class HubSpotStore:
         if self.buffered():
             log.error("hubspot: %d decision events were not written", self.buffered())
         self.api.close()
+
+    def pipelines(self) -> Any:
+        """The deal pipelines read against the settings (one API call); StoreError naming the fix."""
+        data = self.api.call("GET", "/crm/v3/pipelines/deals", "the deal pipelines", self.api.deadline())
+        return resolve_pipelines(data.get("results") or [], self.pipeline, self.direct_pipelines, self.direct_stages)
 
     def init(self, pipeline: str = "") -> setup.InitReport:
         """`dealreg init-hubspot` (integrations/hubspot/setup.py)."""
