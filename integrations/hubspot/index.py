@@ -111,8 +111,10 @@ def resolve_pipelines(data: Sequence[Mapping[str, Any]], registration: str, dire
             raise StoreError(f"HubSpot has no deal pipeline {name!r} (DEALREG_HUBSPOT_DIRECT_PIPELINES); the "
                              f"account has: {labels}")
         chosen.append(found)
-    if not direct_pipelines:  # every pipeline but the registrations one (on free CRM, the one pipeline)
-        chosen = [p for p in data if p is not pipeline] or [pipeline]
+    if not direct_pipelines:
+        # Every pipeline but a dedicated registrations one: the default pipeline is where sales
+        # works, so it counts even when registrations go into it too (HubSpot's free CRM has no other).
+        chosen = [p for p in data if p is not pipeline or str(p.get("id")) == "default"]
     direct: dict[str, frozenset[str]] = {}
     for p in chosen:
         stages_of = p.get("stages") or []

@@ -756,9 +756,10 @@ class HubSpotStore:
                 company = (by_value.get(name.casefold()) or partners.get(name.casefold())
                            or self._company(index, m.account_key(name), "", name, {}))
             if company in targets:
+                noun = {"partners": "partner", "territories": "territory", "named-accounts": "named account"}[table]
                 raise InputError([(f"row {n} {next(iter(m.REFERENCE[table]))}",
-                                   f"row {targets[company]} names the same HubSpot company {company}; HubSpot keeps "
-                                   f"one {table.rstrip('s').replace('-', ' ')} entry per company")])
+                                   f"row {targets[company]} names the same HubSpot company {company}: HubSpot keeps "
+                                   f"one {noun} per company; merge the two rows")])
             targets[company] = n
             updates.append({"id": company, "properties": m.reference_properties(table, row)})
         for company in marked:
