@@ -53,3 +53,6 @@ def test_the_wheel_ships_the_data_files_and_the_packages(project, tmp_path):
     assert "config/rules.example.yaml" in names
     assert {name.split("/")[0] for name in names if not name.startswith("dealreg-")} == {
         "dealreg", "handlers", "integrations", "config"}  # no tests/, bench/ or examples/
+    sources = {p.relative_to(ROOT).as_posix() for package in ("dealreg", "handlers", "integrations", "config")
+               for p in (ROOT / package).rglob("*.py")}
+    assert sources <= names, sorted(sources - names)  # every module, subpackages too (integrations/hubspot/…)
