@@ -482,15 +482,15 @@ class HubSpotStore:
             if deal is None:
                 log.warning("hubspot: registration %s to rewrite is not known; left as it is", row.registration_id)
                 continue
-            ours = event is not None and row.registration_id == event.decision.registration_id
-            inputs.append({"id": deal.id, "properties": m.correction_properties(row, event.decision if ours else None)})
+            ours = event.decision if event is not None and row.registration_id == event.decision.registration_id else None
+            inputs.append({"id": deal.id, "properties": m.correction_properties(row, ours)})
         if not inputs:
             return
         updated = self.api.batch_write("deals", "update", inputs, "the rewrite of displaced registrations", deadline)
         with self._state:
             rebuild = False
-            for deal in updated:
-                rebuild = index.put_deal(deal) or rebuild
+            for answer in updated:
+                rebuild = index.put_deal(answer) or rebuild
             if rebuild:
                 index.new_epoch()
 
@@ -762,9 +762,9 @@ class HubSpotStore:
                                    f"one {noun} per company; merge the two rows")])
             targets[company] = n
             updates.append({"id": company, "properties": m.reference_properties(table, row)})
-        for company in marked:
-            if str(company["id"]) not in targets:
-                updates.append({"id": str(company["id"]), "properties": m.cleared(table)})
+        for listed in marked:
+            if str(listed["id"]) not in targets:
+                updates.append({"id": str(listed["id"]), "properties": m.cleared(table)})
         if updates:
             api.batch_write("companies", "update", updates, f"the {table} list", api.deadline())
 
