@@ -114,7 +114,10 @@ class HubSpotStore:
         self._buffer: list[Pending] = []  # decision events whose notes are not written yet
         self._buffer_since = 0.0
         self._decisions: OrderedDict[tuple[str, ...], Decision] = OrderedDict()
-        self._written: dict[str, str] = {}  # registration id -> its company, for `competing`
+        self._written: dict[str, tuple[str, str]] = {}  # registration id -> (its deal, its company), for `competing`
+        # The deals this process wrote lately, laid over every read: a read that began before our
+        # write (a full read on another thread) must not lose it, and search lags it.
+        self._recent: OrderedDict[str, Mapping[str, Any]] = OrderedDict()
         self._properties_ok = False
 
     # -- reading -----------------------------------------------------------------------
@@ -152,6 +155,8 @@ class HubSpotStore:
         index.loaded_at = index.refreshed_at = started
         index.refreshed_wall_ms = wall
         with self._state:
+            for written in self._recent.values():  # what a read that began before our writes lacks
+                index.put_deal(written, loading=True)
             self._index = index
         facts = index.facts()
         log.info("hubspot: loaded %d registration deals, %d open direct deals, %d companies", facts["registrations"],
@@ -293,9 +298,9 @@ class HubSpotStore:
             company = self._create_company(index, reg, decision, key, domain, did, deadline)
         elif company:
             self._update_company(index, company, key, decision, deadline)
+        self._learn(index, [deal])
         with self._state:
-            index.put_deal(deal, "")
-            self._written[reg.registration_id] = company
+            self._written[reg.registration_id] = (did, company)
         if write.displaced:
             self._rewrite(index, write.displaced, None, deadline)
         self._remember(decision, reg.registration_id, reg.source, reg.external_id)
@@ -328,8 +333,7 @@ class HubSpotStore:
                         == m.external_value(reg.source, reg.external_id)):
                     log.info("hubspot: %s %s was registered meanwhile as deal %s", reg.source, reg.external_id,
                              existing["id"])
-                    with self._state:
-                        index.put_deal(existing, "")
+                    self._learn(index, [existing], mine=False)
                     props_ = {k: m.text(found, k) for k in found}
                     return self._decision_of(str(existing["id"]), props_)
                 raise StoreError(f"registration id {reg.registration_id} is already HubSpot deal {existing['id']}'s; "
@@ -428,14 +432,13 @@ class HubSpotStore:
         it, and a claim that our write displaces is rewritten by us."""
         ours = write.registration
         with self._state:
-            company = self._written.pop(ours.registration_id, "")
+            mine, company = self._written.pop(ours.registration_id, ("", ""))
             index = self._index
         if not company or index is None:
             return [ours]
         deadline = self.api.deadline()
         ids = self.api.associations("companies", company, "deals", "the account's deals", deadline)
         with self._state:
-            mine = index.by_rid.get(ours.registration_id)
             others = [i for i in ids if i != mine]
             unknown = [i for i in others if i not in index.deals]
         if unknown:  # written by another instance since we read: a race; read them all as they are now
@@ -487,12 +490,24 @@ class HubSpotStore:
         if not inputs:
             return
         updated = self.api.batch_write("deals", "update", inputs, "the rewrite of displaced registrations", deadline)
+        self._learn(index, updated)
+
+    def _learn(self, index: Index, deals: Sequence[Mapping[str, Any]], *, mine: bool = True) -> None:
+        """Deals as HubSpot answered our writes (or read them), into the index the write used and the
+        current one (a full read may have replaced it meanwhile); ours are laid over later reads too."""
         with self._state:
-            rebuild = False
-            for answer in updated:
-                rebuild = index.put_deal(answer) or rebuild
-            if rebuild:
-                index.new_epoch()
+            for target in {id(t): t for t in (index, self._index) if t is not None}.values():
+                rebuild = False
+                for deal in deals:
+                    rebuild = target.put_deal(deal) or rebuild
+                if rebuild:
+                    target.new_epoch()
+            if mine:
+                for deal in deals:
+                    self._recent[str(deal["id"])] = deal
+                    self._recent.move_to_end(str(deal["id"]))
+                while len(self._recent) > 1_000:
+                    self._recent.popitem(last=False)
 
     # -- notes (decision events) ----------------------------------------------------------
 

@@ -435,6 +435,27 @@ def test_race_a_claim_sorting_first_but_written_last_displaces_the_finished_one(
     assert company["dealreg_owner"] == "Northwind Partners"
 
 
+def test_a_full_read_on_another_thread_during_a_registration_keeps_its_deal(fake, rules):
+    """Every 15 minutes a process reads everything again, whichever thread asks first: a registration
+    in flight meanwhile must not come back as its own rival."""
+    store = store_for(fake)
+    store.changes(None)
+
+    def full_read_elsewhere(n: int) -> None:
+        if n == 0:  # decided; another thread reads everything before the write lands
+            thread = threading.Thread(target=lambda: (store.invalidate(), store.changes(None)))
+            thread.start()
+            thread.join(10)
+
+    service = PausingService(store, rules, "R-1", NOW, before=full_read_elsewhere)
+    decision = service.register(partner("Northwind Partners"))
+    assert (decision.status, decision.rule) == (Status.CLEAR, "no_match")
+    assert len(service.calls) == 1  # never decided again against itself
+    [deal] = deals(fake)
+    assert (deal["dealreg_status"], deal["dealreg_reason"]) == ("clear", decision.reason)
+    assert service.check(partner("Contoso Consulting")).owner == "Northwind Partners"
+
+
 # -- check events: notes in batches, on the company they concern ---------------------------------
 
 def test_checks_are_written_as_one_note_per_company_in_one_call(fake, clock, rules):
