@@ -52,7 +52,7 @@ from dealreg.models import Decision, DecisionEvent, MatchLevel, Registration, St
 from integrations.hubspot import mapping as m
 from integrations.hubspot import setup
 from integrations.hubspot.index import Index, primary_company, resolve_pipelines
-from integrations.hubspot.transport import Ambiguous, HubSpotAPI, UniqueConflict
+from integrations.hubspot.transport import Ambiguous, BatchRefused, HubSpotAPI, UniqueConflict
 from integrations.store.contract import Changes, Cursor, Health, Write
 from integrations.store.rows import (
     check_table,
@@ -294,11 +294,11 @@ class HubSpotStore:
         if isinstance(deal, Decision):
             return deal  # registered meanwhile by another instance: its first decision, nothing written
         did = str(deal["id"])
+        self._learn(index, [deal])  # a claim from now on, whatever happens to the rest of the write
         if key and not company:
             company = self._create_company(index, reg, decision, key, domain, did, deadline)
         elif company:
             self._update_company(index, company, key, decision, deadline)
-        self._learn(index, [deal])
         with self._state:
             self._written[reg.registration_id] = (did, company)
         if write.displaced:
@@ -567,6 +567,14 @@ class HubSpotStore:
                 except Ambiguous as exc:
                     self.api.backoff(attempt, str(exc), "the decision notes", deadline)
                     attempt += 1
+                except BatchRefused as exc:
+                    # A deal or company deleted (or merged) in HubSpot meanwhile: such a note is kept
+                    # without its associations rather than blocking every note after it.
+                    loose = [{**item, "associations": []} for item in exc.refused if item.get("associations")]
+                    if len(loose) < len(exc.refused):
+                        raise
+                    log.warning("hubspot: %d decision notes written without their deal or company: %s", len(loose), exc)
+                    inputs = loose
         except BaseException:
             self._return(pending)
             raise

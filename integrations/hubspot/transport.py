@@ -68,6 +68,15 @@ class UniqueConflict(StoreError):
         self.properties = tuple(properties)
 
 
+class BatchRefused(StoreError):
+    """Some inputs of a batch were refused for good (a bad value, an association to an object
+    deleted meanwhile); the others were written (`results`)."""
+
+    def __init__(self, message: str, refused: Sequence[Mapping[str, Any]], results: Sequence[Mapping[str, Any]]):
+        super().__init__(message)
+        self.refused, self.results = list(refused), list(results)
+
+
 class Refused(StoreError):
     """Any other 4xx: HubSpot's status, category and message."""
 
@@ -129,10 +138,11 @@ def _is_unique_conflict(status: int, data: Mapping[str, Any]) -> bool:
 
 
 def _missing_properties(data: Mapping[str, Any]) -> list[str]:
+    """The properties a 400 says do not exist (`PROPERTY_DOESNT_EXIST`, HubSpot.NET#50); not any
+    "does not exist" (an association to a deleted object says that too)."""
     message = str(data.get("message", ""))
-    if "PROPERTY_DOESNT_EXIST" not in message and "does not exist" not in message:
-        return []
-    return re.findall(r'Property \\*"([a-z0-9_]+)\\*" does not exist', message) or ["(unnamed)"]
+    names = re.findall(r'Property \\*"([a-z0-9_]+)\\*" does not exist', message)
+    return names or (["(unnamed)"] if "PROPERTY_DOESNT_EXIST" in message else [])
 
 
 class HubSpotAPI:
@@ -306,32 +316,38 @@ class HubSpotAPI:
         failing them all (error-handling guide, "Multi-status errors"): only those are sent again,
         and an input refused for good (a bad value) raises. Updates are safe to repeat; creates are
         not (a 5xx raises `Ambiguous`), so callers create only what they can find again or can
-        afford to see twice (notes, which readers take once by event id)."""
+        afford to see twice (notes, which readers take once by event id). Inputs refused for good
+        raise `BatchRefused` once the others are written."""
         results: list[dict[str, Any]] = []
+        refused: list[tuple[Mapping[str, Any], StoreError]] = []
+        path = f"/crm/v3/objects/{object_type}/batch/{action}"
         for start in range(0, len(inputs), BATCH_LIMIT):
             pending = {uuid.uuid4().hex: dict(item) for item in inputs[start:start + BATCH_LIMIT]}
             attempt = 0
             while pending:
                 body = {"inputs": [{**item, "objectWriteTraceId": trace} for trace, item in pending.items()]}
-                page = self.call("POST", f"/crm/v3/objects/{object_type}/batch/{action}", what, deadline, body=body,
-                                 write=True, retry_ambiguous=action == "update")
+                page = self.call("POST", path, what, deadline, body=body, write=True,
+                                 retry_ambiguous=action == "update")
                 results += page.get("results") or []
                 failed: dict[str, dict[str, Any]] = {}
                 for error in page.get("errors") or []:
-                    traces = ((error.get("context") or {}).get("objectWriteTraceId") or [])
+                    traces = [t for t in (error.get("context") or {}).get("objectWriteTraceId") or [] if t in pending]
                     category = str(error.get("category", ""))
-                    if category not in ("RATE_LIMITS", "LOCKED", "INTERNAL_ERROR", "UNKNOWN", "TIMEOUT"):
-                        data = {"message": error.get("message", ""), "errors": error.get("errors") or []}
-                        status = 409 if category in ("CONFLICT", "OBJECT_ALREADY_EXISTS") else 400
-                        raise self.refused("POST", f"/crm/v3/objects/{object_type}/batch/{action}", what, status,
-                                           data)
-                    failed.update({t: pending[t] for t in traces if t in pending})
+                    if category in ("RATE_LIMITS", "LOCKED", "INTERNAL_ERROR", "UNKNOWN", "TIMEOUT"):
+                        failed.update({t: pending[t] for t in traces})
+                        continue
+                    data = {"message": error.get("message", ""), "errors": error.get("errors") or []}
+                    status = 409 if category in ("CONFLICT", "OBJECT_ALREADY_EXISTS") else 400
+                    refused += [(pending[t], self.refused("POST", path, what, status, data)) for t in traces]
                 if failed:
                     log.info("hubspot: %s: %d of %d inputs failed; sending those again", what, len(failed),
                              len(pending))
                     self._backoff(attempt, "207 multi-status", what, deadline)
                     attempt += 1
                 pending = failed
+        if refused:
+            raise BatchRefused(f"{refused[0][1]} ({len(refused)} of {len(inputs)} inputs refused)",
+                               [i for i, _ in refused], results)
         return results
 
     def associations(self, from_type: str, from_id: str, to_type: str, what: str, deadline: float) -> list[str]:

@@ -484,6 +484,21 @@ def test_a_note_sent_again_after_a_5xx_is_read_once(service, fake):
     assert len(list(service.store.read_rows("decisions"))) == 1
 
 
+def test_a_note_whose_company_was_deleted_meanwhile_is_written_without_it(fake, clock, rules):
+    store = store_for(fake, clock, cache_seconds=30)
+    service = Service(store, rules, clock=StepClock(), new_id=Ids())
+    service.register(partner("Northwind Partners"))
+    service.check(ACME)  # buffered, for Acme's company
+    [company] = fake.objects("companies")
+    with fake._lock:  # merged away by hand in HubSpot
+        fake.dispatch("objects.archive", ["companies", company["hs_object_id"]], {}, None, "")
+    assert store.flush() == 1
+    assert store.buffered() == 0  # not blocking every note after it
+    check_note = notes(fake)[-1]
+    assert "check" in check_note["hs_note_body"] and fake.associations("notes", check_note["hs_object_id"],
+                                                                        "companies") == {}
+
+
 # -- the reference lists live on companies -----------------------------------------------------------
 
 def test_the_partners_list_is_kept_on_companies_and_replaced_whole(store, fake):

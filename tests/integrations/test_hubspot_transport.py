@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from dealreg.errors import StoreError, StoreUnavailable
-from integrations.hubspot.transport import Ambiguous, HubSpotAPI, UniqueConflict
+from integrations.hubspot.transport import Ambiguous, BatchRefused, HubSpotAPI, UniqueConflict
 from tests.fakes.hubspot_api import FakeHubSpotAPI, fake_hubspot_api
 from tests.integrations.hubspot_support import FakeClock, hubspot_api, new_account
 
@@ -137,6 +137,14 @@ def test_an_unknown_property_names_init_hubspot(fake, api):
                  body={"properties": {"dealreg_nope": "x"}}, write=True)
 
 
+def test_an_association_to_a_deleted_object_is_not_taken_for_a_missing_property(fake, api):
+    body = {"properties": {"dealname": "Acme"}, "associations": [
+        {"to": {"id": "999"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 5}]}]}
+    with pytest.raises(StoreError) as caught:
+        api.call("POST", "/crm/v3/objects/deals", "the deal", api.deadline(), body=body, write=True)
+    assert "init-hubspot" not in str(caught.value) and "it does not exist" in str(caught.value)
+
+
 @pytest.mark.parametrize("status", [409, 400])
 def test_a_unique_value_conflict_names_the_property_whichever_status_hubspot_answers(fake, api, status):
     fake.unique_conflict_status = status
@@ -195,9 +203,12 @@ def test_a_batch_sends_again_only_the_inputs_that_failed(fake, api, monkeypatch)
     assert sorted(d["dealname"] for d in fake.objects("deals")) == ["Deal 0", "Deal 1", "Deal 2"]
 
 
-def test_a_batch_input_refused_for_good_raises(fake, api):
+def test_a_batch_input_refused_for_good_is_named_once_the_others_are_written(fake, api):
     fake.seed("deals", {"dealname": "A", "dealreg_registration_id": "R-1"})
     inputs = [{"properties": {"dealname": "B", "dealreg_registration_id": "R-1"}},
               {"properties": {"dealname": "C", "dealreg_registration_id": "R-2"}}]
-    with pytest.raises(UniqueConflict):
+    with pytest.raises(BatchRefused, match="1 of 2 inputs refused") as caught:
         api.batch_write("deals", "create", inputs, "the deals", api.deadline())
+    assert caught.value.refused == [inputs[0]]
+    assert [r["properties"]["dealname"] for r in caught.value.results] == ["C"]
+    assert sorted(d["dealname"] for d in fake.objects("deals")) == ["A", "C"]
