@@ -148,14 +148,17 @@ def _decide_rows(engine: Engine, rows: Sequence[dict[str, str]], moment: datetim
     return decisions
 
 
-def _output(header: Sequence[str], rows: Sequence[dict[str, str]], decisions: Sequence[Decision]):
+def _output(header: Sequence[str], rows: Sequence[dict[str, str]],
+            decisions: Sequence[Decision]) -> tuple[list[str], list[list[object]]]:
+    """Every input column, then the decision fields; an input column already named like one of
+    them keeps its values, and the decision's column is called `dealreg_<field>`."""
     taken = {h.casefold() for h in header}
     names = [f"dealreg_{f}" if f in taken else f for f in DECISION_FIELDS]
     out_header = [*header, *names]
-    out_rows = []
+    out_rows: list[list[object]] = []
     for row, decision in zip(rows, decisions, strict=True):
         fields = decision.fields()
-        out_rows.append([row.get(h, "") for h in header] + [fields[f] for f in DECISION_FIELDS])
+        out_rows.append([*(row.get(h, "") for h in header), *(fields[f] for f in DECISION_FIELDS)])
     return out_header, out_rows
 
 

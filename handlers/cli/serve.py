@@ -58,6 +58,7 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool, 
     import waitress
 
     from handlers.app import create_app
+    from integrations.sqlite import SQLiteStore
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings()
@@ -68,7 +69,7 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool, 
         settings = with_dev_secrets(settings)
     store = open_store(settings)
     try:
-        if examples and settings.store == "sqlite" and store.is_empty():
+        if examples and isinstance(store, SQLiteStore) and store.is_empty():
             loaded = load_examples(store, Path(examples))
             if loaded:
                 click.echo(f"Loaded the sample data from {examples}/ into {settings.db}: "

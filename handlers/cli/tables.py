@@ -4,7 +4,7 @@ Sheet's layout (the embedded SQLite store; the Sheet itself is edited in Google 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def import_file(store: Any, kind: str, path: Path) -> int:
     )
 
     if kind == "registrations":
-        rows: list[Mapping[str, str]] = [registration_to_row(r) for r in csvfile.read_registry(path)]
+        rows: Sequence[Mapping[str, str]] = [registration_to_row(r) for r in csvfile.read_registry(path)]
     elif kind == "partners":
         rows = [{"partner": p} for p in csvfile.read_partners(path)]
     elif kind == "territories":
