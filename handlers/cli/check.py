@@ -26,7 +26,7 @@ def paused_gc() -> Iterator[None]:
     then move what was built out of its sight (`gc.freeze`). The registry and its index are
     hundreds of thousands of small objects in no cycle: left running, the collector rescans them
     during the build (twice as slow) and again in every full collection while the rows are
-    decided. A batch process owns its collector; a server keeps collecting (issue 10)."""
+    decided. A batch process owns its collector; a server keeps collecting."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -23,8 +23,6 @@ from dealreg.errors import DealregError
 from handlers.cli.common import UsageProblem, counted, load_settings, open_store
 from handlers.cli.tables import import_file
 
-log = logging.getLogger(__name__)
-
 EXAMPLES = Path("examples")
 DEMO_DB = Path("dealreg-demo.db")  # `serve --demo` rebuilds it at every start; never DEALREG_DB
 SAMPLE_FILES = {  # what `dealreg serve` loads into an empty SQLite store, in this order
