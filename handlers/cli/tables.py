@@ -1,5 +1,5 @@
-"""`dealreg import` and `dealreg export`: whole tabs of the store in and out as CSV, in the
-Sheet's layout (the embedded SQLite store; the Sheet itself is edited in Google Sheets)."""
+"""`dealreg import` and `dealreg export`: whole tabs of the store DEALREG_STORE names (the SQLite
+file or the Google Sheet) in and out as CSV, in the Sheet's layout."""
 
 from __future__ import annotations
 
