@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from handlers.cli import main
-from handlers.cli_store import load_examples
+from handlers.cli.serve import load_examples
 from integrations.hubspot.setup import COMPANY_PROPERTIES, DEAL_PROPERTIES
 from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.handlers.support import environment_without_settings, hubspot_environment, store_from, write_rules

@@ -26,7 +26,8 @@ from click.testing import CliRunner
 from dealreg._native import is_compiled
 from dealreg.models import DECISION_FIELDS
 from handlers.cli import main
-from handlers.cli_store import SAMPLE_FILES, counted, load_examples
+from handlers.cli.common import counted
+from handlers.cli.serve import SAMPLE_FILES, load_examples
 from integrations.store.rows import COLUMNS, TABLES
 from tests.handlers.support import (
     API_KEY, TYPEFORM_SECRET, environment_without_settings, hubspot_environment, sheets_environment, store_environment,

@@ -1,32 +1,40 @@
-"""The `dealreg` command line: a way in, like the webhooks. It parses files and options,
-calls the core, and prints; exit code 2 for anything the user must fix."""
+"""`dealreg check` and `dealreg rules check`: the batch suppression pass over a CSV, and the
+rules file validated. Both read files and write nothing to a store."""
 
 from __future__ import annotations
 
+import gc
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from dealreg.engine import Engine, paused_gc, rejected
+from dealreg.engine import Engine, rejected
 from dealreg.errors import DealregError, InputError
 from dealreg.models import DECISION_FIELDS, Decision
 from dealreg.records import IDENTIFYING, parse_datetime, parse_record
+from handlers.cli.common import UsageProblem, counted
 
 
-class UsageProblem(click.ClickException):
-    """A problem the user must fix (a file, a column, an option): exit code 2."""
-
-    exit_code = 2
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dealreg")
-def main() -> None:
-    """dealreg: who owns this account, is there a channel conflict, how is it attributed."""
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch run reads a registry and builds its index,
+    then move what was built out of its sight (`gc.freeze`). The registry and its index are
+    hundreds of thousands of small objects in no cycle: left running, the collector rescans them
+    during the build (twice as slow) and again in every full collection while the rows are
+    decided. A batch process owns its collector; a server keeps collecting."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _as_of(value: str | None) -> datetime:
@@ -38,7 +46,7 @@ def _as_of(value: str | None) -> datetime:
         raise UsageProblem(f"--as-of: {exc}") from None
 
 
-@main.command()
+@click.command()
 @click.argument("input_csv", metavar="INPUT.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--registry", required=True, metavar="REGISTRY.csv",
               help="The registrations to check against: a CSV in the Registrations layout (the Sheet downloaded as CSV), "
@@ -81,11 +89,11 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
                                f"LinkedIn or DUNS column (e.g. company_name, website, email, linkedin_url, duns); "
                                f"found: {', '.join(header)} ({separated_by(delimiter_of(input_csv))})")
         if registry == "sheets":
-            from handlers.cli_sheets import sheet_engine
+            from handlers.cli.sheets import sheet_engine
 
             engine = sheet_engine(rules)
         elif registry == "hubspot":
-            from handlers.cli_hubspot import hubspot_engine
+            from handlers.cli.hubspot import hubspot_engine
 
             engine = hubspot_engine(rules)
         else:
@@ -97,7 +105,7 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     if engine.quarantined:
         # Decided around, never as "clear": a record that could be one of these rows' accounts
         # is `needs_review`, naming the row and the cell to fix.
-        click.echo(f"{_count(len(engine.quarantined), 'registry row')} could not be read; records that could be "
+        click.echo(f"{counted(len(engine.quarantined), 'registry row')} could not be read; records that could be "
                    f"their accounts are sent to review. Fix:", err=True)
         for row in engine.quarantined:
             click.echo(f"  {row.describe()}", err=True)
@@ -122,17 +130,12 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     for d in decisions:
         counts[d.status.value] = counts.get(d.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    unread = f" ({_count(len(engine.quarantined), 'row')} unreadable)" if engine.quarantined else ""
+    unread = f" ({counted(len(engine.quarantined), 'row')} unreadable)" if engine.quarantined else ""
     files = [f"{input_csv.name} {separated_by(delimiter_of(input_csv))}"]
     if registry not in ("sheets", "hubspot"):
         files.append(f"{Path(registry).name} {separated_by(delimiter_of(registry))}")
-    click.echo(f"{_count(len(decisions), 'row')} decided against {_count(len(engine), 'registration')}{unread} as of "
+    click.echo(f"{counted(len(decisions), 'row')} decided against {counted(len(engine), 'registration')}{unread} as of "
                f"{moment.date().isoformat()}: {summary or 'nothing to do'} ({'; '.join(files)})", err=True)
-
-
-def _count(n: int, noun: str) -> str:
-    """"1 row", "2 rows"."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _decide_rows(engine: Engine, rows: Sequence[dict[str, str]], moment: datetime, source: Path) -> list[Decision]:
@@ -150,14 +153,17 @@ def _decide_rows(engine: Engine, rows: Sequence[dict[str, str]], moment: datetim
     return decisions
 
 
-def _output(header: Sequence[str], rows: Sequence[dict[str, str]], decisions: Sequence[Decision]):
+def _output(header: Sequence[str], rows: Sequence[dict[str, str]],
+            decisions: Sequence[Decision]) -> tuple[list[str], list[list[object]]]:
+    """Every input column, then the decision fields; an input column already named like one of
+    them keeps its values, and the decision's column is called `dealreg_<field>`."""
     taken = {h.casefold() for h in header}
     names = [f"dealreg_{f}" if f in taken else f for f in DECISION_FIELDS]
     out_header = [*header, *names]
-    out_rows = []
+    out_rows: list[list[object]] = []
     for row, decision in zip(rows, decisions, strict=True):
         fields = decision.fields()
-        out_rows.append([row.get(h, "") for h in header] + [fields[f] for f in DECISION_FIELDS])
+        out_rows.append([*(row.get(h, "") for h in header), *(fields[f] for f in DECISION_FIELDS)])
     return out_header, out_rows
 
 
@@ -180,7 +186,7 @@ def _table(out: io.StringIO, rows: Sequence[dict[str, str]], columns: dict[str, 
         out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1] + "\n")
 
 
-@main.group()
+@click.group()
 def rules() -> None:
     """Work with rules files."""
 
@@ -198,16 +204,3 @@ def rules_check(rules_path: Path) -> None:
     click.echo(f"{rules_path}: valid; protection window {ruleset.protection_days} days; "
                f"{len(ruleset.named_accounts)} named accounts; {len(ruleset.territories)} territories; "
                f"rules in order: {', '.join(r.kind for r in ruleset.rules)}; sha256 {ruleset.rules_hash[:12]}")
-
-
-from handlers.cli_store import serve; main.add_command(serve)  # noqa: E402,E702
-from handlers.cli_store import import_; main.add_command(import_)  # noqa: E402,E702
-from handlers.cli_store import export; main.add_command(export)  # noqa: E402,E702
-from handlers.cli_sheets import init_sheet; main.add_command(init_sheet)  # noqa: E402,E702
-from handlers.cli_typeform import typeform_mapping; main.add_command(typeform_mapping)  # noqa: E402,E702
-from handlers.cli_typeform import sign; main.add_command(sign)  # noqa: E402,E702
-from handlers.cli_hubspot import init_hubspot; main.add_command(init_hubspot)  # noqa: E402,E702
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,23 +1,26 @@
 """`dealreg init-hubspot`, and the HubSpot side of `dealreg check --registry hubspot`.
 
-Registered on the `dealreg` group in handlers/cli.py. Settings come from the environment
-(`DEALREG_HUBSPOT_TOKEN`, `DEALREG_HUBSPOT_PIPELINE`, a `.env` file)."""
+The account is the one DEALREG_HUBSPOT_TOKEN opens (a private app's or a Service Key's token);
+registrations go into DEALREG_HUBSPOT_PIPELINE."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from dealreg.errors import DealregError, StoreUnavailable
-from handlers.cli_store import UsageProblem, _settings
+from handlers.cli.common import UsageProblem, load_settings
 
 if TYPE_CHECKING:
+    from config.settings import Settings
     from dealreg.engine import Engine
     from dealreg.rules import RuleSet
+    from integrations.hubspot import HubSpotStore
 
 
-def _open(settings: Any) -> Any:
+def _open(settings: Settings) -> HubSpotStore:
+    """The HubSpot store, whatever DEALREG_STORE says; a setting it cannot use is a UsageProblem."""
     from handlers.stores import open_hubspot_store
 
     try:
@@ -38,8 +41,7 @@ def init_hubspot(pipeline: str | None) -> None:
     with the fix (exit code 2). A scope the token lacks is named with where to add it. Safe to
     run again at any time. Needs DEALREG_HUBSPOT_TOKEN (docs/hubspot.md).
     """
-    settings = _settings()
-    store = _open(settings)
+    store = _open(load_settings())
     try:
         report = store.init(pipeline or "")
         if not report.problems and not pipeline:
@@ -73,7 +75,7 @@ def hubspot_engine(rules: RuleSet) -> Engine:
     once (pages of 100 of deals and companies, and the pipelines)."""
     from dealreg.engine import Engine
 
-    store = _open(_settings())
+    store = _open(load_settings())
     try:
         changes = store.changes(None)
     finally:
