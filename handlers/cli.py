@@ -201,6 +201,8 @@ from handlers.cli_store import export; main.add_command(export)  # noqa: E402,E7
 from handlers.cli_sheets import init_sheet; main.add_command(init_sheet)  # noqa: E402,E702
 from handlers.cli_typeform import typeform_mapping; main.add_command(typeform_mapping)  # noqa: E402,E702
 from handlers.cli_typeform import sign; main.add_command(sign)  # noqa: E402,E702
+from handlers.cli_report import report; main.add_command(report)  # noqa: E402,E702
+from handlers.cli_report import replay; main.add_command(replay)  # noqa: E402,E702
 
 
 if __name__ == "__main__":  # pragma: no cover
