@@ -30,7 +30,7 @@ REVIEW_CAUSES = ("possible match", "unreadable row", "no rule settles it")
 @dataclass(frozen=True, slots=True)
 class Series:
     name: str
-    values: tuple[float, ...]
+    values: tuple[float | None, ...]  # None: nothing to plot there (a rate of a month without data)
     kind: str = "bar"  # "bar" or "line"
     stack: str = ""  # series with the same stack are stacked
     axis: str = "y"  # "y", or "y2" for a rate drawn over counts
@@ -183,7 +183,8 @@ def conflicts(regs: Sequence[Registration], as_of: datetime) -> Figure:
     by_rule: Counter[tuple[str, str]] = Counter((month(r.submitted_at), r.rule) for r in decided if r.status == "conflict")
     found: Counter[str] = Counter(month(r.submitted_at) for r in decided if r.status == "conflict")
     series = [Series(rule, tuple(float(by_rule[(m, rule)]) for m in labels), stack="rule") for rule in rules]
-    series.append(Series("conflict rate", tuple(percent(found[m], total[m]) for m in labels), kind="line", axis="y2"))
+    series.append(Series("conflict rate", tuple(percent(found[m], total[m]) if total[m] else None for m in labels),
+                         kind="line", axis="y2"))
     rows = tuple((m, total[m], found[m], percent(found[m], total[m]), *(by_rule[(m, r)] for r in rules))
                  for m in labels if total[m])
     return Figure("conflicts", "Conflicts, and the rule that decided each", caption, tuple(labels), tuple(series),
@@ -376,8 +377,8 @@ def sent_to_review(decisions: Sequence[Logged], as_of: datetime) -> Figure:
                                                 if d.status == "needs_review")
     review: Counter[str] = Counter(month(d.decided_at) for d in decisions if d.status == "needs_review")
     series = [Series(c, tuple(float(causes[(m, c)]) for m in labels), stack="cause") for c in REVIEW_CAUSES]
-    series.append(Series("share of decisions", tuple(percent(review[m], total[m]) for m in labels), kind="line",
-                         axis="y2"))
+    series.append(Series("share of decisions", tuple(percent(review[m], total[m]) if total[m] else None
+                                                     for m in labels), kind="line", axis="y2"))
     rows = tuple((m, total[m], review[m], percent(review[m], total[m]), *(causes[(m, c)] for c in REVIEW_CAUSES))
                  for m in labels if total[m])
     return Figure("sent-to-review", "What the matcher sent to review", caption, tuple(labels), tuple(series),
