@@ -203,6 +203,8 @@ from handlers.cli_typeform import typeform_mapping; main.add_command(typeform_ma
 from handlers.cli_typeform import sign; main.add_command(sign)  # noqa: E402,E702
 from handlers.cli_report import report; main.add_command(report)  # noqa: E402,E702
 from handlers.cli_report import replay; main.add_command(replay)  # noqa: E402,E702
+from handlers.cli_setup import init_typeform; main.add_command(init_typeform)  # noqa: E402,E702
+from handlers.cli_setup import clay_config; main.add_command(clay_config)  # noqa: E402,E702
 
 
 if __name__ == "__main__":  # pragma: no cover
