@@ -7,7 +7,9 @@ from __future__ import annotations
 import click
 
 from handlers.cli.check import check, rules
+from handlers.cli.report import replay, report
 from handlers.cli.serve import serve
+from handlers.cli.setup import clay_config, init_typeform
 from handlers.cli.sheets import init_sheet
 from handlers.cli.tables import export, import_
 from handlers.cli.typeform import sign, typeform_mapping
@@ -19,5 +21,6 @@ def main() -> None:
     """dealreg: who owns this account, is there a channel conflict, how is it attributed."""
 
 
-for command in (check, rules, serve, import_, export, init_sheet, typeform_mapping, sign):
+for command in (check, rules, serve, import_, export, init_sheet, typeform_mapping, sign, init_typeform, clay_config,
+                report, replay):
     main.add_command(command)
