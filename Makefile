@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The compiled core (dealreg/_native.py): rebuilt whenever a source of the package changes.
 NATIVE := build/native/manifest.json
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install clean screenshot browser
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11+ is needed: set PYTHON=/path/to/python3.11"; exit 2; }
@@ -30,13 +30,25 @@ run: $(NATIVE)
 
 # The suite runs twice: on the compiled core, then on the interpreted one, which is what
 # runs where nothing was compiled (AWS Lambda, a machine without a C compiler).
-test: $(NATIVE)
+test: $(NATIVE) browser
 	$(PY) -m pytest
 	DEALREG_PURE_PYTHON=1 $(PY) -m pytest
 
 bench: $(NATIVE)
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_http.py
+
+# The report's browser tests and `make screenshot` drive headless Chromium, the OS package.
+# Installed when missing and apt-get can (root on Debian, as CI is); else those tests skip, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+		echo "no Chromium (apt-get install chromium): the report's browser tests will be skipped"
+
+# build/report.png: the report page of the example history, for people who review a change.
+screenshot: $(STAMP) browser
+	$(PY) -m tools.screenshot build/report.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache

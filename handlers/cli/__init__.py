@@ -8,7 +8,9 @@ import click
 
 from handlers.cli.check import check, rules
 from handlers.cli.hubspot import init_hubspot
+from handlers.cli.report import replay, report
 from handlers.cli.serve import serve
+from handlers.cli.setup import clay_config, init_typeform
 from handlers.cli.sheets import init_sheet
 from handlers.cli.tables import export, import_
 from handlers.cli.typeform import sign, typeform_mapping
@@ -20,5 +22,6 @@ def main() -> None:
     """dealreg: who owns this account, is there a channel conflict, how is it attributed."""
 
 
-for command in (check, rules, serve, import_, export, init_sheet, init_hubspot, typeform_mapping, sign):
+for command in (check, rules, serve, import_, export, init_sheet, init_hubspot, typeform_mapping, sign, init_typeform,
+                clay_config, report, replay):
     main.add_command(command)

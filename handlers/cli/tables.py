@@ -36,7 +36,7 @@ def import_file(store: Any, kind: str, path: Path) -> int:
     if kind == "registrations":
         rows: Sequence[Mapping[str, str]] = [registration_to_row(r) for r in csvfile.read_registry(path)]
     elif kind == "partners":
-        rows = [{"partner": p} for p in csvfile.read_partners(path)]
+        rows = csvfile.read_partner_rows(path)  # the names, and each partner's joined_at
     elif kind == "territories":
         rows = [territory_to_row(t) for t in csvfile.read_territories(path)]
     elif kind == "named-accounts":

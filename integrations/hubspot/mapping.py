@@ -72,6 +72,7 @@ COMPANY_OWNER, COMPANY_PRIMARY, COMPANY_SECONDARY = ("dealreg_owner", "dealreg_a
                                                      "dealreg_attribution_secondary")
 COMPANY_LINKEDIN, COMPANY_DUNS = "dealreg_linkedin_url", "dealreg_duns"
 PARTNER_NAME, PARTNER_EMAIL, PARTNER_NOTE = "dealreg_partner_name", "dealreg_partner_contact_email", "dealreg_partner_note"
+PARTNER_JOINED = "dealreg_partner_joined_at"
 TERRITORY_PARTNER = "dealreg_territory_partner"
 TERRITORY_COUNTRIES, TERRITORY_REGIONS, TERRITORY_INDUSTRIES = ("dealreg_territory_countries",
                                                                 "dealreg_territory_regions",
@@ -80,7 +81,8 @@ TERRITORY_MIN, TERRITORY_MAX = "dealreg_territory_min_employees", "dealreg_terri
 NAMED_OWNER, NAMED_NOTE = "dealreg_named_owner", "dealreg_named_note"
 REFERENCE: dict[str, dict[str, str]] = {
     # table -> {column: company property}; the first property marks a company as on the list
-    "partners": {"partner": PARTNER_NAME, "contact_email": PARTNER_EMAIL, "note": PARTNER_NOTE},
+    "partners": {"partner": PARTNER_NAME, "contact_email": PARTNER_EMAIL, "note": PARTNER_NOTE,
+                 "joined_at": PARTNER_JOINED},
     "territories": {"partner": TERRITORY_PARTNER, "countries": TERRITORY_COUNTRIES, "regions": TERRITORY_REGIONS,
                     "industries": TERRITORY_INDUSTRIES, "min_employees": TERRITORY_MIN,
                     "max_employees": TERRITORY_MAX},

@@ -108,6 +108,8 @@ COMPANY_PROPERTIES: tuple[Property, ...] = (
              description="Set on a partner's company: the name registrations use. Partners list."),
     Property(m.PARTNER_EMAIL, "dealreg: Partner contact email"),
     Property(m.PARTNER_NOTE, "dealreg: Partner note", field_type="textarea"),
+    Property(m.PARTNER_JOINED, "dealreg: Partner joined on", description="The day the partner signed "
+             "(YYYY-MM-DD): the report's 90-day activation."),
     Property(m.TERRITORY_PARTNER, "dealreg: Territory of partner",
              description="The partner whose territory the next fields describe."),
     Property(m.TERRITORY_COUNTRIES, "dealreg: Territory countries"),
