@@ -116,21 +116,24 @@ def resolve_pipelines(data: Sequence[Mapping[str, Any]], registration: str, dire
         # works, so it counts even when registrations go into it too (HubSpot's free CRM has no other).
         chosen = [p for p in data if p is not pipeline or str(p.get("id")) == "default"]
     direct: dict[str, frozenset[str]] = {}
+    found: set[str] = set()
     for p in chosen:
         stages_of = p.get("stages") or []
         if direct_stages:
-            picked = [s for name in direct_stages if (s := _pick(stages_of, name)) is not None]
-            closed_picked = [str(s.get("label")) for s in picked if _closed(s)]
+            picked = [(name, s) for name in direct_stages if (s := _pick(stages_of, name)) is not None]
+            closed_picked = [str(s.get("label")) for _, s in picked if _closed(s)]
             if closed_picked:
                 raise StoreError(f"DEALREG_HUBSPOT_DIRECT_STAGES names closed stages ({', '.join(closed_picked)}): a "
                                  f"closed-won or closed-lost deal is no open claim; list open stages only")
-            ids = frozenset(str(s["id"]) for s in picked)
+            found.update(name for name, _ in picked)
+            ids = frozenset(str(s["id"]) for _, s in picked)
         else:
             ids = frozenset(str(s["id"]) for s in stages_of if not _closed(s))
         direct[str(p["id"])] = ids
-    if direct_stages and not any(direct.values()):
-        raise StoreError(f"none of DEALREG_HUBSPOT_DIRECT_STAGES ({', '.join(direct_stages)}) is a stage of the direct "
-                         f"pipelines; the stages are: " + "; ".join(
+    unknown = [name for name in direct_stages if name not in found]
+    if unknown:  # a typo would silently let that stage's deals through
+        raise StoreError(f"DEALREG_HUBSPOT_DIRECT_STAGES names {', '.join(map(repr, unknown))}, which is no stage of the "
+                         f"direct pipelines; their stages are: " + "; ".join(
                              f"{p.get('label')}: " + ", ".join(f"{s.get('label')} ({s.get('id')})"
                                                               for s in p.get("stages") or []) for p in chosen))
     return Pipelines(str(pipeline["id"]), str(open_stages[0]["id"]), str(won["id"]), str(lost["id"]), closed,

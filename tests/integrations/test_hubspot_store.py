@@ -212,6 +212,8 @@ def test_which_pipelines_and_stages_count_is_configuration(fake, rules):
     assert owners(direct_stages=["Qualified To Buy", "Open"]) == ["direct", "Northwind Partners"]
     with pytest.raises(Exception, match="DEALREG_HUBSPOT_DIRECT_STAGES names closed stages .*Closed Won"):
         owners(direct_stages=["closedwon"])
+    with pytest.raises(Exception, match=r"names 'Qualifed To Buy', which is no stage .*Qualified To Buy \(qualifiedtobuy\)"):
+        owners(direct_stages=["Qualifed To Buy", "Open"])  # a typo would let that stage's deals through
 
 
 def test_a_hand_made_deal_in_the_registrations_pipeline_is_no_direct_claim(fake, rules):
