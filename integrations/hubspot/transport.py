@@ -46,9 +46,8 @@ SEARCH_LIMIT = 200  # a search page holds at most 200
 SEARCH_CAP = 10_000  # a search never pages past 10,000 results (a 400 beyond)
 BATCH_LIMIT = 100  # inputs per batch request
 ASSOCIATION_LIMIT = 500  # a v4 association page
-SCOPES_HELP = ("add it to the private app's scopes (Development -> Legacy apps -> the app -> Scopes) or the "
-               "Service Key's (Settings -> Integrations -> Service Keys), then use the new token: docs/hubspot.md, "
-               "\"Scopes\"")
+SCOPES_HELP = ("add it to the Service Key's scopes (Development -> Keys -> Service keys) or the private app's "
+               "(Development -> Legacy apps -> the app -> Scopes): docs/hubspot.md, \"Scopes\"")
 TOKEN_HELP = ("set DEALREG_HUBSPOT_TOKEN to the access token of a HubSpot private app or Service Key "
               "(docs/hubspot.md, \"Set-up\")")
 _OBJECT_SCOPES = {"deals": "deals", "companies": "companies", "notes": "contacts"}  # the notes guide: contacts

@@ -86,7 +86,7 @@ def test_a_missing_scope_is_named(fake):
     token = fake.add_token("pat-na1-no-schemas", {s for s in fake._tokens[fake.token] if "schemas" not in s})
     api = hubspot_api(fake, FakeClock())
     api._http.headers["Authorization"] = f"Bearer {token}"
-    with pytest.raises(StoreError, match="lacks the scope crm.schemas.deals.read; add it to the private app"):
+    with pytest.raises(StoreError, match="lacks the scope crm.schemas.deals.read; add it to the Service Key.s scopes"):
         init_hubspot(api, api.deadline)
 
 
