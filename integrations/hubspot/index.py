@@ -338,9 +338,11 @@ class Index:
         return [d for d in sorted(self.deals.values(), key=lambda d: int(d.id)) if m.is_registration(d.props)]
 
     def deal_of(self, registration_id: str) -> Deal | None:
-        if registration_id.startswith(m.DIRECT_PREFIX):
-            return self.deals.get(registration_id[len(m.DIRECT_PREFIX):])
+        """The deal of a registration id: a registration deal's, else a direct deal's `deal-<id>`
+        (an imported registration may be called that too: it comes first)."""
         did = self.by_rid.get(registration_id)
+        if did is None and registration_id.startswith(m.DIRECT_PREFIX):
+            did = registration_id[len(m.DIRECT_PREFIX):]
         return self.deals.get(did) if did else None
 
     def company_of(self, deal: Deal) -> str:

@@ -607,12 +607,11 @@ class HubSpotStore:
         return Health(True, self.backend, "", facts)
 
     def close(self) -> None:
+        """Write the buffered decision notes (what cannot be written is logged), then let go."""
         try:
             self.flush()
         except StoreError as exc:
             log.error("hubspot: %d decision events were not written: %s", self.buffered(), exc)
-        if self.buffered():
-            log.error("hubspot: %d decision events were not written", self.buffered())
         self.api.close()
 
     def pipelines(self) -> Any:

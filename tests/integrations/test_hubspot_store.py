@@ -501,6 +501,13 @@ def test_a_note_whose_company_was_deleted_meanwhile_is_written_without_it(fake, 
                                                                         "companies") == {}
 
 
+def test_a_registration_imported_with_an_id_like_a_direct_deals_is_found_by_it(store):
+    store.write_rows("registrations", [{"registration_id": "deal-771", "submitted_at": "2026-01-01",
+                                        "source": "hubspot", "partner": "direct", "company_name": "Canva"}])
+    deal = store._current().deal_of("deal-771")  # what a race correction and a check note look up
+    assert deal is not None and deal.props["dealreg_registration_id"] == "deal-771"
+
+
 # -- the reference lists live on companies -----------------------------------------------------------
 
 def test_the_partners_list_is_kept_on_companies_and_replaced_whole(store, fake):
