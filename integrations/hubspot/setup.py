@@ -194,12 +194,17 @@ def init_hubspot(api: HubSpotAPI, deadline: Any, pipeline: str = "") -> InitRepo
                     report.ok += 1
                 continue
             try:
-                api.call("POST", f"/crm/v3/properties/{object_type}", f"creating {object_type} property {prop.name}",
-                         deadline(), body=prop.body(), write=True, retry_ambiguous=True)
+                made = api.call("POST", f"/crm/v3/properties/{object_type}", f"creating {object_type} property "
+                                f"{prop.name}", deadline(), body=prop.body(), write=True, retry_ambiguous=True)
             except Refused as exc:
                 if exc.status != 409:  # 409: created meanwhile (or by the first try of this call)
                     raise
+                made = None
             report.created.append(f"{object_type}.{prop.name}")
+            # What HubSpot made, not what was asked: a unique property made without unique values
+            # would quietly cost dealreg its guard against doubled registrations.
+            if isinstance(made, dict) and (problem := mismatch(object_type, prop, made)):
+                report.problems.append(f"HubSpot created it, but {problem}")
     if pipeline:
         report.pipeline, report.pipeline_created = ensure_pipeline(api, deadline, pipeline)
     return report

@@ -72,6 +72,22 @@ def test_a_property_of_the_wrong_kind_is_named_with_the_fix(fake):
     assert "deals.dealreg_status" not in report.created  # what exists is never overwritten
 
 
+def test_a_property_hubspot_makes_otherwise_than_asked_is_named(fake, monkeypatch):
+    real = fake.dispatch
+
+    def no_unique_values(kind, args, query, body, path):  # an account that ignores hasUniqueValue
+        if kind == "properties.create":
+            body = {**body, "hasUniqueValue": False}
+        return real(kind, args, query, body, path)
+
+    monkeypatch.setattr(fake, "dispatch", no_unique_values)
+    report = run_init(fake)
+    assert [p.split(" does not")[0] for p in report.problems] == [
+        "HubSpot created it, but deals property dealreg_registration_id",
+        "HubSpot created it, but deals property dealreg_external_id",
+        f"HubSpot created it, but companies property {m.ACCOUNT_KEY}"]
+
+
 def test_check_properties_names_what_is_missing(fake):
     new_account(fake)
     api = hubspot_api(fake)
