@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from handlers.cli.check import check, rules
+from handlers.cli.hubspot import init_hubspot
 from handlers.cli.report import replay, report
 from handlers.cli.serve import serve
 from handlers.cli.setup import clay_config, init_typeform
@@ -21,6 +22,6 @@ def main() -> None:
     """dealreg: who owns this account, is there a channel conflict, how is it attributed."""
 
 
-for command in (check, rules, serve, import_, export, init_sheet, typeform_mapping, sign, init_typeform, clay_config,
-                report, replay):
+for command in (check, rules, serve, import_, export, init_sheet, init_hubspot, typeform_mapping, sign, init_typeform,
+                clay_config, report, replay):
     main.add_command(command)

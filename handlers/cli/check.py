@@ -50,8 +50,9 @@ def _as_of(value: str | None) -> datetime:
 @click.argument("input_csv", metavar="INPUT.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--registry", required=True, metavar="REGISTRY.csv",
               help="The registrations to check against: a CSV in the Registrations layout (the Sheet downloaded as CSV), "
-                   "or 'sheets' for the live Google Sheet (DEALREG_SHEET_ID; its Named accounts, Territories and "
-                   "Partners tabs too).")
+                   "'sheets' for the live Google Sheet (DEALREG_SHEET_ID; its Named accounts, Territories and "
+                   "Partners tabs too), or 'hubspot' for the HubSpot account (DEALREG_HUBSPOT_TOKEN; registration "
+                   "deals, the direct team's open deals, the lists on companies).")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), metavar="RULES.yaml",
               help="The rules file (default: config/rules.example.yaml).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Decide as of this date or time (default: now), so runs are reproducible.")
@@ -91,6 +92,10 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
             from handlers.cli.sheets import sheet_engine
 
             engine = sheet_engine(rules)
+        elif registry == "hubspot":
+            from handlers.cli.hubspot import hubspot_engine
+
+            engine = hubspot_engine(rules)
         else:
             with paused_gc():  # 100,000 rows of small objects: see paused_gc
                 registrations, unreadable = read_registry_rows(registry)
@@ -127,7 +132,7 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     unread = f" ({counted(len(engine.quarantined), 'row')} unreadable)" if engine.quarantined else ""
     files = [f"{input_csv.name} {separated_by(delimiter_of(input_csv))}"]
-    if registry != "sheets":
+    if registry not in ("sheets", "hubspot"):
         files.append(f"{Path(registry).name} {separated_by(delimiter_of(registry))}")
     click.echo(f"{counted(len(decisions), 'row')} decided against {counted(len(engine), 'registration')}{unread} as of "
                f"{moment.date().isoformat()}: {summary or 'nothing to do'} ({'; '.join(files)})", err=True)

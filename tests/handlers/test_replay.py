@@ -13,7 +13,7 @@ from dealreg.replay import replay
 from handlers.cli import main
 from handlers.history import load_history
 from tests.handlers.report_support import example_rules, rules_with
-from tests.handlers.support import sheets_environment
+from tests.handlers.support import store_environment
 from tools.demo_history import EXAMPLE_RULES, example_history
 
 
@@ -107,4 +107,4 @@ def cli_env(backend, settings, request) -> dict[str, str]:
     """DEALREG_* variables that point a CLI run at this test's store."""
     if backend == "sqlite":
         return {"DEALREG_DB": str(settings.db), "DEALREG_RULES": str(EXAMPLE_RULES)}
-    return {**sheets_environment(request.getfixturevalue("sheets_api")), "DEALREG_RULES": str(EXAMPLE_RULES)}
+    return {**store_environment(backend, request), "DEALREG_RULES": str(EXAMPLE_RULES)}

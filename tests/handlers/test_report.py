@@ -16,7 +16,7 @@ from handlers.cli import main
 from handlers.history import load_history
 from handlers.report_page import render, report_page
 from tests.handlers.report_support import example_rules, rules_with
-from tests.handlers.support import AUTH, sheets_environment
+from tests.handlers.support import AUTH, store_environment
 from tools.chromium import Chromium, find_chromium
 from tools.demo_history import AS_OF, EXAMPLE_RULES, example_history
 
@@ -25,7 +25,7 @@ from tools.demo_history import AS_OF, EXAMPLE_RULES, example_history
 def cli_env(backend, settings, request) -> dict[str, str]:
     if backend == "sqlite":
         return {"DEALREG_DB": str(settings.db), "DEALREG_RULES": str(EXAMPLE_RULES)}
-    return {**sheets_environment(request.getfixturevalue("sheets_api")), "DEALREG_RULES": str(EXAMPLE_RULES)}
+    return {**store_environment(backend, request), "DEALREG_RULES": str(EXAMPLE_RULES)}
 
 
 def test_the_report_reads_the_same_history_from_either_store(store):
