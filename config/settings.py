@@ -18,6 +18,7 @@ DEFAULT_RULES = CONFIG_DIR / "rules.example.yaml"
 """The example rules shipped with the package (`DEALREG_RULES` overrides it)."""
 
 Secrets = Annotated[tuple[SecretStr, ...], NoDecode]
+Names = Annotated[tuple[str, ...], NoDecode]
 
 
 def _split(value: object) -> object:
@@ -65,6 +66,21 @@ class Settings(BaseSettings):
     a local emulator or the tests' fake (http://127.0.0.1:PORT). Credentials are not used then.
     Leave unset in production."""
     hubspot_token: SecretStr | None = None
+    """The HubSpot store's access token: a private app's or a Service Key's (docs/hubspot.md)."""
+    hubspot_api_url: str = ""
+    """Send the HubSpot store's API calls to this base URL instead of https://api.hubapi.com: the
+    tests' local HubSpot API (http://127.0.0.1:PORT). Leave unset in production."""
+    hubspot_pipeline: str = "default"
+    """The deal pipeline registrations are created in, by id or label ("default" is the pipeline
+    every HubSpot account starts with; `dealreg init-hubspot --pipeline LABEL` creates one)."""
+    hubspot_direct_pipelines: Names = ()
+    """The deal pipelines whose open deals are the direct team's claims, by id or label,
+    comma-separated; none: every pipeline but the registrations one."""
+    hubspot_direct_stages: Names = ()
+    """The stages of those pipelines that count, by id or label, comma-separated; none: every
+    open stage (closed-won and closed-lost close a claim)."""
+    hubspot_cache_seconds: float = Field(default=30.0, ge=0)
+    """How long the HubSpot store may answer checks from memory before reading what changed."""
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     """Larger request bodies are refused with 413 before they are parsed."""
     sheets_cache_seconds: float = Field(default=30.0, ge=0)
@@ -72,7 +88,8 @@ class Settings(BaseSettings):
     store_deadline_seconds: float = Field(default=10.0, gt=0)
     """How long one request may wait for the store (locks, retries) before answering 503."""
 
-    @field_validator("typeform_secret", "api_key", mode="before")
+    @field_validator("typeform_secret", "api_key", "hubspot_direct_pipelines", "hubspot_direct_stages",
+                     mode="before")
     @classmethod
     def _several(cls, value: object) -> object:
         return _split(value)

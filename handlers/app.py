@@ -6,6 +6,7 @@ Routes (SPEC "Routes"):
     POST /webhooks/clay?mode=check|register one Clay row (shared-secret header)
     POST /api/check, POST /api/registrations the same two actions for any JSON client
     GET  /healthz                           liveness, and whether the store answers
+    GET  /report                            the channel report page (API key)
 
 Order of refusals: not authenticated (401), bad query (400), not JSON (415), body too
 large (413, from Content-Length before reading, then from the bytes read), unreadable
@@ -131,6 +132,15 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     def api_register() -> Response:
         _authorize(api_keys)
         return _decision(service.register(_record(limit, "api")))
+
+    @app.get("/report")
+    def report() -> Response:
+        # The channel report (`dealreg report`), behind the API key: it names every partner's deals.
+        _authorize(api_keys)
+        from handlers.report_page import report_page
+
+        page = report_page(service.store, rules, as_of=service.clock())
+        return Response(page, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -38,37 +38,41 @@ class EventError(ValueError):
 
 def handler_for(app: WSGIApp) -> Handler:
     """A Lambda handler that serves `app` (tests pass their own)."""
-
-    def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        try:
-            environ = environ_for(event, context)
-        except EventError as exc:
-            return _error(400, str(exc))
-        return _call(app, environ)
-
-    return handle
+    return lambda event, context: _handle(event, context, lambda: app)
 
 
 _app: WSGIApp | None = None
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """The function serverless.yml points at: `handlers/lambda_handler.handler`."""
+    """The function serverless.yml points at: `handlers/lambda_handler.handler`. The app is built
+    from the environment on the first event that is a request, then kept for the container."""
+    return _handle(event, context, _started_app)
+
+
+def _started_app() -> WSGIApp:
+    global _app
+    if _app is None:
+        _app = _default_app()
+    return _app
+
+
+def _handle(event: Mapping[str, Any], context: Any, app: Callable[[], WSGIApp]) -> dict[str, Any]:
+    """event -> environ -> the app -> the v2 response, the one body of both handlers. `app` is
+    called only once the event is known to be a request, so a refused event starts nothing."""
     try:
         environ = environ_for(event, context)
     except EventError as exc:
         return _error(400, str(exc))
-    global _app
-    if _app is None:
-        try:
-            _app = _default_app()
-        except Exception as exc:  # noqa: BLE001 - any start-up failure is answered the same way
-            # A bad setting or an unreachable store at start-up: answer 503, which Typeform
-            # retries for 10 hours (other 5xx only five times), and try again on the next call.
-            log.exception("dealreg could not start")
-            return _error(503, f"dealreg could not start ({type(exc).__name__}); the details are in the log",
-                          {"retry-after": "60"})
-    return _call(_app, environ)
+    try:
+        wsgi_app = app()
+    except Exception as exc:  # noqa: BLE001 - any start-up failure is answered the same way
+        # A bad setting or an unreachable store at start-up: answer 503, which Typeform
+        # retries for 10 hours (other 5xx only five times), and try again on the next call.
+        log.exception("dealreg could not start")
+        return _error(503, f"dealreg could not start ({type(exc).__name__}); the details are in the log",
+                      {"retry-after": "60"})
+    return _call(wsgi_app, environ)
 
 
 def _default_app() -> WSGIApp:
@@ -95,7 +99,7 @@ def environ_for(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]
         )
     request_context: Any = event.get("requestContext")
     http = request_context.get("http") if isinstance(request_context, Mapping) else None
-    if not isinstance(http, Mapping) or not http.get("method"):
+    if not isinstance(request_context, Mapping) or not isinstance(http, Mapping) or not http.get("method"):
         raise EventError("the event has no requestContext.http.method")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     body = _body(event)

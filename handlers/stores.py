@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import gspread
 
     from config.settings import Settings
+    from integrations.hubspot import HubSpotStore
     from integrations.sheets import SheetsStore
 
 
@@ -24,7 +25,9 @@ def open_store(settings: Settings) -> Store:
         return SQLiteStore(settings.db, deadline_seconds=settings.store_deadline_seconds)
     if settings.store == "sheets":
         return open_sheets_store(settings)
-    raise StoreError(f"DEALREG_STORE={settings.store} is not available; use sqlite or sheets")
+    if settings.store == "hubspot":
+        return open_hubspot_store(settings)
+    raise StoreError(f"DEALREG_STORE={settings.store} is not available; use sqlite, sheets or hubspot")
 
 
 def open_sheets_store(settings: Settings, *, client: gspread.Client | None = None, **options: Any) -> SheetsStore:
@@ -42,3 +45,17 @@ def open_sheets_store(settings: Settings, *, client: gspread.Client | None = Non
             client, email = service_account_client(secret)
     return SheetsStore(client, sheet, cache_seconds=settings.sheets_cache_seconds,
                        deadline_seconds=settings.store_deadline_seconds, client_email=email, **options)
+
+
+def open_hubspot_store(settings: Settings, **options: Any) -> HubSpotStore:
+    """The HubSpot store signed in with DEALREG_HUBSPOT_TOKEN (at DEALREG_HUBSPOT_API_URL when set:
+    the tests' local HubSpot API). `options` go to the store (tests pass clocks)."""
+    from integrations.hubspot import HUBSPOT_URL, HubSpotAPI, HubSpotStore
+
+    token = settings.hubspot_token.get_secret_value() if settings.hubspot_token else ""
+    transport = {k: options.pop(k) for k in ("clock", "sleep", "rand") if k in options}
+    api = HubSpotAPI(token, base_url=settings.hubspot_api_url or HUBSPOT_URL,
+                     deadline_seconds=settings.store_deadline_seconds, **transport)
+    return HubSpotStore(api, pipeline=settings.hubspot_pipeline, direct_pipelines=settings.hubspot_direct_pipelines,
+                        direct_stages=settings.hubspot_direct_stages, cache_seconds=settings.hubspot_cache_seconds,
+                        **options)

@@ -21,6 +21,7 @@ from dealreg.normalise import defang
 from dealreg.records import canonical_key, field_for
 from integrations.store.rows import (
     NAMED_ACCOUNT_COLUMNS,
+    PARTNER_COLUMNS,
     TERRITORY_COLUMNS,
     cell_problem,
     named_account_from_row,
@@ -276,6 +277,18 @@ def read_partners(path: str | Path) -> list[str]:
     if column is None:
         raise CSVFileError(f"{path}: missing column 'partner'")
     return [row[column].strip() for row in rows if row.get(column, "").strip()]
+
+
+def read_partner_rows(path: str | Path) -> list[dict[str, str]]:
+    """The Partners layout (`partner`, `contact_email`, `note`, `joined_at`) of a CSV: what
+    `dealreg import partners` writes. Only `partner` is required (a file of names still reads)."""
+    header, rows = read_rows(path)
+    cols = _columns(path, header, (*PARTNER_COLUMNS, "name", "partner_name"))
+    cols.setdefault("partner", cols.get("partner_name") or cols.get("name") or "")
+    if not cols["partner"]:
+        raise CSVFileError(f"{path}: missing column 'partner'")
+    return [{name: row.get(cols[name], "").strip() if name in cols else "" for name in PARTNER_COLUMNS}
+            for row in rows if row.get(cols["partner"], "").strip()]
 
 
 def input_field_columns(header: Sequence[str]) -> dict[str, str]:

@@ -39,7 +39,6 @@ from integrations.store.rows import (
     COLUMNS,
     DECISION_COLUMNS,
     NAMED_ACCOUNT_COLUMNS,
-    PARTNER_COLUMNS,
     TERRITORY_COLUMNS,
     cell_problem,
     check_table,
@@ -72,12 +71,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"""CREATE TABLE decision_events (seq INTEGER PRIMARY KEY AUTOINCREMENT,
             {_text_columns(DECISION_COLUMNS)}, event_json TEXT NOT NULL DEFAULT '{{}}', UNIQUE (event_id))""",
         "CREATE INDEX decision_events_external ON decision_events (source, external_id, action)",
-        f"CREATE TABLE partners (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(PARTNER_COLUMNS)})",
+        # the columns as shipped (migration 2 adds joined_at): a migration never changes once shipped
+        f"CREATE TABLE partners (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        f"{_text_columns(('partner', 'contact_email', 'note'))})",
         f"CREATE TABLE territories (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(TERRITORY_COLUMNS)})",
         f"CREATE TABLE named_accounts (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(NAMED_ACCOUNT_COLUMNS)})",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         # The epoch names the current non-append history; see integrations.store.Cursor.
         "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
+    ),
+    (  # 2: the day each partner joined (the report's 90-day activation); empty for partners already on file
+        "ALTER TABLE partners ADD COLUMN joined_at TEXT NOT NULL DEFAULT ''",
     ),
 )
 

@@ -4,7 +4,7 @@ Pure: no I/O, no clock, no environment. The route (handlers/) reads the raw body
 the `Typeform-Signature` header, calls `verify_signature`, parses the JSON and calls
 `parse_typeform`; it decides the HTTP status.
 
-Vendor facts: ../shared/reference/integrations.md section 1,
+Vendor facts: https://www.typeform.com/developers/webhooks/ (delivery and retries),
 https://www.typeform.com/developers/webhooks/secure-your-webhooks/ (signature) and
 https://www.typeform.com/developers/webhooks/example-payload/ (payload).
 
@@ -443,8 +443,9 @@ _TEXT_FIELDS = frozenset(f.name for f in fields(Record) if f.type in ("str", str
 
 # --- Typeform's "send test request" ---------------------------------------------------
 
-# Observed, not documented (../shared/reference/integrations.md section 1): the test
-# send fills every answer with these placeholders and carries no hidden fields.
+# Observed, not documented (a captured test payload in the public repository
+# usman-maqbool/predoc_doctor, appoinments/parser.py): the test send fills every answer
+# with these placeholders and carries no hidden fields.
 _PLACEHOLDERS: dict[str, object] = {
     "text": "Lorem ipsum dolor",
     "email": "an_account@example.com",

@@ -6,7 +6,7 @@ refs the default mapping does not know, and without a mapping every answer is dr
 the webhook's delivery log, or the form definition from `GET /forms/{form_id}`), places
 each question on a dealreg field by its title and type, and says what it could not place.
 
-Pure: no I/O. `handlers/cli_typeform.py` reads the file and prints the result.
+Pure: no I/O. `handlers/cli/typeform.py` reads the file and prints the result.
 Vendor facts: https://www.typeform.com/developers/webhooks/example-payload/ (payload) and
 https://www.typeform.com/developers/create/reference/retrieve-form/ (form definition).
 """

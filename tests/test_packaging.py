@@ -53,3 +53,15 @@ def test_the_wheel_ships_the_data_files_and_the_packages(project, tmp_path):
     assert "config/rules.example.yaml" in names
     assert {name.split("/")[0] for name in names if not name.startswith("dealreg-")} == {
         "dealreg", "handlers", "integrations", "config"}  # no tests/, bench/ or examples/
+
+
+def test_the_wheel_ships_every_module_of_the_packages(project, tmp_path):
+    """pyproject.toml lists the packages one by one: a subpackage it leaves out (integrations/sheets/,
+    handlers/cli/) is missing from a non-editable install, while an editable one still works."""
+    result = build(project, "build_wheel", tmp_path / "dist")
+    assert result.returncode == 0, result.stderr
+    wheel = tmp_path / "dist" / result.stdout.strip().splitlines()[-1]
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for package in ("dealreg", "handlers", "integrations", "config"):
+        for module in sorted((ROOT / package).rglob("*.py")):
+            assert module.relative_to(ROOT).as_posix() in names

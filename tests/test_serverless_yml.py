@@ -90,6 +90,7 @@ def test_the_routes_are_specs(function):
         ("POST", "/api/check"),
         ("POST", "/api/registrations"),
         ("GET", "/healthz"),
+        ("GET", "/report"),  # the channel report page (issue 14)
     }
 
 

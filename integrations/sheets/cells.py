@@ -17,8 +17,8 @@ from dealreg.normalise import defang, undefang
 from dealreg.values import number_text
 from integrations.sheets.layout import Layout
 
-DATE_COLUMNS = ("submitted_at", "expires_at")
-"""The Registrations columns that hold dates."""
+DATE_COLUMNS = ("submitted_at", "expires_at", "joined_at")
+"""The columns that hold dates: the Registrations tab's two, and the Partners tab's joined_at."""
 MAX_CELL_CHARS = 50_000  # Google refuses a longer cell with a 400
 
 
@@ -92,7 +92,7 @@ class Reading:
         return value
 
     def dated(self, layout: Layout, values: list[list[object]]) -> list[list[object]]:
-        """The Registrations tab as read (`layout`: its header), its date columns as ISO-8601 text."""
+        """A tab as read (`layout`: its header), its date columns as ISO-8601 text."""
         if len(values) < 2:
             return values
         columns = [layout.columns[c] for c in DATE_COLUMNS if c in layout.columns]

@@ -12,7 +12,7 @@ from gspread.utils import rowcol_to_a1
 from dealreg.errors import StoreError
 from dealreg.records import canonical_key
 from dealreg.normalise import undefang
-from integrations.store.rows import COLUMNS
+from integrations.store.rows import COLUMNS, OPTIONAL_COLUMNS
 
 TAB_TITLES: dict[str, str] = {
     "registrations": "Registrations",
@@ -67,7 +67,8 @@ def read_layout(table: str, title: str, header: Sequence[object]) -> Layout:
                 columns[key] = i
         else:
             extra.append((i, cell))
-    missing = [c for c in wanted if c not in columns]
+    optional = OPTIONAL_COLUMNS.get(table, ())
+    missing = [c for c in wanted if c not in columns and c not in optional]  # a tab made before `optional` reads
     for i, cell in extra:
         guess = difflib.get_close_matches(canonical_key(cell), missing, n=1, cutoff=0.75)
         if guess:

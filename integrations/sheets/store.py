@@ -393,7 +393,7 @@ class SheetsStore:
             layout = read_layout(table, tab.title, values[0] if values else [])
             if layout.problems:
                 raise layout_error(layout.problems)
-            if table == "registrations":
+            if table in ("registrations", "partners"):  # partners: joined_at typed as a date
                 values = self.api.reading.dated(layout, values)
             rows = [r for r in row_dicts(layout, values) if r]
         yield from rows
@@ -421,6 +421,11 @@ class SheetsStore:
             layout = read_layout(table, tab.title, values[0] if values else [])
             if layout.problems:
                 raise layout_error(layout.problems)
+            unplaced = sorted({name for row in clean for name, value in row.items()
+                               if value and name not in layout.columns})
+            if unplaced:  # an optional column (OPTIONAL_COLUMNS) the tab lacks: never drop its values silently
+                raise StoreError(f"{tab.title}: no column for {', '.join(unplaced)}; add a header cell "
+                                 f"{unplaced[0]!r} to the tab (any position), then import again")
             on_file = row_dicts(layout, values)
             requests_: list[dict[str, Any]] = []
             if key is None:

@@ -34,7 +34,8 @@ from dealreg.values import agreed_currency, number_text, parse_amount, parse_cou
 TABLES = ("registrations", "partners", "territories", "named-accounts", "decisions")
 """What `dealreg import` / `dealreg export` move, one Sheet tab each."""
 
-PARTNER_COLUMNS = ("partner", "contact_email", "note")
+PARTNER_COLUMNS = ("partner", "contact_email", "note", "joined_at")
+"""`joined_at`: the day the partner signed (the report's 90-day activation); optional, see OPTIONAL_COLUMNS."""
 TERRITORY_COLUMNS = ("partner", "countries", "regions", "industries", "min_employees", "max_employees")
 NAMED_ACCOUNT_COLUMNS = ("owner", "company_name", "company_domain", "linkedin_url", "duns", "note")
 DECISION_COLUMNS = (
@@ -49,6 +50,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
 }
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",)}
+"""Columns added after a layout shipped: a tab, table or file without them still reads (the cell is
+empty), so a Sheet or CSV made before them keeps working."""
 
 
 # -- helpers every backend shares -------------------------------------------------------
@@ -352,8 +356,14 @@ def validated_row(table: str, row: Mapping[str, str]) -> dict[str, str]:
         territory_from_row(out)
     elif table == "named-accounts":
         named_account_from_row(out)
-    elif table == "partners" and not out["partner"]:
-        raise InputError([("partner", "is required")])
+    elif table == "partners":
+        if not out["partner"]:
+            raise InputError([("partner", "is required")])
+        if out["joined_at"]:
+            try:
+                _parsed_time(out["joined_at"])
+            except ValueError as exc:
+                raise InputError([("joined_at", str(exc))]) from None
     elif table == "decisions":
         if not out["event_id"]:
             raise InputError([("event_id", "is required")])

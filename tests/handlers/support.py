@@ -1,5 +1,5 @@
 """Helpers shared by the handler tests: fixed clock and ids, a rules file, a real
-server on loopback, a store fake that is down, and Sheets stores on the fake Sheets API."""
+server on loopback, a store fake that is down, and Sheets and HubSpot stores on their fakes."""
 
 from __future__ import annotations
 
@@ -152,3 +152,32 @@ def store_from(env: dict[str, str]) -> Any:
 
     fields = {k.removeprefix("DEALREG_").lower(): v for k, v in env.items() if k.startswith("DEALREG_")}
     return open_store(Settings(_env_file=None, **fields))
+
+
+def hubspot_store(api: Any) -> Any:
+    """A HubSpot store on the local HubSpot API. Cache time 0: the handler suites expect every read
+    to see the other instances' writes (once HubSpot's search index has them), as SQLite does."""
+    from tests.integrations.hubspot_support import store_for
+
+    return store_for(api)
+
+
+def hubspot_environment(api: Any) -> dict[str, str]:
+    """DEALREG_* variables that point a CLI run or a subprocess at the local HubSpot API."""
+    return {"DEALREG_STORE": "hubspot", "DEALREG_HUBSPOT_TOKEN": api.token, "DEALREG_HUBSPOT_API_URL": api.base_url,
+            "DEALREG_HUBSPOT_CACHE_SECONDS": "0"}
+
+
+def store_environment(backend: str, request: Any) -> dict[str, str]:
+    """The DEALREG_* variables of the shared store of a `backend` test (sheets or hubspot)."""
+    if backend == "sheets":
+        return sheets_environment(request.getfixturevalue("sheets_api"))
+    return hubspot_environment(request.getfixturevalue("hubspot_api"))
+
+
+def search_index_catches_up(request: Any) -> None:
+    """On the HubSpot backend, let the local API's clock pass its search lag, as real time would
+    between two requests a minute apart; nothing on the other backends."""
+    if "hubspot" in request.node.callspec.params.get("backend", ""):
+        api = request.getfixturevalue("hubspot_api")
+        api.advance(api.search_lag_seconds + 1)

@@ -554,8 +554,9 @@ def test_healthz_reports_the_store(client, backend):
     post_typeform(client)
     response = client.get("/healthz")
     assert response.status_code == 200
-    facts = {"sqlite": {"schema_version": 1, "registrations": 1},
-             "sheets": {"registrations": 1, "buffered_events": 0}}[backend]
+    facts = {"sqlite": {"schema_version": 2, "registrations": 1},
+             "sheets": {"registrations": 1, "buffered_events": 0},
+             "hubspot": {"registrations": 1, "direct_deals": 0, "buffered_events": 0}}[backend]
     assert response.json == {"status": "ok", "store": backend, **facts}
 
 
@@ -605,6 +606,12 @@ def test_a_store_refusal_is_503_with_retry_after_never_500(settings, backend, st
         from integrations.sqlite import SQLiteStore
 
         store = SQLiteStore(store.path)
+    elif backend == "hubspot":  # a token without the scopes dealreg needs
+        from tests.handlers.support import hubspot_store
+
+        api = request.getfixturevalue("hubspot_api")
+        store = hubspot_store(api)
+        store.api._http.headers["Authorization"] = f"Bearer {api.add_token('pat-na1-no-scopes', set())}"
     else:  # the Registrations header edited by hand: a column dealreg needs is gone
         from tests.integrations.sheets_support import SID
 

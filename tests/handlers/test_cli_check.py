@@ -256,7 +256,9 @@ def test_every_command_has_help(args):
 
 
 def test_the_command_list_is_what_the_readme_documents():
-    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    # the README, or the docs/ page of its topic (the README links them)
+    readme = "\n".join(path.read_text(encoding="utf-8") for path in
+                       [EXAMPLES.parent / "README.md", *sorted((EXAMPLES.parent / "docs").glob("*.md"))])
     for args in _command_paths():
         if args:
             assert f"dealreg {' '.join(args)}" in readme, f"README does not show `dealreg {' '.join(args)}`"

@@ -25,10 +25,12 @@ from click.testing import CliRunner
 
 from dealreg.models import DECISION_FIELDS
 from handlers.cli import main
-from handlers.cli_store import SAMPLE_FILES, counted, load_examples
+from handlers.cli.common import counted
+from handlers.cli.serve import SAMPLE_FILES, load_examples
 from integrations.store.rows import COLUMNS, TABLES
 from tests.handlers.support import (
-    API_KEY, TYPEFORM_SECRET, environment_without_settings, sheets_environment, sheets_store, store_from,
+    API_KEY, TYPEFORM_SECRET, environment_without_settings, hubspot_environment, sheets_environment, store_environment,
+    store_from,
 )
 from tests.integrations.sheets_support import new_sheet
 from tests.payloads import load_json
@@ -40,10 +42,11 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 @pytest.fixture
 def env(tmp_path, backend, request) -> dict[str, str]:
-    """The DEALREG_* variables of a CLI run: a SQLite file, or a spreadsheet on the fake Sheets API."""
+    """The DEALREG_* variables of a CLI run: a SQLite file, a spreadsheet on the fake Sheets API, or an
+    account on the local HubSpot API."""
     if backend == "sqlite":
         return {"DEALREG_DB": str(tmp_path / "cli.db"), "DEALREG_STORE": "sqlite"}
-    return sheets_environment(request.getfixturevalue("sheets_api"))
+    return store_environment(backend, request)
 
 
 @pytest.fixture
@@ -51,6 +54,8 @@ def other(env, tmp_path, backend, request) -> dict[str, str]:
     """Another, empty store of the same kind."""
     if backend == "sqlite":
         return {**env, "DEALREG_DB": str(tmp_path / "other.db")}
+    if backend == "hubspot":
+        return hubspot_environment(request.getfixturevalue("other_hubspot_api"))
     api = request.getfixturevalue("sheets_api")
     return sheets_environment(api, new_sheet(api, "1otherSpreadsheet"))
 
@@ -228,10 +233,9 @@ def curls(output: list[str]) -> tuple[str, str]:
 def test_serve_loads_the_examples_and_its_printed_curl_commands_work(tmp_path, secrets, backend, request):
     env = environment_without_settings()
     env["DEALREG_DB"] = str(tmp_path / "serve.db")
-    if backend == "sheets":  # the same server on a Sheet; serve loads examples into SQLite only, so the test does
-        api = request.getfixturevalue("sheets_api")
-        env.update(sheets_environment(api))
-        load_examples(sheets_store(api), EXAMPLES)
+    if backend != "sqlite":  # the same server on a Sheet or HubSpot; serve loads examples into SQLite only, so the test does
+        env.update(store_environment(backend, request))
+        load_examples(store_from(env), EXAMPLES)
     args = ["--examples", str(EXAMPLES)]
     if secrets == "configured":
         env.update({"DEALREG_TYPEFORM_SECRET": TYPEFORM_SECRET, "DEALREG_API_KEY": API_KEY})

@@ -105,6 +105,10 @@ def test_twenty_simultaneous_registrations_across_processes_end_with_one_owner(s
     store.health()  # create the file first, as a deployed store would be
     if backend == "sqlite":
         store_settings = {"store": "sqlite", "db": str(settings.db)}
+    elif backend == "hubspot":
+        api = request.getfixturevalue("hubspot_api")
+        store_settings = {"store": "hubspot", "hubspot_token": api.token, "hubspot_api_url": api.base_url,
+                          "hubspot_cache_seconds": 0}
     else:
         api = request.getfixturevalue("sheets_api")
         store_settings = {"store": "sheets", "sheet_id": SID, "sheets_api_url": api.base_url, "sheets_cache_seconds": 0}

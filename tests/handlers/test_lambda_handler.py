@@ -443,10 +443,10 @@ def test_healthz_answers_through_lambda(tmp_path):
 
 def test_the_default_handler_builds_the_app_once_from_the_environment(tmp_path, monkeypatch, backend, request):
     monkeypatch.setenv("DEALREG_DB", str(tmp_path / "lambda.db"))
-    if backend == "sheets":  # DEALREG_STORE=sheets and the spreadsheet, as serverless.yml would set them
-        from tests.handlers.support import sheets_environment
+    if backend != "sqlite":  # DEALREG_STORE and the store's settings, as serverless.yml would set them
+        from tests.handlers.support import store_environment
 
-        for name, value in sheets_environment(request.getfixturevalue("sheets_api")).items():
+        for name, value in store_environment(backend, request).items():
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("DEALREG_TYPEFORM_SECRET", SECRET)
     monkeypatch.setenv("DEALREG_API_KEY", API_KEY)

@@ -435,7 +435,7 @@ def test_undefang_only_undoes_defang():
 # -- API calls per action ---------------------------------------------------------------------
 
 def test_api_calls_per_action(store, service, api, rules, clock):
-    """The numbers the quota arithmetic in the README rests on."""
+    """The numbers the quota arithmetic of docs/sheets.md rests on."""
     service.check(acme())  # cold: the tab metadata (once per process) and one batchGet
     assert kinds(api) == ["spreadsheets.get", "values.batchGet"]
     api.reset_log()

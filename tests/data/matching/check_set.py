@@ -2,7 +2,7 @@
 queries.csv) and the extended set of issue 12 (registry.csv + registry_ext.csv, queries_ext.csv,
 aliases.csv).
 
-Run: /work/main/.venv/bin/python tests/data/matching/check_set.py   (exit status 1 on any problem)
+Run: .venv/bin/python tests/data/matching/check_set.py   (exit status 1 on any problem)
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The `dealreg` command line: a way in, like the webhooks. It parses files and options,
-calls the core, and prints; exit code 2 for anything the user must fix."""
+"""`dealreg check` and `dealreg rules check`: the batch suppression pass over a CSV, and the
+rules file validated. Both read files and write nothing to a store."""
 
 from __future__ import annotations
 
@@ -17,12 +17,7 @@ from dealreg.engine import Engine, rejected
 from dealreg.errors import DealregError, InputError
 from dealreg.models import DECISION_FIELDS, Decision
 from dealreg.records import IDENTIFYING, parse_datetime, parse_record
-
-
-class UsageProblem(click.ClickException):
-    """A problem the user must fix (a file, a column, an option): exit code 2."""
-
-    exit_code = 2
+from handlers.cli.common import UsageProblem, counted
 
 
 @contextmanager
@@ -30,8 +25,8 @@ def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while a batch run reads a registry and builds its index,
     then move what was built out of its sight (`gc.freeze`). The registry and its index are
     hundreds of thousands of small objects in no cycle: left running, the collector rescans them
-    during the build and again in every full collection while the rows are decided. A batch
-    process owns its collector; the core never touches it (a server keeps collecting)."""
+    during the build (twice as slow) and again in every full collection while the rows are
+    decided. A batch process owns its collector; a server keeps collecting."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -40,12 +35,6 @@ def paused_gc() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dealreg")
-def main() -> None:
-    """dealreg: who owns this account, is there a channel conflict, how is it attributed."""
 
 
 def _as_of(value: str | None) -> datetime:
@@ -57,12 +46,13 @@ def _as_of(value: str | None) -> datetime:
         raise UsageProblem(f"--as-of: {exc}") from None
 
 
-@main.command()
+@click.command()
 @click.argument("input_csv", metavar="INPUT.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--registry", required=True, metavar="REGISTRY.csv",
               help="The registrations to check against: a CSV in the Registrations layout (the Sheet downloaded as CSV), "
-                   "or 'sheets' for the live Google Sheet (DEALREG_SHEET_ID; its Named accounts, Territories and "
-                   "Partners tabs too).")
+                   "'sheets' for the live Google Sheet (DEALREG_SHEET_ID; its Named accounts, Territories and "
+                   "Partners tabs too), or 'hubspot' for the HubSpot account (DEALREG_HUBSPOT_TOKEN; registration "
+                   "deals, the direct team's open deals, the lists on companies).")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), metavar="RULES.yaml",
               help="The rules file (default: config/rules.example.yaml).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Decide as of this date or time (default: now), so runs are reproducible.")
@@ -99,9 +89,13 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
                                f"LinkedIn or DUNS column (e.g. company_name, website, email, linkedin_url, duns); "
                                f"found: {', '.join(header)} ({separated_by(delimiter_of(input_csv))})")
         if registry == "sheets":
-            from handlers.cli_sheets import sheet_engine
+            from handlers.cli.sheets import sheet_engine
 
             engine = sheet_engine(rules)
+        elif registry == "hubspot":
+            from handlers.cli.hubspot import hubspot_engine
+
+            engine = hubspot_engine(rules)
         else:
             with paused_gc():  # 100,000 rows of small objects: see paused_gc
                 registrations, unreadable = read_registry_rows(registry)
@@ -111,7 +105,7 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     if engine.quarantined:
         # Decided around, never as "clear": a record that could be one of these rows' accounts
         # is `needs_review`, naming the row and the cell to fix.
-        click.echo(f"{_count(len(engine.quarantined), 'registry row')} could not be read; records that could be "
+        click.echo(f"{counted(len(engine.quarantined), 'registry row')} could not be read; records that could be "
                    f"their accounts are sent to review. Fix:", err=True)
         for row in engine.quarantined:
             click.echo(f"  {row.describe()}", err=True)
@@ -136,17 +130,12 @@ def check(input_csv: Path, registry: str, rules_path: Path | None, as_of: str | 
     for d in decisions:
         counts[d.status.value] = counts.get(d.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    unread = f" ({_count(len(engine.quarantined), 'row')} unreadable)" if engine.quarantined else ""
+    unread = f" ({counted(len(engine.quarantined), 'row')} unreadable)" if engine.quarantined else ""
     files = [f"{input_csv.name} {separated_by(delimiter_of(input_csv))}"]
-    if registry != "sheets":
+    if registry not in ("sheets", "hubspot"):
         files.append(f"{Path(registry).name} {separated_by(delimiter_of(registry))}")
-    click.echo(f"{_count(len(decisions), 'row')} decided against {_count(len(engine), 'registration')}{unread} as of "
+    click.echo(f"{counted(len(decisions), 'row')} decided against {counted(len(engine), 'registration')}{unread} as of "
                f"{moment.date().isoformat()}: {summary or 'nothing to do'} ({'; '.join(files)})", err=True)
-
-
-def _count(n: int, noun: str) -> str:
-    """"1 row", "2 rows"."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _decide_rows(engine: Engine, rows: Sequence[dict[str, str]], moment: datetime, source: Path) -> list[Decision]:
@@ -166,13 +155,15 @@ def _decide_rows(engine: Engine, rows: Sequence[dict[str, str]], moment: datetim
 
 def _output(header: Sequence[str], rows: Sequence[dict[str, str]],
             decisions: Sequence[Decision]) -> tuple[list[str], list[list[object]]]:
+    """Every input column, then the decision fields; an input column already named like one of
+    them keeps its values, and the decision's column is called `dealreg_<field>`."""
     taken = {h.casefold() for h in header}
     names = [f"dealreg_{f}" if f in taken else f for f in DECISION_FIELDS]
     out_header = [*header, *names]
     out_rows: list[list[object]] = []
     for row, decision in zip(rows, decisions, strict=True):
         fields = decision.fields()
-        out_rows.append([row.get(h, "") for h in header] + [fields[f] for f in DECISION_FIELDS])
+        out_rows.append([*(row.get(h, "") for h in header), *(fields[f] for f in DECISION_FIELDS)])
     return out_header, out_rows
 
 
@@ -195,7 +186,7 @@ def _table(out: io.StringIO, rows: Sequence[dict[str, str]], columns: dict[str, 
         out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1] + "\n")
 
 
-@main.group()
+@click.group()
 def rules() -> None:
     """Work with rules files."""
 
@@ -214,14 +205,3 @@ def rules_check(rules_path: Path) -> None:
                f"{len(ruleset.named_accounts)} named accounts; {len(ruleset.territories)} territories; "
                f"rules in order: {', '.join(r.kind for r in ruleset.rules)}; sha256 {ruleset.rules_hash[:12]}")
 
-
-from handlers.cli_store import serve; main.add_command(serve)  # noqa: E402,E702
-from handlers.cli_store import import_; main.add_command(import_)  # noqa: E402,E702
-from handlers.cli_store import export; main.add_command(export)  # noqa: E402,E702
-from handlers.cli_sheets import init_sheet; main.add_command(init_sheet)  # noqa: E402,E702
-from handlers.cli_typeform import typeform_mapping; main.add_command(typeform_mapping)  # noqa: E402,E702
-from handlers.cli_typeform import sign; main.add_command(sign)  # noqa: E402,E702
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,47 +1,19 @@
 """`dealreg init-sheet`, and the Sheets side of `dealreg check --registry sheets`.
 
-Registered on the `dealreg` group in handlers/cli.py. Settings come from the environment
-(`DEALREG_SHEET_ID`, `DEALREG_GOOGLE_CREDENTIALS`, a `.env` file)."""
+The spreadsheet is DEALREG_SHEET_ID (or `--sheet`), signed in with DEALREG_GOOGLE_CREDENTIALS."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from dealreg.errors import DealregError, StoreUnavailable
+from handlers.cli.common import UsageProblem, load_settings, open_sheets_store
 
 if TYPE_CHECKING:
     from dealreg.engine import Engine
     from dealreg.rules import RuleSet
-
-
-class UsageProblem(click.ClickException):
-    """Something the user must fix (a setting, the spreadsheet's layout): exit code 2."""
-
-    exit_code = 2
-
-
-def _settings(sheet: str | None = None) -> Any:
-    from pydantic import ValidationError
-
-    from config.settings import Settings
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise UsageProblem(f"DEALREG_{'_'.join(str(p) for p in first['loc']).upper()}: {first['msg']}") from None
-    return settings.model_copy(update={"sheet_id": sheet}) if sheet else settings
-
-
-def _open(settings: Any) -> Any:
-    from handlers.stores import open_sheets_store
-
-    try:
-        return open_sheets_store(settings)
-    except DealregError as exc:
-        raise UsageProblem(str(exc)) from None
 
 
 @click.command("init-sheet")
@@ -54,7 +26,7 @@ def init_sheet(sheet: str | None) -> None:
     columns of its own. A misspelt or missing column is named with the fix (exit code 2).
     Safe to run again at any time.
     """
-    store = _open(_settings(sheet))
+    store = open_sheets_store(load_settings(sheet))
     try:
         report = store.init_sheet()
     except StoreUnavailable as exc:
@@ -82,7 +54,7 @@ def sheet_engine(rules: RuleSet) -> Engine:
     Partners, Territories and Named accounts, read once (one values:batchGet)."""
     from dealreg.engine import Engine
 
-    store = _open(_settings())
+    store = open_sheets_store(load_settings())
     try:
         changes = store.changes(None)
     finally:

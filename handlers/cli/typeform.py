@@ -4,8 +4,7 @@
 Typeform) or a form definition (`GET https://api.typeform.com/forms/{form_id}`) and prints
 the `DEALREG_TYPEFORM_MAPPING` that makes dealreg read the form's questions. `sign` prints
 the `Typeform-Signature` header for a body, so a payload of one's own can be sent to a
-local server. Both work offline, on a file or standard input. Registered on the `dealreg`
-group in handlers/cli.py.
+local server. Both work offline, on a file or standard input.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from handlers.cli_store import UsageProblem, _settings
+from handlers.cli.common import UsageProblem, load_settings
 
 if TYPE_CHECKING:
     from integrations.typeform_mapping import Question
@@ -115,7 +114,7 @@ def sign(source: str, secret: str | None, url: str | None) -> None:
     from integrations.typeform import SIGNATURE_HEADER, sign as signature
 
     if secret is None:
-        configured = _settings().typeform_secrets()
+        configured = load_settings().typeform_secrets()
         if not configured:
             raise UsageProblem("no secret to sign with: set DEALREG_TYPEFORM_SECRET or pass --secret "
                                "(`dealreg serve --dev-secrets` prints the one it makes up)")

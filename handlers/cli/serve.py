@@ -1,11 +1,8 @@
-"""`dealreg serve`, `dealreg import`, `dealreg export`: the commands that run the webhooks
-and move whole tabs in and out of the store. Registered on the `dealreg` group in
-handlers/cli.py. Settings come from the environment (`DEALREG_*`, a `.env` file).
-"""
+"""`dealreg serve`: the webhooks on a production WSGI server, with sample data and ready-to-paste
+curl commands for a first try (`--demo`, `--dev-secrets`)."""
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import logging
@@ -13,7 +10,7 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +19,8 @@ from typing import Any
 import click
 
 from dealreg.errors import DealregError
-from dealreg.normalise import undefang
-from integrations.store.rows import COLUMNS, TABLES
-
-log = logging.getLogger(__name__)
+from handlers.cli.common import UsageProblem, counted, load_settings, open_store
+from handlers.cli.tables import import_file
 
 EXAMPLES = Path("examples")
 DEMO_DB = Path("dealreg-demo.db")  # `serve --demo` rebuilds it at every start; never DEALREG_DB
@@ -35,56 +30,6 @@ SAMPLE_FILES = {  # what `dealreg serve` loads into an empty SQLite store, in th
     "named-accounts": "named_accounts.csv",
     "registrations": "registrations.csv",
 }
-
-
-class UsageProblem(click.ClickException):
-    """Something the user must fix (a setting, a file, an option): exit code 2."""
-
-    exit_code = 2
-
-
-# What each kind of row is called in a sentence: "imported 1 territory", "3 named accounts".
-_NOUNS = {"registrations": ("registration", "registrations"), "partners": ("partner", "partners"),
-          "territories": ("territory", "territories"), "named-accounts": ("named account", "named accounts"),
-          "decisions": ("decision", "decisions")}
-
-
-def counted(n: int, kind: str) -> str:
-    """`n` rows of `kind` in words: `1 territory`, `2 named accounts`."""
-    singular, plural = _NOUNS.get(kind, (kind, kind))
-    return f"{n} {singular if n == 1 else plural}"
-
-
-def _settings() -> Any:
-    from pydantic import ValidationError
-
-    from config.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "DEALREG_" + "_".join(str(p) for p in first["loc"]).upper()
-        raise UsageProblem(f"{name}: {first['msg']}") from None
-
-
-def _store(settings: Any) -> Any:
-    from handlers.stores import open_store
-
-    try:
-        return open_store(settings)
-    except DealregError as exc:
-        raise UsageProblem(str(exc)) from None
-
-
-def _tables(store: Any) -> Any:
-    if not (hasattr(store, "read_rows") and hasattr(store, "write_rows")):
-        raise UsageProblem(f"the {store.backend} store has no import/export; its data lives in the "
-                           f"{store.backend} itself (use DEALREG_STORE=sqlite for CSV import/export)")
-    return store
-
-
-# -- serve ----------------------------------------------------------------------------
 
 
 @click.command()
@@ -110,17 +55,18 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool, 
     import waitress
 
     from handlers.app import create_app
+    from integrations.sqlite import SQLiteStore
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = _settings()
+    settings = load_settings()
     new_id = None
     if demo:
         settings, new_id = demo_settings(settings)
     if dev_secrets or demo:
         settings = with_dev_secrets(settings)
-    store = _store(settings)
+    store = open_store(settings)
     try:
-        if examples and settings.store == "sqlite" and store.is_empty():
+        if examples and isinstance(store, SQLiteStore) and store.is_empty():
             loaded = load_examples(store, Path(examples))
             if loaded:
                 click.echo(f"Loaded the sample data from {examples}/ into {settings.db}: "
@@ -290,93 +236,3 @@ def _typeform_sample(token: str, now: datetime) -> dict[str, object]:
             ],
         },
     }
-
-
-# -- import / export --------------------------------------------------------------------
-
-
-def import_file(store: Any, kind: str, path: Path) -> int:
-    """Read a CSV of `kind` in the Sheet layout and write it into the store."""
-    from integrations import csvfile
-    from integrations.store.rows import (
-        named_account_to_row,
-        registration_to_row,
-        territory_to_row,
-    )
-
-    if kind == "registrations":
-        rows: Sequence[Mapping[str, str]] = [registration_to_row(r) for r in csvfile.read_registry(path)]
-    elif kind == "partners":
-        rows = [{"partner": p} for p in csvfile.read_partners(path)]
-    elif kind == "territories":
-        rows = [territory_to_row(t) for t in csvfile.read_territories(path)]
-    elif kind == "named-accounts":
-        rows = [named_account_to_row(a) for a in csvfile.read_named_accounts(path)]
-    else:
-        header, raw = csvfile.read_rows(path)
-        missing = [c for c in ("event_id", "status") if c not in header]
-        if missing:
-            raise UsageProblem(f"{path}: missing column(s) {', '.join(missing)} (export decisions to see the layout)")
-        rows = raw
-    # export's quotes come off, so an exported file imports back unchanged
-    return int(store.write_rows(kind, [{k: undefang(v) for k, v in row.items()} for row in rows]))
-
-
-def export_rows(store: Any, kind: str) -> Iterator[list[str]]:
-    columns = COLUMNS[kind]
-    for row in store.read_rows(kind):
-        yield [row.get(c, "") for c in columns]
-
-
-@click.command("import")
-@click.argument("kind", type=click.Choice(TABLES))
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
-def import_(kind: str, csv_file: Path) -> None:
-    """Load FILE.csv (the Sheet layout of KIND) into the store.
-
-    registrations and decisions are added (a row with an existing id replaces it);
-    partners, territories and named-accounts replace the whole list. The file is
-    checked whole first: one bad row and nothing is written.
-    """
-    from integrations.csvfile import CSVFileError
-
-    settings = _settings()
-    store = _tables(_store(settings))
-    try:
-        count = import_file(store, kind, csv_file)
-    except (CSVFileError, DealregError) as exc:
-        raise UsageProblem(str(exc)) from None
-    finally:
-        store.close()
-    click.echo(f"imported {counted(count, kind)} from {csv_file} into the {settings.store} store", err=True)
-
-
-@click.command("export")
-@click.argument("kind", type=click.Choice(TABLES))
-@click.option("-o", "--output", default="-", show_default=True, metavar="FILE.csv",
-              help="Where to write the CSV; '-' for standard output.")
-def export(kind: str, output: str) -> None:
-    """Write KIND from the store as CSV, with the columns of the Sheet's tab, in its order.
-
-    Cells a spreadsheet would run as a formula (starting with = + - @, a tab or a CR)
-    are written with a leading quote; `dealreg import` removes it again.
-    """
-    from integrations.csvfile import write_rows
-
-    settings = _settings()
-    store = _tables(_store(settings))
-    text = io.StringIO()
-    try:
-        count = write_rows(text, COLUMNS[kind], export_rows(store, kind))
-    except DealregError as exc:
-        raise UsageProblem(str(exc)) from None
-    finally:
-        store.close()
-    if output == "-":
-        click.echo(text.getvalue(), nl=False)
-    else:
-        try:
-            Path(output).write_text(text.getvalue(), encoding="utf-8", newline="")
-        except OSError as exc:
-            raise UsageProblem(f"{output}: cannot write ({exc.strerror or exc})") from None
-    click.echo(f"exported {counted(count, kind)} from the {settings.store} store", err=True)

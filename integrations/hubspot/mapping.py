@@ -1,0 +1,333 @@
+"""Between HubSpot's objects and dealreg's rows: a registration is a deal, the account is its
+company, a decision event is a note, and the reference lists live on companies. Pure: no I/O.
+
+- **Registration deal**: every column of SPEC's Registrations tab as a `dealreg_<column>` deal
+  property, exactly as registered (text, so a hand edit that cannot be read is quarantined and
+  named, never silently lost), plus the decision's match, evidence and reasons. `dealreg_external_id`
+  holds `source:external_id` (unique: a redelivery of the same Typeform response creates nothing,
+  and the same id from two sources stays two registrations).
+- **Direct deal**: a deal of the CRM itself (no `dealreg_registration_id`) in the direct team's
+  pipelines and stages is a claim of `direct`: registration id `deal-<id>`, made when it was
+  created, protected until its close date (else for the rules' protection window, as a Sheet row
+  without `expires_at`), closed when it reaches a closed stage (won or lost). Its keys are its
+  company's.
+- **Company**: the account. `dealreg_account_key` (unique) is the registered domain, else the
+  LinkedIn page, the DUNS, or the normalised name; the account-level owner and attribution of
+  the last decision; and, when set, the reference lists: a partner (`dealreg_partner_name`), a
+  partner's territory (`dealreg_territory_*`), a named account (`dealreg_named_owner`).
+- **Note**: each decision, readable in the CRM timeline, with the event as JSON at its end
+  (`dealreg-event {…}`), which is what `dealreg export decisions` reads back.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from dealreg.errors import InputError
+from dealreg.models import (
+    DIRECT,
+    OPEN_STATES,
+    REGISTRATION_COLUMNS,
+    Decision,
+    Registration,
+)
+from dealreg.normalise import account_domain, duns_key, linkedin_key, name_key
+from dealreg.records import parse_datetime
+from dealreg.values import number_text
+from integrations.store.rows import (
+    DECISION_COLUMNS,
+    decision_from_fields,
+    registration_from_row,
+    registration_to_row,
+)
+
+# -- deals -------------------------------------------------------------------------------
+
+DEAL: dict[str, str] = {column: f"dealreg_{column}" for column in REGISTRATION_COLUMNS}
+"""The deal property of each Registrations column."""
+DEAL_MATCH, DEAL_MATCH_CONFIDENCE = "dealreg_match", "dealreg_match_confidence"
+DEAL_MATCH_EVIDENCE, DEAL_REASONS = "dealreg_match_evidence", "dealreg_reasons"
+DECISION_COLUMNS_ON_DEAL = ("owner", "status", "attribution_primary", "attribution_secondary",
+                            "matched_registration_id", "rule", "reason")
+"""The columns a race correction rewrites (`Racing.correct`)."""
+HUBSPOT_DEAL = ("dealname", "amount", "pipeline", "dealstage", "createdate", "closedate", "hs_lastmodifieddate")
+DEAL_READ: tuple[str, ...] = (*DEAL.values(), DEAL_MATCH, DEAL_MATCH_CONFIDENCE, DEAL_MATCH_EVIDENCE, DEAL_REASONS,
+                              *HUBSPOT_DEAL)
+"""What every read of a deal asks for."""
+DIRECT_PREFIX = "deal-"
+"""A direct deal's registration id: `deal-<HubSpot deal id>`."""
+DIRECT_SOURCE = "hubspot"
+
+# HUBSPOT_DEFINED association types (SDK hubspot/crm/association_type.py)
+DEAL_TO_COMPANY, COMPANY_TO_DEAL, NOTE_TO_DEAL, NOTE_TO_COMPANY = 5, 6, 214, 190
+
+# -- companies ---------------------------------------------------------------------------
+
+ACCOUNT_KEY = "dealreg_account_key"
+COMPANY_OWNER, COMPANY_PRIMARY, COMPANY_SECONDARY = ("dealreg_owner", "dealreg_attribution_primary",
+                                                     "dealreg_attribution_secondary")
+COMPANY_LINKEDIN, COMPANY_DUNS = "dealreg_linkedin_url", "dealreg_duns"
+PARTNER_NAME, PARTNER_EMAIL, PARTNER_NOTE = "dealreg_partner_name", "dealreg_partner_contact_email", "dealreg_partner_note"
+PARTNER_JOINED = "dealreg_partner_joined_at"
+TERRITORY_PARTNER = "dealreg_territory_partner"
+TERRITORY_COUNTRIES, TERRITORY_REGIONS, TERRITORY_INDUSTRIES = ("dealreg_territory_countries",
+                                                                "dealreg_territory_regions",
+                                                                "dealreg_territory_industries")
+TERRITORY_MIN, TERRITORY_MAX = "dealreg_territory_min_employees", "dealreg_territory_max_employees"
+NAMED_OWNER, NAMED_NOTE = "dealreg_named_owner", "dealreg_named_note"
+REFERENCE: dict[str, dict[str, str]] = {
+    # table -> {column: company property}; the first property marks a company as on the list
+    "partners": {"partner": PARTNER_NAME, "contact_email": PARTNER_EMAIL, "note": PARTNER_NOTE,
+                 "joined_at": PARTNER_JOINED},
+    "territories": {"partner": TERRITORY_PARTNER, "countries": TERRITORY_COUNTRIES, "regions": TERRITORY_REGIONS,
+                    "industries": TERRITORY_INDUSTRIES, "min_employees": TERRITORY_MIN,
+                    "max_employees": TERRITORY_MAX},
+    "named-accounts": {"owner": NAMED_OWNER, "company_name": "name", "company_domain": "domain",
+                       "linkedin_url": COMPANY_LINKEDIN, "duns": COMPANY_DUNS, "note": NAMED_NOTE},
+}
+MARKER = {table: next(iter(columns.values())) for table, columns in REFERENCE.items()}
+COMPANY_READ: tuple[str, ...] = tuple(dict.fromkeys((
+    "name", "domain", "createdate", "hs_lastmodifieddate", ACCOUNT_KEY, COMPANY_OWNER, COMPANY_PRIMARY,
+    COMPANY_SECONDARY, *(p for columns in REFERENCE.values() for p in columns.values()))))
+
+
+def text(props: Mapping[str, object], name: str) -> str:
+    """A property's value as text; HubSpot answers null for a property that was never set."""
+    value = props.get(name)
+    return "" if value is None else str(value)
+
+
+def modified_ms(obj: Mapping[str, object]) -> int:
+    """When HubSpot last changed an object (epoch ms), from `hs_lastmodifieddate` or `updatedAt`."""
+    props = obj.get("properties")
+    value = text(props, "hs_lastmodifieddate") if isinstance(props, Mapping) else ""
+    value = value or str(obj.get("updatedAt") or "")
+    if value.isdigit():
+        return int(value)
+    try:
+        return int(parse_datetime(value).timestamp() * 1000)
+    except ValueError:
+        return 0
+
+
+def external_value(source: str, external_id: str) -> str:
+    """`dealreg_external_id`: the sender's id with its source, unique across sources."""
+    return f"{source}:{external_id}" if external_id else ""
+
+
+def external_id_of(source: str, value: str) -> str:
+    prefix = f"{source}:"
+    return value[len(prefix):] if source and value.startswith(prefix) else value
+
+
+def deal_name(reg: Registration) -> str:
+    company = reg.company_name or reg.company_domain or reg.contact_email or reg.registration_id
+    if reg.state == "rejected":
+        return f"Rejected registration {reg.registration_id} ({company}, {reg.partner})"[:250]
+    return f"{company} ({reg.partner})"[:250]
+
+
+def decision_properties(decision: Decision) -> dict[str, str]:
+    """The decision's fields a redelivery is answered with, beyond the Registrations columns."""
+    return {DEAL_MATCH: decision.match.value, DEAL_MATCH_CONFIDENCE: str(decision.match_confidence),
+            DEAL_MATCH_EVIDENCE: ";".join(decision.match_evidence), DEAL_REASONS: "\n".join(decision.reasons)}
+
+
+def deal_properties(reg: Registration, decision: Decision | None = None, *, clear_empty: bool = False) -> dict[str, str]:
+    """A registration as deal properties (the pipeline and stage are the caller's). Empty values
+    are left out of a create; `clear_empty` sends them, as an update clears with "" ."""
+    row = registration_to_row(reg)
+    props = {DEAL[c]: row[c] for c in REGISTRATION_COLUMNS}
+    props[DEAL["external_id"]] = external_value(reg.source, reg.external_id)
+    props["dealname"] = deal_name(reg)
+    props["amount"] = number_text(reg.deal_value) if reg.deal_value is not None else ""
+    if decision is not None:
+        props.update(decision_properties(decision))
+    return props if clear_empty else {k: v for k, v in props.items() if v != ""}
+
+
+def correction_properties(reg: Registration, decision: Decision | None) -> dict[str, str]:
+    """The columns a race correction rewrites on a deal (and the decision's own fields for ours)."""
+    row = registration_to_row(reg)
+    props = {DEAL[c]: row[c] for c in DECISION_COLUMNS_ON_DEAL}
+    if decision is not None:
+        props.update(decision_properties(decision))
+    return props
+
+
+def is_registration(props: Mapping[str, object]) -> bool:
+    return bool(text(props, DEAL["registration_id"]).strip())
+
+
+def registration_row(props: Mapping[str, object], closed_as: str = "") -> dict[str, str]:
+    """A registration deal as a Registrations row. `closed_as` ("won"/"lost"): the deal sits in a
+    closed stage, which closes a registration recorded as open."""
+    row = {c: text(props, DEAL[c]) for c in REGISTRATION_COLUMNS}
+    row["external_id"] = external_id_of(row["source"].strip(), row["external_id"].strip())
+    if closed_as and (row["state"].strip().casefold() or "open") in OPEN_STATES:
+        row["state"] = closed_as
+    return row
+
+
+def cell(column: str) -> str:
+    """Names a column's cell of a deal: "deal_value (property dealreg_deal_value)"."""
+    return f"{column} (property {DEAL[column]})"
+
+
+def decision_from_deal(props: Mapping[str, object]) -> Decision:
+    """The decision a registration deal records (its first, or the one a race settled on)."""
+    get = lambda name: text(props, name)  # noqa: E731
+    fields = {c: get(DEAL[c]) for c in ("owner", "attribution_primary", "attribution_secondary",
+                                        "matched_registration_id", "rule", "reason", "registration_id", "expires_at")}
+    fields.update(status=get(DEAL["status"]) or "clear", match=get(DEAL_MATCH) or "none",
+                  match_confidence=get(DEAL_MATCH_CONFIDENCE) or "0", match_evidence=get(DEAL_MATCH_EVIDENCE))
+    reasons = [r for r in get(DEAL_REASONS).splitlines() if r.strip()]
+    return decision_from_fields(fields, reasons, get(DEAL["partner"]))
+
+
+def direct_registration(deal_id: str, props: Mapping[str, object], company: Mapping[str, object],
+                        closed_as: str = "") -> Registration | None:
+    """A direct deal as the direct team's claim on its company's account; None when the company
+    names no account (a deal without a company cannot be matched). A company key that cannot be
+    read (a DUNS of 10 digits) is left out rather than costing the deal its claim."""
+    row = {c: text(props, DEAL[c]) for c in ("owner", "status", "attribution_primary", "attribution_secondary",
+                                               "matched_registration_id", "rule", "reason")}
+    created = text(props, "createdate")
+    row.update(registration_id=f"{DIRECT_PREFIX}{deal_id}", submitted_at=created, partner=DIRECT,
+               source=DIRECT_SOURCE, external_id=deal_id, company_name=text(company, "name"),
+               company_domain=text(company, "domain"), linkedin_url=text(company, COMPANY_LINKEDIN),
+               duns=text(company, COMPANY_DUNS), deal_value=text(props, "amount"), state=closed_as or "open",
+               expires_at=text(props, "closedate"))
+    for drop in ((), ("duns",), ("duns", "linkedin_url", "deal_value", "expires_at")):
+        try:
+            return registration_from_row({**row, **dict.fromkeys(drop, "")})
+        except InputError:
+            continue
+    return None
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+def account_key(company_name: str = "", company_domain: str = "", contact_email: str = "", linkedin_url: str = "",
+                duns: str = "") -> str:
+    """The account's key on its company: the registered domain (of the website, else of the
+    contact's email), else the LinkedIn page, the DUNS, the normalised name; "" when nothing
+    identifies it."""
+    domain = account_domain(company_domain, contact_email)
+    if domain:
+        return f"domain:{domain}"
+    linkedin = linkedin_key(linkedin_url) if linkedin_url else None
+    if linkedin:
+        return f"linkedin:{linkedin}"
+    try:
+        number = duns_key(duns) if duns else None
+    except ValueError:
+        number = None
+    if number:
+        return f"duns:{number}"
+    name = name_key(company_name).key if company_name else ""
+    return f"name:{name}" if name else ""
+
+
+def registration_account_key(reg: Registration) -> str:
+    return account_key(reg.company_name, reg.company_domain, reg.contact_email, reg.linkedin_url, reg.duns)
+
+
+def company_domain(company_domain_: str, contact_email: str = "") -> str:
+    """The `domain` a new company gets: the registered domain, as HubSpot keys companies."""
+    return account_domain(company_domain_, contact_email) or ""
+
+
+# -- reference lists on companies ---------------------------------------------------------
+
+def reference_row(table: str, props: Mapping[str, object]) -> dict[str, str]:
+    """A company's row of a reference table (Partners, Territories, Named accounts)."""
+    return {column: text(props, prop) for column, prop in REFERENCE[table].items()}
+
+
+def reference_properties(table: str, row: Mapping[str, str]) -> dict[str, str]:
+    """A reference row as company properties (the company's own name and domain are left to it)."""
+    return {prop: row.get(column, "") for column, prop in REFERENCE[table].items() if prop not in ("name", "domain")}
+
+
+def cleared(table: str) -> dict[str, str]:
+    """The properties that take a company off a reference list."""
+    return {prop: "" for prop in REFERENCE[table].values() if prop not in ("name", "domain")}
+
+
+def reference_cell(table: str) -> object:
+    return lambda column: f"{column} (property {REFERENCE[table].get(column, column)})"
+
+
+# -- notes -------------------------------------------------------------------------------
+
+NOTE_MARK = "dealreg-event "
+NOTE_LIMIT = 60_000  # hs_note_body holds 65,536 characters (notes guide); a margin for the markup
+_EVENT = re.compile(r"<p>" + re.escape(NOTE_MARK) + r"(.*?)</p>", re.DOTALL)
+
+
+def _line(row: Mapping[str, str]) -> str:
+    who = row.get("party") or DIRECT
+    attribution = row.get("attribution_primary", "")
+    if row.get("attribution_secondary"):
+        attribution += f" / {row['attribution_secondary']}"
+    facts = [f"owner {row['owner']}" if row.get("owner") else "", attribution,
+             f"rule {row['rule']}" if row.get("rule") else "",
+             f"evidence {row['match_evidence']}" if row.get("match_evidence") else ""]
+    head = f"{row.get('action', '')} {row.get('registration_id', '')}".replace("  ", " ").strip()
+    return (f"<b>{html.escape(head)} for {html.escape(who)}: {html.escape(row.get('status', ''))}</b> "
+            f"({html.escape(', '.join(f for f in facts if f))}, {html.escape(row.get('source', ''))}, "
+            f"{html.escape(row.get('decided_at', ''))})<br>{html.escape(row.get('reason', ''))}")
+
+
+def note_bodies(rows: Sequence[Mapping[str, str]]) -> list[str]:
+    """Decision rows (`event_to_row`) as note bodies: a line a person reads for each, the rules
+    hash, and each event as JSON for `dealreg export decisions`; split so that no body passes
+    HubSpot's 65,536 characters."""
+    bodies: list[str] = []
+    chunk: list[tuple[str, str]] = []
+    size = 0
+    for row in rows:
+        line = f"<p>{_line(row)}</p>"
+        data = f"<p>{NOTE_MARK}{html.escape(json.dumps(dict(row), ensure_ascii=False, separators=(',', ':')))}</p>"
+        if chunk and size + len(line) + len(data) > NOTE_LIMIT:
+            bodies.append(_body(chunk))
+            chunk, size = [], 0
+        chunk.append((line, data))
+        size += len(line) + len(data)
+    if chunk:
+        bodies.append(_body(chunk))
+    return bodies
+
+
+def _body(chunk: Sequence[tuple[str, str]]) -> str:
+    rules = {json.loads(html.unescape(d[len(f"<p>{NOTE_MARK}"):-4])).get("rules_hash", "") for _, d in chunk}
+    title = "dealreg decision" if len(chunk) == 1 else f"dealreg: {len(chunk)} decisions"
+    hashes = ", ".join(sorted(h[:12] for h in rules if h))
+    return (f"<p><strong>{title}</strong></p>" + "".join(line for line, _ in chunk)
+            + (f"<p>rules sha256 {hashes}</p>" if hashes else "") + "".join(data for _, data in chunk))
+
+
+def note_rows(body: str) -> list[dict[str, str]]:
+    """The decision rows a note holds (none for a note dealreg did not write)."""
+    rows: list[dict[str, str]] = []
+    for found in _EVENT.findall(body or ""):
+        try:
+            data = json.loads(html.unescape(re.sub(r"<[^>]*>", "", found)))
+        except ValueError:
+            continue  # an edited note: its other events still count
+        if isinstance(data, dict) and data.get("event_id"):
+            rows.append({c: str(data.get(c) or "") for c in DECISION_COLUMNS})
+    return rows
+
+
+def timestamp_ms(text_: str) -> int:
+    """A note's `hs_timestamp`: when the (first) decision was made."""
+    try:
+        return int(parse_datetime(text_).timestamp() * 1000)
+    except ValueError:
+        return int(datetime.now().timestamp() * 1000)
