@@ -111,7 +111,7 @@ def bench_decisions(n_regs: int, n_queries: int, rounds: int) -> dict[str, objec
     run by ±25%, so every round is reported, and the median round is the headline.
 
     The build is timed twice a round, as the product runs it: with the cyclic garbage collector
-    paused around it, as `dealreg check` does at its edge (handlers/cli.py), and with the
+    paused around it, as `dealreg check` does at its edge (handlers/cli/check.py), and with the
     collector running, as in a server (the core never touches the collector). Wall time and
     the process's CPU time are both kept: CPU time is what the neighbours move least."""
     rules = load_rules(ROOT / "config" / "rules.example.yaml")

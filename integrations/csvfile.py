@@ -185,7 +185,7 @@ def read_registry_rows(path: str | Path) -> tuple[list[Registration], list[Quara
     """Registrations from a CSV in the Registrations layout, and the rows that cannot be read
     (quarantined, naming the row and column: what `dealreg check` decides around). A file without
     the columns a registry needs is refused whole."""
-    # The collector is the caller's: `dealreg check` pauses it for a large registry (handlers/cli.py).
+    # The collector is the caller's: `dealreg check` pauses it for a large registry (handlers/cli/check.py).
     header, lines, numbers = read_lines(path)
     cols = _columns(path, header, REGISTRATION_COLUMNS)
     for column in ("registration_id", "submitted_at"):
