@@ -206,7 +206,7 @@ class SQLiteStore:
     # -- reading ---------------------------------------------------------------------
 
     def changes(self, since: Cursor | None) -> Changes:
-        return self._transaction(lambda conn: self._changes(conn, since), write=False)
+        return self._transaction(lambda conn: self._changes(conn, since), write=False)  # type: ignore[no-any-return]
 
     def _changes(self, conn: sqlite3.Connection, since: Cursor | None) -> Changes:
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]

@@ -434,7 +434,7 @@ def _to_record(values: dict[str, object], token: str) -> tuple[Record, tuple[tup
         return parse_record(kept, source=SOURCE, external_id=token), refused
     except InputError:
         # A record-level problem (nothing identifies the account): keep the text as received.
-        text = {k: v.strip() for k, v in kept.items() if isinstance(v, str) and k in _TEXT_FIELDS}
+        text: dict[str, Any] = {k: v.strip() for k, v in kept.items() if isinstance(v, str) and k in _TEXT_FIELDS}
         return Record(**text, source=SOURCE, external_id=token), refused
 
 

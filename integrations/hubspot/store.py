@@ -319,7 +319,7 @@ class HubSpotStore:
         attempt = 0
         while True:
             try:
-                return self.api.call("POST", "/crm/v3/objects/deals", "the registration's deal", deadline, body=body,
+                return self.api.call("POST", "/crm/v3/objects/deals", "the registration's deal", deadline, body=body,  # type: ignore[no-any-return]  # the API's JSON object
                                      write=True)
             except UniqueConflict as exc:
                 existing = self._existing_deal(reg, exc.properties, deadline)

@@ -66,7 +66,7 @@ class SheetsStore:
 
     def __init__(self, client: gspread.Client, sheet_id: str, *, cache_seconds: float = 30.0,
                  flush_events: int = FLUSH_EVENTS, clock: Clock | None = None, **transport: Any) -> None:
-        self.api = SheetsAPI(client, sheet_id, **({"clock": clock} if clock else {}), **transport)
+        self.api = SheetsAPI(client, sheet_id, **({"clock": clock} if clock else {}), **transport)  # type: ignore[arg-type]  # mypy reads the one-key dict as every keyword's type
         self.cache_seconds = cache_seconds
         self.flush_events = flush_events
         self._clock = self.api.clock
