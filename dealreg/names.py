@@ -10,7 +10,7 @@ import re
 from typing import NamedTuple
 
 from dealreg import data
-from dealreg.text import clean_text
+from dealreg.text import clean_text, repair_mojibake
 
 
 class NameKey(NamedTuple):
@@ -40,8 +40,9 @@ _SYNONYMS = {
 
 def _words(text: str) -> list[str]:
     """Tokens of a name before any stripping: cleaned, initials joined, '&'/'and' unified."""
-    # clean_text only lower-cases ASCII text and joins its spaces, which the split below does too
-    s = (text.lower() if text.isascii() else clean_text(text)).replace("+", "&")
+    # clean_text only lower-cases ASCII text and joins its spaces, which the split below does too;
+    # mojibake ("KÃ¤rcher" from a UTF-8 CSV opened in Excel) is repaired before anything else.
+    s = (text.lower() if text.isascii() else clean_text(repair_mojibake(text))).replace("+", "&")
     if "." in s and "." in s.replace(". ", " ").rstrip("."):  # a dot ending a word ("inc.") changes nothing
         s = _DELETE_DOTS.sub("", s)
     if s.isascii():

@@ -13,6 +13,7 @@ from dealreg.normalise import (
     account_domain,
     clean_text,
     defang,
+    repair_mojibake,
     duns_key,
     email_domain,
     is_free_mail,
@@ -63,6 +64,28 @@ CLEAN_TEXT = [
 def test_clean_text(text, expected):
     assert clean_text(text) == expected
     assert clean_text(expected) == expected  # idempotent
+
+
+# --- repair_mojibake -----------------------------------------------------------------------
+
+MOJIBAKE = [
+    P("K\u00c3\u00a4rcher", "Kärcher", id="UTF-8 read as Windows-1252"),
+    P("Nestl\u00c3\u0192\u00c2\u00a9", "Nestlé", id="read as Windows-1252 twice"),
+    P("\u00c3\u02dcrsted", "Ørsted", id="a Windows-1252 symbol as the second byte"),
+    P("\u00c5\u00bbabka Polska", "Żabka Polska", id="Polish"),
+    P("T\u00c3\u00bcrk Hava Yollar\u00c4\u00b1", "Türk Hava Yolları", id="Turkish dotless i"),
+    P("Konf\u00c3\u00ado", "Konfío", id="a soft hyphen as the second byte"),
+    P("S\u00c3O MARTINHO S.A.", "S\u00c3O MARTINHO S.A.", id="a real Portuguese \u00c3 stays"),
+    P("JO\u00c3O FORTES", "JO\u00c3O FORTES", id="another real \u00c3"),
+    P("Kärcher", "Kärcher", id="already right"),
+    P("Acme", "Acme", id="ASCII"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MOJIBAKE)
+def test_repair_mojibake(text, expected):
+    assert repair_mojibake(text) == expected
+    assert name_key(text) == name_key(expected)  # names are repaired before they are keyed
 
 
 # --- name_key ----------------------------------------------------------------------------
