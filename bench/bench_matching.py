@@ -43,11 +43,11 @@ def main() -> None:
 
     data = gold.load_extended()
     started = time.perf_counter()
-    decide = gold.decide_dealreg(data.registry)
+    decide = gold.decide_dealreg(data.registry, data.aliases)
     ours = gold.score_extended(data.queries, [decide(q) for q in data.queries])
     peer_outcomes, chosen = cross_validated(PeerMatcher(data.registry, data.aliases, gold.AS_OF), data.queries)
     peer = gold.score_extended(data.queries, peer_outcomes)
-    # dealreg reads no alias table yet: the same peer without it, for a like-for-like line
+    # the same peer without the alias table: what string matching alone finds of the renames
     bare_outcomes, _ = cross_validated(PeerMatcher(data.registry, [], gold.AS_OF), data.queries)
     bare = gold.score_extended(data.queries, bare_outcomes)
     old_registry, old_queries = gold.load()

@@ -20,6 +20,7 @@ from dealreg.index import AccountIndex
 from dealreg.keys import Keys, keys_many, keys_of
 from dealreg.models import (
     CLOSED_STATES,
+    Alias,
     Candidate,
     Decision,
     MatchLevel,
@@ -57,6 +58,7 @@ class Engine:
         territories: Iterable[Territory] = (),
         partners: Iterable[str] = (),
         quarantined: Iterable[Quarantined] = (),
+        aliases: Iterable[Alias] = (),
     ) -> None:
         self.rules = rules
         self.window = timedelta(days=rules.protection_days)
@@ -71,6 +73,8 @@ class Engine:
         self.partners = {party_key(p): p.strip() for p in names if p.strip() and not is_direct(p)}
         for n, account in enumerate((*rules.named_accounts, *named_accounts), start=1):
             self._add_named(f"named-{n}", account)
+        for alias in (*rules.aliases, *aliases):
+            self.add_alias(alias)
         self._add_many(registrations)
         for row in quarantined:
             self.quarantine(row)
@@ -126,6 +130,13 @@ class Engine:
         claim_id = f"{QUARANTINE_PREFIX}{len(self.quarantined)}"
         self._quarantined[claim_id] = row
         self.index.add(claim_id, keys)
+
+    def add_alias(self, alias: Alias) -> None:
+        """Another name of an account (the alias table, or a pair a review confirmed)."""
+        try:
+            self.index.add_alias(keys_of(alias.alias), keys_of(alias.account_name, alias.account_domain))
+        except ValueError as exc:  # not reachable today: an alias carries no DUNS
+            raise InputError([(f"alias {alias.alias}", str(exc))]) from None
 
     def _add_named(self, claim_id: str, account: NamedAccount) -> None:
         try:

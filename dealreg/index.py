@@ -86,6 +86,7 @@ class AccountIndex:
         self.keys: dict[str, Keys] = {}
         self._post: tuple[dict[str, Ids], ...] = tuple({} for _ in range(TOKEN + 1))
         self._deletes: dict[str, set[str]] | None = None  # built on the first typo lookup
+        self._aliases: dict[str, list[Keys]] = {}  # an alias's compact name -> the accounts it names
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -126,6 +127,27 @@ class AccountIndex:
         for word in words:
             _unpost(self._post[TOKEN], word, claim_id)
         # The deletion index may keep stale vocabulary; lookups confirm through the postings.
+
+    def add_alias(self, alias: Keys, account: Keys) -> None:
+        """Another name of an account (the alias table): a record named `alias` is looked up as
+        the account, found by its domain or, when the alias names none, by its name. Claims made
+        later are found too: the account is resolved at each lookup."""
+        if alias.compact and (account.domain or account.compact):
+            self._aliases.setdefault(alias.compact, []).append(account)
+
+    def alias_targets(self, q: Keys) -> set[str]:
+        """The claims on the accounts the record's name is an alias of."""
+        accounts = self._aliases.get(q.compact) if q.compact and self._aliases else None
+        if not accounts:
+            return set()
+        found: set[str] = set()
+        for account in accounts:
+            if account.domain:
+                found.update(i for i in _posted(self._post[LABEL], account.domain_label or "")
+                             if self.keys[i].domain == account.domain)
+            else:
+                found.update(_posted(self._post[COMPACT], account.compact))
+        return found
 
     def _add_deletes(self, token: str) -> None:
         if len(token) >= TYPO_MIN_LEN and self._deletes is not None:
@@ -170,7 +192,7 @@ class AccountIndex:
             lookups.append((CORE, q.core))  # "Airbus" -> "Airbus Group"
         if q.acronym:
             lookups.append((COMPACT, q.acronym))  # International Business Machines -> "IBM"
-        found: set[str] = set()
+        found = self.alias_targets(q)
         if not q.domain:  # "Bosch" -> Robert Bosch GmbH at bosch.com
             for word in {q.core, *q.core_tokens}:
                 lookups.append((BRAND, word))
@@ -215,7 +237,9 @@ class AccountIndex:
 
     def lookup(self, q: Keys) -> list[Hit]:
         """Every claim the record may be, best first; only `match` and `possible` levels."""
-        hits = [hit for claim_id in self.candidates(q) if (hit := score(q, claim_id, self.keys[claim_id]))]
+        aliased = self.alias_targets(q)
+        hits = [hit for claim_id in self.candidates(q)
+                if (hit := score(q, claim_id, self.keys[claim_id], alias=claim_id in aliased))]
         return sorted(hits, key=lambda h: (-h.score, h.claim_id))
 
 

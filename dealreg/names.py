@@ -36,6 +36,9 @@ _SYNONYMS = {
     "svc": "service", "hldgs": "holdings", "hldg": "holding", "grp": "group", "mgmt": "management",
     "bros": "brothers", "assn": "association", "assoc": "associates",
 }
+# Abbreviations that stand for a word only at the end of a name ("Estée Lauder Cos", "Philip Morris
+# Cos"), where COS the fashion brand never stands.
+_LAST_WORD_SYNONYMS = {"cos": "companies"}
 
 
 def _words(text: str) -> list[str]:
@@ -123,4 +126,6 @@ def name_key(name: str) -> NameKey:
     words = tokens[start:end]
     if not _SYNONYMS.keys().isdisjoint(words):
         words = [_SYNONYMS.get(t, t) for t in words]
+    if len(words) > 1 and words[-1] in _LAST_WORD_SYNONYMS:
+        words[-1] = _LAST_WORD_SYNONYMS[words[-1]]
     return NameKey(" ".join(words), tuple(words), " ".join(leading + tokens[end:]))

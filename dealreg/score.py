@@ -33,6 +33,7 @@ W_NAME_FUZZY_ONE = 4.0
 W_ACRONYM = 4.0
 W_BRAND = 4.0  # a name-only record whose name is the candidate's own domain: "Zalando" vs zalando.com
 W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")
+W_ALIAS = 9.0  # the record's name is one the alias table gives the account: the user's own word
 W_COUNTRY = 1.0
 MATCH_AT = 8.0
 POSSIBLE_AT = 3.0
@@ -53,11 +54,16 @@ def confidence_of(score: float) -> int:
     return max(0, min(100, round(100 / (1 + math.exp(-0.8 * (score - 5.5))))))
 
 
-def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
-    """Score one candidate; None below the possible band."""
+def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None:
+    """Score one candidate; None below the possible band. `alias`: the record's name is an alias
+    of the claim's account (the alias table)."""
     points = 0.0
     evidence: list[str] = []
     strong_agree = False
+    if alias:
+        points += W_ALIAS
+        evidence.append("alias")
+        strong_agree = True
 
     if q.duns and c.duns:
         if q.duns == c.duns:

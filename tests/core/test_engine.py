@@ -436,3 +436,17 @@ def test_building_an_engine_leaves_the_garbage_collector_as_it_was(collecting):
     finally:
         gc.unfreeze()  # whatever an engine froze goes back, for the tests that follow
         gc.enable() if was else gc.disable()
+
+
+def test_an_alias_in_the_rules_file_or_from_the_store_decides_like_the_account_name():
+    from dealreg.models import Alias
+
+    ruleset = rules("expiry", "first_to_register",
+                    aliases=[{"alias": "Philip Morris Companies", "account_domain": "altria.com"}])
+    e = engine(reg("R1", "Northwind", "Altria Group, Inc.", "altria.com"),
+               reg("R2", "Contoso", "Meta Platforms, Inc.", "meta.com"),
+               ruleset=ruleset, aliases=[Alias(alias="Facebook", account_domain="meta.com")])
+    former = e.decide(Record(company_name="Philip Morris Companies Inc."), AS_OF)
+    assert (former.status, former.owner, former.matched_registration_id) == (Status.CONFLICT, "Northwind", "R1")
+    assert "alias" in former.match_evidence
+    assert e.decide(Record(company_name="Facebook"), AS_OF).matched_registration_id == "R2"

@@ -151,6 +151,39 @@ def test_typo_shapes(typed, real, slip):
     assert typo_shaped(typed, real) is slip
 
 
+# --- the alias table: other names of an account, which the user owns ------------------------
+
+
+@pytest.fixture()
+def aliased() -> AccountIndex:
+    idx = AccountIndex()
+    idx.add("altria", keys_of(company_name="Altria Group, Inc.", company_domain="altria.com"))
+    idx.add("meta", keys_of(company_name="Meta Platforms, Inc.", company_domain="meta.com"))
+    idx.add_alias(keys_of(company_name="Philip Morris Companies"), keys_of(company_domain="altria.com"))
+    idx.add_alias(keys_of(company_name="Facebook"), keys_of(company_name="Meta Platforms"))  # named by name only
+    return idx
+
+
+@pytest.mark.parametrize(("name", "claim", "level"), [
+    ("Philip Morris Companies Inc.", "altria", MatchLevel.MATCH),
+    ("Philip Morris Cos", "altria", MatchLevel.MATCH),  # "Cos" is "Companies" at the end of a name
+    ("Facebook, Inc.", "meta", MatchLevel.MATCH),
+    ("Philip Morris International Inc.", "", MatchLevel.NONE),  # another company: not the alias
+])
+def test_an_alias_finds_its_account(aliased, name, claim, level):
+    found, found_level, evidence = best(aliased, company_name=name)
+    assert (found, found_level) == (claim, level), evidence
+    assert claim == "" or "alias" in evidence
+
+
+def test_an_alias_finds_claims_made_after_it():
+    idx = AccountIndex()
+    idx.add_alias(keys_of(company_name="Taxify"), keys_of(company_domain="bolt.eu"))
+    assert idx.lookup(keys_of(company_name="Taxify")) == []
+    idx.add("bolt", keys_of(company_name="Bolt Technology OÜ", company_domain="https://bolt.eu/en"))
+    assert [(h.claim_id, h.level) for h in idx.lookup(keys_of(company_name="Taxify"))] == [("bolt", MatchLevel.MATCH)]
+
+
 # --- building a registry at once gives what building it one claim at a time gives ----------
 
 

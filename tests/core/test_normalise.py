@@ -184,6 +184,8 @@ NAMES = [
     P("Acme Mfg. Co.", "acme manufacturing", "co", id="Mfg"),
     P("First Natl Bank", "first national bank", "", id="Natl"),
     P("Acme Tech Svcs", "acme tech services", "", id="Svcs; tech stays"),
+    P("Philip Morris Cos", "philip morris companies", "", id="Cos at the end"),
+    P("COS", "cos", "", id="COS alone is a name"),
     # nothing to key on
     P("", "", "", id="empty"),
     P(" - / . ", "", "", id="punctuation only"),
