@@ -20,13 +20,15 @@ from dealreg.similarity import TYPO_MIN_LEN, near_spelling
 NAME_PREFILTER_FROM = 20  # many word-sharing candidates: drop far-off names first
 NAME_PREFILTER_CUTOFF = 55
 
-# The kinds of index key, one table each: a domain's label, a LinkedIn reference ("li:acme"),
-# a DUNS, a compact name, a core name, the name a domain spells, an acronym, a name word.
+# The kinds of index key, one table each: a domain's label, the label of a contact's email domain
+# where it differs from the website's, a free-mail or ISP provider's domain that is the claim's own
+# website, a LinkedIn reference ("li:acme"), a DUNS, a compact name, a core name, the name a domain
+# spells, an acronym, a name word.
 # The domain itself is not posted: every claim with a record's domain shares its label
 # ("acme" for acme.com, acme.de, acme.co.uk), which is looked up anyway. The name a domain
 # spells is its label for nearly every claim, so BRAND holds it only where it differs
 # ("the-acme-group.com" -> "acme"), and a brand lookup reads LABEL as well.
-LABEL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(8)
+LABEL, MAIL, PROVIDER, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(10)
 
 Ids = str | set[str]
 """The claims posted under one key: one claim id, or a set of them once the key is shared. Most
@@ -41,6 +43,8 @@ def postings(k: Keys) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
     word would find every claim without a name."""
     singles = (
         k.domain_label,
+        k.mail_domain.split(".", 1)[0] if k.mail_domain else None,
+        k.provider,
         k.linkedin,
         k.duns,
         k.compact,
@@ -178,6 +182,13 @@ class AccountIndex:
         lookups: list[tuple[int, str]] = []
         if q.domain_label:
             lookups.append((LABEL, q.domain_label))  # the domain's own claims among them
+            lookups.append((MAIL, q.domain_label))  # claims whose contacts write from it
+        if q.mail_domain:
+            label = q.mail_domain.split(".", 1)[0]
+            lookups += [(LABEL, label), (MAIL, label)]
+        for provider in (q.provider, q.mail_provider):
+            if provider:
+                lookups.append((PROVIDER, provider))  # the provider's own claims (Proton at proton.me)
         if q.linkedin:
             lookups.append((LINKEDIN, q.linkedin))
         if q.duns:

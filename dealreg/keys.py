@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from dealreg.domains import account_domain
+from dealreg.domains import account_domains, registered_domain
 from dealreg.ids import duns_key, linkedin_key
 from dealreg.names import NameKey, name_key
 
@@ -30,6 +30,9 @@ class Keys(NamedTuple):
 
     domain: str | None
     domain_label: str | None  # the registered domain without its suffix: "siemens" for siemens.de
+    mail_domain: str | None  # the email's domain where it is another company domain than the website's
+    provider: str | None  # the website's domain when it is a free-mail or ISP provider's (`account_domains`)
+    mail_provider: str | None  # the email's domain when it is a free-mail or ISP provider's
     linkedin: str | None
     duns: str | None
     name: str  # the name key: normalised name, words joined by single spaces (`name_key`)
@@ -56,7 +59,8 @@ def keys_of(
     country: str = "",
 ) -> Keys:
     """Normalise the identifying fields. Raises ValueError for a malformed DUNS."""
-    return _keys(name_key(company_name), account_domain(company_domain, contact_email), linkedin_url, duns, country)
+    name, website, email, linkedin = repaired(company_name, company_domain, contact_email, linkedin_url)
+    return _keys(name_key(name), account_domains(website, email), linkedin, duns, country)
 
 
 def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
@@ -65,13 +69,45 @@ def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
     row they push each other out: 0.06 s of the 100,000-registration index build (bench/RESULTS.md)."""
     if not rows:
         return []
+    rows = [repaired_row(row) for row in rows]
     names, websites, emails, linkedin_urls, dunses, countries = zip(*rows)
     name_keys = list(map(name_key, names))
-    domains = list(map(account_domain, websites, emails))
+    domains = list(map(account_domains, websites, emails))
     return list(map(_keys, name_keys, domains, linkedin_urls, dunses, countries))
 
 
-def _keys(name: NameKey, domain: str | None, linkedin_url: str, duns: str, country: str) -> Keys:
+def repaired(name: str, website: str, email: str, linkedin_url: str) -> tuple[str, str, str, str]:
+    """The identifying fields with what was typed into the wrong one moved where it belongs: a
+    website in the email column or as the company name ("stripe.com") is the website, a LinkedIn
+    page in the website column is the LinkedIn page (an email in the website column needs no
+    move: its domain is read after the "@"). A field already filled is never overwritten; what
+    cannot be used (a malformed email) is left for the other keys to carry."""
+    if email and "@" not in email and not website and _is_host(email):
+        website, email = email, ""
+    if website and not linkedin_url and "linkedin." in website.lower():
+        website, linkedin_url = "", website
+    if name and "." in name and not website and _is_host(name):
+        website = name
+        name = (registered_domain(name) or "").split(".", 1)[0]  # "www.heineken.com" is Heineken
+    return name, website, email, linkedin_url
+
+
+def repaired_row(row: KeyFields) -> KeyFields:
+    """`repaired` for a row of `keys_of`'s arguments; the row itself when nothing is misplaced."""
+    name, website, email, linkedin_url, duns, country = row
+    if (email and "@" not in email) or (website and "linkedin." in website) or (name and "." in name and not website):
+        return (*repaired(name, website, email, linkedin_url), duns, country)
+    return row
+
+
+def _is_host(text: str) -> bool:
+    """Whether a field holds nothing but a web address: one word with a registered domain."""
+    text = text.strip()
+    return bool(text) and " " not in text and registered_domain(text) is not None
+
+
+def _keys(name: NameKey, domains: tuple[str | None, str | None, str | None, str | None], linkedin_url: str,
+          duns: str, country: str) -> Keys:
     tokens = name.tokens
     informative = tokens if STOPWORDS.isdisjoint(tokens) else tuple(t for t in tokens if t not in STOPWORDS)
     core = tokens
@@ -83,10 +119,14 @@ def _keys(name: NameKey, domain: str | None, linkedin_url: str, duns: str, count
             trimmed.pop(0)
         core = tuple(trimmed)
     compact = "".join(tokens)
+    domain, mail_domain, provider, mail_provider = domains
     label = domain.split(".", 1)[0] if domain else None
     return Keys(
         domain,
         label,
+        mail_domain,
+        provider,
+        mail_provider,
         linkedin_key(linkedin_url) if linkedin_url else None,
         duns_key(duns) if duns else None,
         name.key,
@@ -94,7 +134,8 @@ def _keys(name: NameKey, domain: str | None, linkedin_url: str, duns: str, count
         compact,
         core,
         compact if core is tokens else "".join(core),
-        _label_core(label) if label else "",
+        # the name the site spells; a provider's own site is its brand too ("Tuta" at tuta.com)
+        _label_core(label) if label else _label_core(provider.split(".", 1)[0]) if provider else "",
         len(informative),
         "".join([t[0] for t in informative]) if len(informative) >= 3 else "",  # acronym
         country.strip().casefold() if country else "",

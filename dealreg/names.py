@@ -24,9 +24,11 @@ class NameKey(NamedTuple):
 _WORD = re.compile(r"[^\W_]+|&")
 # Deleted before splitting: the dot after a lone letter followed by another lone letter
 # ("i.b.m." -> "ibm.", "s.p.a" -> "spa"; "e.on" and "2.0" keep theirs), and a web suffix
-# styled into a name ("Salesforce.com, Inc." -> "salesforce").
+# styled into a name ("Salesforce.com, Inc." -> "salesforce", "Seznam.cz, a.s." -> "seznam"),
+# a two-letter one only after a word of three letters or more.
 _DELETE_DOTS = re.compile(r"(?<=(?<![^\W_])[^\W\d_])\.(?=[^\W\d_](?![^\W_]))"
-                          r"|(?<=[^\W_])\.(?:com|net|org|io|ai|app)(?![\w.])")
+                          r"|(?<=[^\W_])\.(?:com|net|org|io|ai|app)(?![\w.])"
+                          r"|(?<=[^\W\d_]{3})\.[a-z]{2}(?![\w.])")
 # Punctuation (anything but letters, digits, "&" and apostrophes) to spaces; apostrophes are deleted.
 _ASCII_PUNCTUATION = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`")
 _ASCII_WORDS = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))

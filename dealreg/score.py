@@ -33,6 +33,7 @@ W_NAME_FUZZY_ONE = 4.0
 W_ACRONYM = 4.0
 W_BRAND = 4.0  # a name-only record whose name is the candidate's own domain: "Zalando" vs zalando.com
 W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")
+W_PROVIDER = 4.0  # a mail provider's own claim (Proton at proton.me) and a record at that provider, names agreeing
 W_ALIAS = 9.0  # the record's name is one the alias table gives the account: the user's own word
 W_COUNTRY = 1.0
 MATCH_AT = 8.0
@@ -74,7 +75,9 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
             points += W_DUNS_DIFF
             evidence.append("-duns")
     if q.domain and c.domain:
-        if q.domain == c.domain:
+        # A contact's email domain is a domain of the account too (staff of Bloomberg at bloomberg.com
+        # write from bloomberg.net): either of a side's domains may be the other's.
+        if q.domain in (c.domain, c.mail_domain) or (q.mail_domain and q.mail_domain in (c.domain, c.mail_domain)):
             points += W_DOMAIN
             evidence.append("domain")
             strong_agree = True
@@ -119,6 +122,12 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
         elif sim < FUZZY_MID and q.informative and name_part_spells_brand(q, c):
             points += W_NAME_PART + W_BRAND
             evidence += ["name_part", "name=domain"]
+
+    # The claim's website is a mail provider's (Proton at proton.me) and the record is at that
+    # provider: every customer of the provider is too, so it counts only beside an agreeing name.
+    if c.provider and c.provider in (q.provider, q.mail_provider) and (sim >= FUZZY_MID or "name=domain" in evidence):
+        points += W_PROVIDER
+        evidence.append("provider")
 
     # Only agreement counts: "DE" and "Germany" are the same country written two ways.
     if q.country and q.country == c.country and (points > 0 or strong_agree):

@@ -151,6 +151,52 @@ def test_typo_shapes(typed, real, slip):
     assert typo_shaped(typed, real) is slip
 
 
+# --- the domains of an account: a contact's mail domain, a provider's own site, careless fields --
+
+DOMAINS_REGISTRY = {
+    "bloomberg": dict(company_name="Bloomberg L.P.", company_domain="https://www.bloomberg.com/company/",
+                      contact_email="j.ortiz@bloomberg.net"),
+    "audi": dict(company_name="AUDI AG", company_domain="audi.com", contact_email="jonas.becker@audi.de"),
+    "proton": dict(company_name="Proton AG", company_domain="https://proton.me"),
+    "tuta": dict(company_name="Tutao GmbH", company_domain="tuta.com"),
+    "seznam": dict(company_name="Seznam.cz, a.s.", company_domain="https://www.seznam.cz"),
+    "stripe": dict(company_name="Stripe, Inc.", company_domain="stripe.com",
+                   linkedin_url="https://www.linkedin.com/company/stripe/"),
+    "bird": dict(company_name="Bird", company_domain="https://www.bird.com"),
+}
+
+
+@pytest.fixture(scope="module")
+def domains_index() -> AccountIndex:
+    idx = AccountIndex()
+    for claim_id, fields in DOMAINS_REGISTRY.items():
+        idx.add(claim_id, keys_of(**fields))
+    return idx
+
+
+@pytest.mark.parametrize(("record", "claim", "level"), [
+    # a registration's contact writes from another domain of the company
+    (dict(contact_email="m.hansen@bloomberg.net"), "bloomberg", MatchLevel.MATCH),
+    (dict(company_name="Audi", company_domain="audi.de"), "audi", MatchLevel.MATCH),
+    (dict(company_name="Bloomberg LP", company_domain="bloomberg.com"), "bloomberg", MatchLevel.MATCH),
+    # a mail provider's own claim, and a record at the provider whose name agrees
+    (dict(company_name="Proton", contact_email="partnerships@proton.me"), "proton", MatchLevel.MATCH),
+    (dict(company_name="Tuta", contact_email="procurement@tuta.com"), "tuta", MatchLevel.MATCH),  # its site's name
+    (dict(company_name="Seznam", contact_email="t.suzuki@seznam.cz"), "seznam", MatchLevel.MATCH),
+    (dict(company_name="Škoda Auto", contact_email="pavel.kral@seznam.cz"), "", MatchLevel.NONE),  # a customer
+    # careless fields: what was typed into the wrong column is read where it belongs
+    (dict(company_name="stripe.com"), "stripe", MatchLevel.MATCH),
+    (dict(company_name="Stripe", contact_email="www.stripe.com"), "stripe", MatchLevel.MATCH),
+    (dict(company_name="Stripe", company_domain="https://www.linkedin.com/company/stripe/"), "stripe",
+     MatchLevel.MATCH),
+    (dict(company_name="Bird", contact_email="www.bird.co"), "bird", MatchLevel.POSSIBLE),  # another Bird's site
+    (dict(company_name="bolt.com"), "", MatchLevel.NONE),
+])
+def test_every_domain_of_an_account(domains_index, record, claim, level):
+    found, found_level, evidence = best(domains_index, **record)
+    assert (found, found_level) == (claim, level), evidence
+
+
 # --- the alias table: other names of an account, which the user owns ------------------------
 
 

@@ -170,6 +170,7 @@ NAMES = [
     P("Web 2.0 Inc", "web 2 0", "inc", id="a version number is not initials"),
     P("E.ON SE", "e on", "se", id="a dotted word is not initials"),
     P("Salesforce.com, Inc.", "salesforce", "inc", id="web suffix styled into the name"),
+    P("Seznam.cz, a.s.", "seznam", "as", id="a country's web suffix styled into the name"),
     P("Just Eat Takeaway.com N.V.", "just eat takeaway", "nv", id="web suffix before a legal form"),
     # diacritics, scripts, invisible characters
     P("Société Générale", "societe generale", "", id="accents"),
@@ -351,6 +352,24 @@ ACCOUNT_DOMAINS = [
     P("https://www.facebook.com/", "", "facebook.com", id="the platform itself"),
     P("", "", None, id="nothing"),
 ]
+
+
+ACCOUNT_DOMAINS_ALL = [
+    P("bloomberg.com", "j.ortiz@bloomberg.net", ("bloomberg.com", "bloomberg.net", None, None), id="a second domain"),
+    P("bloomberg.com", "j.ortiz@bloomberg.com", ("bloomberg.com", None, None, None), id="the same domain once"),
+    P("", "j.ortiz@bloomberg.net", ("bloomberg.net", None, None, None), id="the email alone"),
+    P("https://proton.me", "", (None, None, "proton.me", None), id="a provider's own site"),
+    P("acme.com", "jane@gmail.com", ("acme.com", None, None, "gmail.com"), id="a private address"),
+    P("linkedin.com/company/acme", "jane@acme.io", ("acme.io", None, None, None), id="a profile page"),
+]
+
+
+@pytest.mark.parametrize(("website", "email", "expected"), ACCOUNT_DOMAINS_ALL)
+def test_account_domains(website, email, expected):
+    from dealreg.domains import account_domains
+
+    assert account_domains(website, email) == expected
+    assert account_domain(website, email) == expected[0]
 
 
 @pytest.mark.parametrize(("website", "email", "expected"), ACCOUNT_DOMAINS)
