@@ -214,11 +214,19 @@ class Engine:
                 expired.append((hit, claim))
             else:
                 active.append((hit, claim))
-        expired_matches = [(h, c) for h, c in expired if h.level is MatchLevel.MATCH]
+        # The expired claims that say whose the account was: the matches, else the possible ones
+        # (SPEC: when every matching claim has expired, the most recent of them is named).
+        expired_matches = ([(h, c) for h, c in expired if h.level is MatchLevel.MATCH]
+                           or [(h, c) for h, c in expired if h.level is MatchLevel.POSSIBLE])
         common["candidates"] = tuple(_candidate(h, c) for h, c in (*active, *expired, *inactive))
         common["expired"] = tuple(c.claim_id for _, c in expired_matches)
         matches = [(h, c) for h, c in active if h.level is MatchLevel.MATCH]
         considered = matches or [(h, c) for h, c in active if h.level is MatchLevel.POSSIBLE]
+        if not matches and considered and expired_matches and expired_matches[0][0].level is MatchLevel.MATCH \
+                and expired_matches[0][0].score > considered[0][0].score:
+            # An expired claim matched on stronger evidence (its domain: Nokian Tyres at nokiantyres.com)
+            # than any active claim (Nokia, by a name alone): the record is the expired claim's account.
+            considered = []
         if not considered:
             return self._expired_or_clear(record, party, expired_matches, common)
 
@@ -257,8 +265,13 @@ class Engine:
         when a matching claim has expired (the most recent one is named)."""
         if expired_matches and self.rules.first("expiry") is not None:
             hit, claim = max(expired_matches, key=lambda hc: age(hc[1]))
-            reason = (f"{possessive(claim.party)} registration {claim.claim_id} for {label(record)} expired on "
-                      f"{day(claim.expires_at)}; {party} owns it now.")
+            if hit.level is MatchLevel.MATCH:
+                reason = (f"{possessive(claim.party)} registration {claim.claim_id} for {label(record)} expired on "
+                          f"{day(claim.expires_at)}; {party} owns it now.")
+            else:
+                reason = (f"{label(record)} may be the account of {possessive(claim.party)} registration "
+                          f"{claim.claim_id} ({claim.name}), which expired on {day(claim.expires_at)}; {party} owns "
+                          f"it now.")
             return Decision(Status.CLEAR, party, primary(party), "", claim.claim_id, hit.level, hit.confidence,
                             hit.evidence, "expiry", reason, **common)
         if expired_matches:

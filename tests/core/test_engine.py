@@ -109,6 +109,22 @@ def test_expiry_reports_the_most_recent_of_several_expired_claims():
     assert (d.rule, d.matched_registration_id) == ("expiry", "R2")
 
 
+def test_an_expired_claim_found_by_name_alone_is_reported_with_its_id():
+    """SPEC: when every matching claim has expired, matched_registration_id is the most recent of
+    them, a `possible` one too (a one-word name without a second signal)."""
+    d = engine(reg("R1", "Northwind", "Kering SA", age=300)).decide(Record(company_name="Kering"), AS_OF)
+    assert (d.status, d.rule, d.matched_registration_id, d.match) == (Status.CLEAR, "expiry", "R1",
+                                                                       MatchLevel.POSSIBLE)
+    assert "expired" in d.reason
+
+
+def test_an_expired_claim_found_by_its_domain_beats_a_weaker_name_hit_on_another_active_claim():
+    regs = (reg("R1", "Northwind", "Nokia Oyj"),  # no website: the name alone makes it a possible match
+            reg("R2", "Contoso", "Nokian Tyres plc", "www.nokiantyres.com", age=200))
+    d = engine(*regs).decide(Record(company_name="Nokia", company_domain="nokiantyres.com"), AS_OF)
+    assert (d.status, d.rule, d.matched_registration_id, d.match) == (Status.CLEAR, "expiry", "R2", MatchLevel.MATCH)
+
+
 def test_explicit_expires_at_extends_the_window():
     r = reg("R1", "Northwind", "Miro", "miro.com", age=120, expires_at=AS_OF + timedelta(days=10))
     d = engine(r).decide(Record(company_name="Miro", company_domain="miro.com"), AS_OF)
