@@ -13,9 +13,12 @@ from dealreg.keys import STOPWORDS, Keys
 
 FUZZY_HIGH = 92  # name similarity bands (0-100)
 FUZZY_MID = 85
+SLIP_COST = 4  # similarity points per slipped word when every word pairs up: one slip is 96, two 92
+TYPO_CHECK_FROM = 60  # below this ratio two names are not one slip per word apart (four letters, one swap: 75)
 CORE_SIMILARITY = 97  # the same name once generic trailing words are set aside ("Airbus Group" / "Airbus")
-TYPO_MIN_LEN = 5  # tokens shorter than this must match exactly
-BRAND_TYPO_MIN_LEN = 6  # a name one edit from a domain counts as that brand only from this length
+TYPO_MIN_LEN = 4  # tokens shorter than this must match exactly
+ANY_EDIT_MIN_LEN = 6  # from this length any one edit is a typo; shorter words only slip (`typo_shaped`)
+BRAND_TYPO_MIN_LEN = 4  # a name one slip from a domain counts as that brand from this length
 
 
 def name_similarity(a: Keys, b: Keys) -> int:
@@ -34,15 +37,26 @@ def name_similarity(a: Keys, b: Keys) -> int:
     if a.core != a.compact or b.core != b.compact:
         ratio = max(ratio, fuzz.ratio(a.core, b.core))
     score = int(ratio)
-    if score < FUZZY_MID:
+    if score < TYPO_CHECK_FROM:
         return score
-    return score if words_pair_up(a.core_tokens, b.core_tokens) else min(score, FUZZY_MID - 1)
+    slips = slips_between(a.core_tokens, b.core_tokens)
+    if slips is None:
+        return min(score, FUZZY_MID - 1)
+    # Every word is the other's or one slip of it: ratio undersells short words ("Ikae" and
+    # "Ikea" are 75, "Frod Motor" and "Ford Motor" 89), so each slipped word costs SLIP_COST.
+    return max(score, min(CORE_SIMILARITY - 1, 100 - SLIP_COST * slips))
 
 
 def words_pair_up(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = False) -> bool:
     """Whether every word of `a` has an equal or near-spelt word in `b` and (unless `subset`)
     the other way round. Single letters ("J Sainsbury", "F. Hoffmann") and stop words are not
     words here."""
+    return slips_between(a, b, subset=subset) is not None
+
+
+def slips_between(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = False) -> int | None:
+    """How many words of `a` are a slip of a word of `b` when every other word is equal (see
+    `words_pair_up`); None when some word has no counterpart."""
     rest = [t for t in b if len(t) > 1 and t not in STOPWORDS]
     unpaired = []
     for token in a:
@@ -54,17 +68,24 @@ def words_pair_up(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = Fals
     for token in unpaired:
         near = next((other for other in rest if near_spelling(token, other)), None)
         if near is None:
-            return False
+            return None
         rest.remove(near)
-    return subset or not rest
+    return len(unpaired) if subset or not rest else None
 
 
-def near_spelling(x: str, y: str) -> bool:
-    """Whether two words are one typo apart (two in words of 9 letters or more); short words
-    must be equal."""
-    if len(x) < TYPO_MIN_LEN or len(y) < TYPO_MIN_LEN:
-        return x == y
-    return OSA.distance(x, y, score_cutoff=2) <= (2 if min(len(x), len(y)) >= 9 else 1)  # OSA: a swap is one edit
+def near_spelling(typed: str, real: str) -> bool:
+    """Whether a typed word is the real one or one typo from it (two in words of 9 letters or
+    more). Words of four or five letters only slip (`typo_shaped`: "Ikae", "Lidll", "Shel"),
+    since one changed or added letter makes another short name (Rolec, Signa, Metro, Noom);
+    shorter words must be equal."""
+    if typed == real:
+        return True
+    shorter = min(len(typed), len(real))
+    if shorter < TYPO_MIN_LEN:
+        return False
+    if shorter < ANY_EDIT_MIN_LEN:
+        return typo_shaped(typed, real, short=shorter < 5)
+    return OSA.distance(typed, real, score_cutoff=2) <= (2 if shorter >= 9 else 1)  # OSA: a swap is one edit
 
 
 def spells_brand(core: str, label: str) -> bool:
@@ -80,15 +101,22 @@ def spells_brand(core: str, label: str) -> bool:
     return core == label.replace("ae", "a").replace("oe", "o").replace("ue", "u")
 
 
-def typo_shaped(typed: str, real: str) -> bool:
+_VOWELS = frozenset("aeiouy")
+
+
+def typo_shaped(typed: str, real: str, *, short: bool = False) -> bool:
     """Whether `typed` differs from `real` the way fingers slip: two letters swapped, a letter
     dropped, or a letter doubled ("Salesfroce", "Spotfy", "Klarrna"). An added or changed
-    letter more often makes another name ("Embracer" is not Embraer), so it does not count."""
+    letter more often makes another name ("Embracer" is not Embraer), so it does not count; in
+    a `short` word (four letters) neither does a dropped consonant unless it was doubled
+    ("CAVA" is not Canva; "Shel" is Shell, "Rolx" Rolex)."""
     if len(typed) == len(real):
         diff = [i for i, (a, b) in enumerate(zip(typed, real)) if a != b]
         return len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == real[diff[1]] and typed[diff[1]] == real[diff[0]]
     if len(typed) == len(real) - 1:
-        return any(real[:i] + real[i + 1:] == typed for i in range(len(real)))
+        return any(real[:i] + real[i + 1:] == typed
+                   and (not short or real[i] in _VOWELS or (i > 0 and real[i - 1] == real[i]))
+                   for i in range(len(real)))
     if len(typed) == len(real) + 1:
         return any(typed[:i] + typed[i + 1:] == real and i > 0 and typed[i] == typed[i - 1] for i in range(len(typed)))
     return False

@@ -59,6 +59,11 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="Bosch"), "bosch", MatchLevel.MATCH),  # "Bosch" is Robert Bosch at bosch.com
         (dict(company_name="Data Dog Inc"), "datadog", MatchLevel.MATCH),
         (dict(company_name="Salesfroce"), "salesforce", MatchLevel.MATCH),
+        (dict(company_name="Slaesforce Inc"), "salesforce", MatchLevel.MATCH),
+        (dict(company_name="Zalnado"), "zalando", MatchLevel.MATCH),
+        (dict(company_name="Aplpe Inc"), "apple", MatchLevel.MATCH),  # a swap in a five-letter name
+        (dict(company_name="Detla Air Lines"), "delta", MatchLevel.MATCH),
+        (dict(company_name="Genreal Motors"), "gm", MatchLevel.MATCH),
         (dict(company_name="International Business Machines"), "ibm", MatchLevel.MATCH),
         # one word without a second signal: review, never automatic
         (dict(company_name="Stripe"), "stripe", MatchLevel.POSSIBLE),
@@ -149,6 +154,29 @@ def test_typo_shapes(typed, real, slip):
     from dealreg.similarity import typo_shaped
 
     assert typo_shaped(typed, real) is slip
+
+
+@pytest.mark.parametrize(
+    ("typed", "real", "near"),
+    [
+        ("ikae", "ikea", True),  # four letters: a swap
+        ("shel", "shell", True),  # one of a double dropped
+        ("rolx", "rolex", True),  # a vowel dropped
+        ("lidll", "lidl", True),  # doubled
+        ("cava", "canva", False),  # a consonant dropped from a short word makes another name
+        ("rolec", "rolex", False),  # a changed letter in a short word: another company
+        ("signa", "cigna", False),
+        ("dell", "deel", False),
+        ("xerox", "xero", False),  # an added letter
+        ("ups", "ubs", False),  # three letters must be equal
+        ("salesfroce", "salesforce", True),  # long words: any one edit
+        ("heinekan", "heineken", True),
+    ],
+)
+def test_near_spelling_is_a_typo_model(typed, real, near):
+    from dealreg.similarity import near_spelling
+
+    assert near_spelling(typed, real) is near
 
 
 # --- the domains of an account: a contact's mail domain, a provider's own site, careless fields --
