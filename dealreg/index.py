@@ -201,6 +201,8 @@ class AccountIndex:
             if q.core != q.compact:
                 lookups.append((COMPACT, q.core))  # "Airbus Group" -> "Airbus"
             lookups.append((CORE, q.core))  # "Airbus" -> "Airbus Group"
+        if q.base != q.compact:  # "Heineken UK" -> "Heineken"
+            lookups += [(COMPACT, q.base), (CORE, q.base)]
         if q.acronym:
             lookups.append((COMPACT, q.acronym))  # International Business Machines -> "IBM"
         found = self.alias_targets(q)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from dealreg import data
 from dealreg.domains import account_domains, registered_domain
 from dealreg.ids import duns_key, linkedin_key
 from dealreg.names import NameKey, name_key
@@ -22,6 +23,53 @@ GENERIC = frozenset({
     "technologies", "technology", "labs", "industries", "industry", "enterprises", "platforms", "com", "io",
 })
 LEADING_GENERIC = frozenset({"groupe", "grupo", "gruppo"})  # "Groupe Danone"
+
+
+def _country_words() -> tuple[dict[str, tuple[tuple[str, ...], ...]], frozenset[str]]:
+    """Country and region names by their last word (each as a tuple of words, longest first), and
+    the country codes, from dealreg/data/country_words.txt (the Unicode CLDR)."""
+    phrases: dict[str, list[tuple[str, ...]]] = {}
+    codes = set()
+    for entry in data.lines("country_words.txt"):
+        if entry.startswith("="):
+            codes.add(entry[1:])
+        else:
+            words = tuple(entry.split())
+            phrases.setdefault(words[-1], []).append(words)
+    return {w: tuple(sorted(ps, key=len, reverse=True)) for w, ps in phrases.items()}, frozenset(codes)
+
+
+COUNTRY_PHRASES, COUNTRY_CODES = _country_words()
+# What may follow a country in a national company's name ("Microsoft Ireland Operations Limited").
+QUALIFIERS = GENERIC | {"operations"}
+
+
+def is_country_word(word: str) -> bool:
+    """Whether a word names a country or region on its own ("indonesia", "deutschland"); codes
+    ("sa", "it") are too often something else inside a name to count here."""
+    return (word,) in COUNTRY_PHRASES.get(word, ())
+
+
+def base_of(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The name without the country or region that qualifies it at the end, and the generic words
+    around that ("Heineken UK" -> heineken, "Microsoft Ireland Operations" -> microsoft, "Canon
+    Europa" -> canon, "Nissan Motor GB" -> nissan motor). A country after "of" names the company
+    ("Bank of America") and stays, and so does the first word. A code counts only as the last word."""
+    end = len(tokens)
+    while end > 1:
+        last = tokens[end - 1]
+        if last in QUALIFIERS:
+            end -= 1
+            continue
+        n = 1 if last in COUNTRY_CODES and end == len(tokens) else 0
+        for phrase in COUNTRY_PHRASES.get(last, ()):
+            if len(phrase) < end and tokens[end - len(phrase):end] == phrase:
+                n = len(phrase)
+                break
+        if not n or tokens[end - n - 1] in STOPWORDS:
+            break
+        end -= n
+    return tokens[:end]
 
 
 class Keys(NamedTuple):
@@ -40,6 +88,7 @@ class Keys(NamedTuple):
     compact: str  # the name key without spaces ("hub spot" -> "hubspot")
     core_tokens: tuple[str, ...]  # the tokens without generic trailing words ("airbus group" -> airbus)
     core: str  # the core tokens joined without spaces
+    base: str  # the name without a country that qualifies it, joined without spaces ("heinekenuk" -> "heineken")
     label_core: str  # the domain label without generic parts ("volkswagen-group" -> "volkswagen")
     informative: int  # tokens that are not stop words
     acronym: str  # initials of a 3+ token name ("ibm"), else ""
@@ -134,6 +183,8 @@ def _keys(name: NameKey, domains: tuple[str | None, str | None, str | None, str 
         compact,
         core,
         compact if core is tokens else "".join(core),
+        "".join(base_of(tokens)) if tokens and (tokens[-1] in COUNTRY_PHRASES or tokens[-1] in QUALIFIERS
+                                                  or tokens[-1] in COUNTRY_CODES) else compact,
         # the name the site spells; a provider's own site is its brand too ("Tuta" at tuta.com)
         _label_core(label) if label else _label_core(provider.split(".", 1)[0]) if provider else "",
         len(informative),

@@ -22,7 +22,9 @@ W_DUNS = 10.0
 W_DUNS_DIFF = -8.0
 W_DOMAIN = 9.0
 W_DOMAIN_DIFF = -6.0
-W_DOMAIN_LABEL = 1.0  # acme.de vs acme.com: often, not always, one company
+W_DOMAIN_LABEL = 1.0  # acme.net vs acme.com: often, not always, one company
+W_DOMAIN_NATIONAL = 3.0  # acme.de vs acme.com: a brand's national site, alone a possible match (issue 12)
+W_NATIONAL_NAME = 3.0  # … and the names agree: the brand's company in that country
 W_LINKEDIN = 9.0
 W_LINKEDIN_DIFF = -4.0
 W_NAME_EXACT_MULTI = 9.0
@@ -50,6 +52,25 @@ class Hit(NamedTuple):
     evidence: tuple[str, ...]
 
 
+# Suffixes that are country codes but sold as generic ones (.io for tech, .co for "company").
+_GENERIC_USE = frozenset({"io", "co", "ai", "me", "tv", "cc", "ly", "fm", "gg", "so", "to", "sh", "ws", "app"})
+
+
+def _country_suffix(domain: str) -> bool:
+    """Whether a registered domain is on a country's suffix (amazon.de, amazon.co.uk), not a
+    generic one (.com, .net, .app, or a ccTLD sold as generic: .io, .co)."""
+    tld = domain.rsplit(".", 1)[-1]
+    return len(tld) == 2 and tld not in _GENERIC_USE
+
+
+def national_site(record_domain: str, claim_domain: str) -> bool:
+    """Whether the record's site is the claim's brand on a country's own suffix while the claim's
+    is on a generic one: a global brand's national site (asos.de for asos.com). Two generic
+    suffixes (pandora.com / pandora.net, ramp.com / ramp.network) are as often two companies, and
+    so is a global .com beside a national registration (prudential.com / prudential.co.uk)."""
+    return _country_suffix(record_domain) and not _country_suffix(claim_domain)
+
+
 def confidence_of(score: float) -> int:
     """Map log-odds points to 0-100 (logistic; MATCH_AT is about 88, POSSIBLE_AT about 12)."""
     return max(0, min(100, round(100 / (1 + math.exp(-0.8 * (score - 5.5))))))
@@ -61,6 +82,7 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
     points = 0.0
     evidence: list[str] = []
     strong_agree = False
+    national = False  # the record's site is the claim's brand on a country's domain (amazon.de / amazon.com)
     if alias:
         points += W_ALIAS
         evidence.append("alias")
@@ -82,7 +104,8 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
             evidence.append("domain")
             strong_agree = True
         elif q.domain_label == c.domain_label:
-            points += W_DOMAIN_LABEL
+            national = national_site(q.domain, c.domain)
+            points += W_DOMAIN_NATIONAL if national else W_DOMAIN_LABEL
             evidence.append("domain_label")
         else:
             points += W_DOMAIN_DIFF
@@ -109,11 +132,14 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
         evidence.append("acronym")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")
-    # The second signal for a record without a domain: its name spells the candidate's own
-    # domain, which no other company can hold ("Zalando" / zalando.com, "Bosch" / Robert
-    # Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
-    if not q.domain and c.label_core:
-        if sim >= FUZZY_MID and spells_brand(q.core, c.label_core):
+    if national and sim >= FUZZY_HIGH:
+        # the brand's national site, under the brand's name: "Amazon UK" at amazon.co.uk
+        points += W_NATIONAL_NAME
+    # The second signal for a record without a domain (or with the brand's national site): its
+    # name spells the candidate's own domain, which no other company can hold ("Zalando" /
+    # zalando.com, "Bosch" / Robert Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
+    if (not q.domain or national) and c.label_core:
+        if sim >= FUZZY_MID and (spells_brand(q.core, c.label_core) or spells_brand(q.base, c.label_core)):
             points += W_BRAND
             evidence.append("name=domain")
         elif sim < FUZZY_MID and "acronym" in evidence and q.acronym == c.label_core:

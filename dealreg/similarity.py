@@ -9,7 +9,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from dealreg.keys import STOPWORDS, Keys
+from dealreg.keys import STOPWORDS, Keys, is_country_word
 
 FUZZY_HIGH = 92  # name similarity bands (0-100)
 FUZZY_MID = 85
@@ -31,7 +31,10 @@ def name_similarity(a: Keys, b: Keys) -> int:
         return 100
     if not a.name or not b.name:
         return 0
-    if a.core == b.core:
+    if a.core == b.core or (a.base != a.compact and a.base in (b.compact, b.core)):
+        # the same core once generic words are set aside, or the record is the claim's name with a
+        # country after it ("Heineken UK" / Heineken N.V.): never the other way round, since a
+        # country in the claim's own name tells it apart (Telkom Indonesia is not Telkom SA)
         return CORE_SIMILARITY
     ratio = max(fuzz.ratio(a.compact, b.compact), fuzz.token_sort_ratio(a.name, b.name))
     if a.core != a.compact or b.core != b.compact:
@@ -126,13 +129,18 @@ def name_part_spells_brand(q: Keys, c: Keys) -> bool:
     """Every word of the record's name is a word of the candidate's name, or spells its
     domain, and the domain is spelt: "Bosch" / Robert Bosch (bosch.com), "LM Ericsson" /
     Telefonaktiebolaget LM Ericsson (ericsson.com), "Saudi Aramco" / Saudi Arabian Oil
-    (aramco.com). "Siemens Energy" is not Siemens AG: "energy" is in neither."""
+    (aramco.com). "Siemens Energy" is not Siemens AG: "energy" is in neither, and "Fidelity
+    International" is not Fidelity Investments. A country in the candidate's name that the record
+    lacks tells them apart (Telkom SA is not Telkom Indonesia at telkom.co.id)."""
     label = c.label_core
-    if q.core == label:
+    if any(is_country_word(t) for t in c.tokens if t not in q.tokens):
+        return False
+    if q.compact == label:
         return True  # the whole name spells the domain ("Zoom Info" / zoominfo.com)
-    # A word that spells the domain is at most two letters longer or shorter ("wuerth" / "wurth").
-    spelling = [t for t in q.core_tokens if abs(len(t) - len(label)) <= 2 and spells_brand(t, label)]
+    # A word that spells the domain is at most two letters longer or shorter ("wuerth" / "wurth"),
+    # and three letters at least ("E.ON" is no "On").
+    spelling = [t for t in q.tokens if len(t) >= 3 and abs(len(t) - len(label)) <= 2 and spells_brand(t, label)]
     if not spelling:
         return False
-    rest = tuple(t for t in q.core_tokens if t not in spelling)
+    rest = tuple(t for t in q.tokens if t not in spelling)
     return words_pair_up(rest, c.tokens, subset=True)

@@ -24,6 +24,7 @@ REGISTRY = {
     "salesforce": dict(company_name="Salesforce, Inc.", company_domain="salesforce.com"),
     "mercury": dict(company_name="Mercury Technologies, Inc.", company_domain="mercury.com"),
     "embraer": dict(company_name="Embraer S.A.", company_domain="embraer.com"),
+    "telkom": dict(company_name="PT Telkom Indonesia (Persero) Tbk", company_domain="https://www.telkom.co.id"),
 }
 
 
@@ -67,7 +68,16 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="International Business Machines"), "ibm", MatchLevel.MATCH),
         # one word without a second signal: review, never automatic
         (dict(company_name="Stripe"), "stripe", MatchLevel.POSSIBLE),
-        (dict(company_name="Zalando", company_domain="zalando.de"), "zalando", MatchLevel.POSSIBLE),
+        # another country: the brand's national site, the group's company there (issue 12)
+        (dict(company_name="Zalando", company_domain="zalando.de"), "zalando", MatchLevel.MATCH),
+        (dict(company_domain="zalando.de"), "zalando", MatchLevel.POSSIBLE),  # the site alone
+        (dict(company_name="Zalando Deutschland SE"), "zalando", MatchLevel.MATCH),
+        (dict(company_name="Siemens (UK) Limited"), "siemens", MatchLevel.MATCH),
+        (dict(company_name="Apple Ireland Operations"), "apple", MatchLevel.MATCH),
+        (dict(company_name="Bank of America"), "", MatchLevel.NONE),  # a country after "of" is the name
+        (dict(company_name="Telkom Indonesia"), "telkom", MatchLevel.MATCH),
+        (dict(company_name="Telkom SA SOC Ltd"), "", MatchLevel.NONE),  # the claim's own country tells them apart
+        (dict(company_name="Fidelity International", company_domain="fidelity.co.uk"), "", MatchLevel.NONE),
         # different companies
         (dict(company_name="Apple Bank for Savings"), "", MatchLevel.NONE),
         (dict(company_name="Apple Bank for Savings", company_domain="applebank.com"), "", MatchLevel.NONE),
