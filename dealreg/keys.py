@@ -14,7 +14,8 @@ from dealreg.domains import account_domains, registered_domain
 from dealreg.ids import duns_key, linkedin_key
 from dealreg.names import NameKey, name_key
 
-STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "die", "van", "von", "y", "e"})
+STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "die", "van", "von", "y", "e",
+                       "do", "da", "dos", "das", "del", "di", "della"})
 # Words that describe a company's shape rather than name it, set aside at the end of a name
 # for the "core" comparison (never alone: "Group" stays "group"). Not "bank", "energy",
 # "partners" …: those tell real companies apart (Apple Bank, Siemens Energy, Stripe Partners).
@@ -25,21 +26,30 @@ GENERIC = frozenset({
 LEADING_GENERIC = frozenset({"groupe", "grupo", "gruppo"})  # "Groupe Danone"
 
 
-def _country_words() -> tuple[dict[str, tuple[tuple[str, ...], ...]], frozenset[str]]:
-    """Country and region names by their last word (each as a tuple of words, longest first), and
-    the country codes, from dealreg/data/country_words.txt (the Unicode CLDR)."""
+def _country_words() -> tuple[dict[str, tuple[tuple[str, ...], ...]], frozenset[str], dict[str, str]]:
+    """Country and region names by their last word (each as a tuple of words, longest first), the
+    country codes, and for each one-word name the code it names, from dealreg/data/country_words.txt
+    (the Unicode CLDR)."""
     phrases: dict[str, list[tuple[str, ...]]] = {}
     codes = set()
+    named: dict[str, str] = {}
     for entry in data.lines("country_words.txt"):
         if entry.startswith("="):
             codes.add(entry[1:])
-        else:
-            words = tuple(entry.split())
-            phrases.setdefault(words[-1], []).append(words)
-    return {w: tuple(sorted(ps, key=len, reverse=True)) for w, ps in phrases.items()}, frozenset(codes)
+            continue
+        name, _, code = entry.partition(" = ")
+        words = tuple(name.split())
+        phrases.setdefault(words[-1], []).append(words)
+        if len(words) == 1:
+            named[name] = code
+    return {w: tuple(sorted(ps, key=len, reverse=True)) for w, ps in phrases.items()}, frozenset(codes), named
 
 
-COUNTRY_PHRASES, COUNTRY_CODES = _country_words()
+COUNTRY_PHRASES, COUNTRY_CODES, _COUNTRY_OF_WORD = _country_words()
+# Each word of dealreg/data/word_forms.txt, and each one-word country name, to one form for all its
+# languages ("banco" -> "bank", "brasil" -> "br").
+WORD_FORM = {word: line.split()[0] for line in data.lines("word_forms.txt") for word in line.split()} \
+    | {word: "=" + code for word, code in _COUNTRY_OF_WORD.items()}
 # What may follow a country in a national company's name ("Microsoft Ireland Operations Limited").
 QUALIFIERS = GENERIC | {"operations"}
 

@@ -32,7 +32,7 @@ _DELETE_DOTS = re.compile(r"(?<=(?<![^\W_])[^\W\d_])\.(?=[^\W\d_](?![^\W_]))"
 # Punctuation (anything but letters, digits, "&" and apostrophes) to spaces; apostrophes are deleted.
 _ASCII_PUNCTUATION = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "&'`")
 _ASCII_WORDS = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
-_AND = frozenset({"&", "and", "und", "et", "y"})  # "and" only between two words
+_AND = frozenset({"&", "and", "und", "et", "y", "og", "och", "ja"})  # "and" only between two words (og, och, ja: Nordic)
 _SYNONYMS = {
     "intl": "international", "mfg": "manufacturing", "natl": "national", "svcs": "services",
     "svc": "service", "hldgs": "holdings", "hldg": "holding", "grp": "group", "mgmt": "management",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from dealreg.keys import STOPWORDS, Keys, is_country_word
+from dealreg.keys import STOPWORDS, WORD_FORM, Keys, is_country_word
 
 FUZZY_HIGH = 92  # name similarity bands (0-100)
 FUZZY_MID = 85
@@ -58,22 +58,71 @@ def words_pair_up(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = Fals
 
 
 def slips_between(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = False) -> int | None:
-    """How many words of `a` are a slip of a word of `b` when every other word is equal (see
-    `words_pair_up`); None when some word has no counterpart."""
+    """How many words of `a` (the record's) are a slip, an abbreviation or the initials of words
+    of `b` (the claim's) when every other word is equal (see `words_pair_up`); None when some word
+    has no counterpart. Abbreviations and initials count only beside a word that is equal."""
     rest = [t for t in b if len(t) > 1 and t not in STOPWORDS]
     unpaired = []
+    letters = []  # single letters of `a`: initials ("F&P" for Fisher & Paykel)
+    anchored = False
     for token in a:
         if len(token) > 1 and token not in STOPWORDS:
             if token in rest:
                 rest.remove(token)
+                anchored = anchored or len(token) > 2
             else:
                 unpaired.append(token)
+        elif len(token) == 1 and token not in STOPWORDS:
+            letters.append(token)
+    left = []
     for token in unpaired:
-        near = next((other for other in rest if near_spelling(token, other)), None)
+        form = WORD_FORM.get(token)  # the same word in another language: "banco" / "bank", "brasil" / "brazil"
+        near = next((other for other in rest if (form is not None and WORD_FORM.get(other) == form)
+                     or near_spelling(token, other)), None)
         if near is None:
+            left.append(token)
+        else:
+            rest.remove(near)
+    if left or (letters and rest):
+        if not anchored:
             return None
-        rest.remove(near)
-    return len(unpaired) if subset or not rest else None
+        for token in left:
+            full = next((other for other in rest if abbreviates(token, other)), None)
+            if full is not None:
+                rest.remove(full)
+            elif not _initials_of(token, rest):
+                return None
+        if letters and rest and not _initials_of("".join(letters), rest):
+            return None
+    if rest and anchored:
+        # a claim word that is the initials of the record's words: "LVMH" of Louis Vuitton Moët Hennessy
+        initials = "".join(t[0] for t in a if t not in STOPWORDS)
+        rest = [t for t in rest if not (len(t) >= 3 and t in initials)]
+    return len(unpaired) + bool(letters) if subset or not rest else None
+
+
+_ABBREVIATION_MIN_SAVING = 2  # an abbreviation is at least two letters shorter than the word
+
+
+def abbreviates(short: str, word: str) -> bool:
+    """Whether `short` abbreviates `word` as company names are shortened: the same first letter,
+    then some of the word's letters in order ("Bk" Bank, "Finl" Financial, "Ntwks" Networks,
+    "Gen" Generali, "Cie" Compagnie)."""
+    if len(short) < 2 or len(short) > len(word) - _ABBREVIATION_MIN_SAVING or short[0] != word[0]:
+        return False
+    letters = iter(word)
+    return all(ch in letters for ch in short)
+
+
+def _initials_of(initials: str, words: list[str]) -> bool:
+    """Remove from `words` the run of consecutive words whose first letters spell `initials`
+    ("hk" Hong Kong), if there is one."""
+    n = len(initials)
+    for i in range(len(words) - n + 1):
+        if "".join(w[0] for w in words[i:i + n]) == initials:
+            del words[i:i + n]
+            return True
+    return False
 
 
 def near_spelling(typed: str, real: str) -> bool:
@@ -133,10 +182,14 @@ def name_part_spells_brand(q: Keys, c: Keys) -> bool:
     International" is not Fidelity Investments. A country in the candidate's name that the record
     lacks tells them apart (Telkom SA is not Telkom Indonesia at telkom.co.id)."""
     label = c.label_core
-    if any(is_country_word(t) for t in c.tokens if t not in q.tokens):
+    missing = [t for t in c.tokens if t not in q.tokens]
+    for token in q.tokens:  # initials stand for their words ("WP" for Wirtualna Polska)
+        if 2 <= len(token) <= 4 and token not in c.tokens:
+            _initials_of(token, missing)
+    if any(is_country_word(t) for t in missing):
         return False
-    if q.compact == label:
-        return True  # the whole name spells the domain ("Zoom Info" / zoominfo.com)
+    if q.compact == label or (q.core == label and set(q.tokens) - set(q.core_tokens) <= set(c.tokens)):
+        return True  # the whole name spells the domain ("Zoom Info" / zoominfo.com, "WP Holding" / wp.pl)
     # A word that spells the domain is at most two letters longer or shorter ("wuerth" / "wurth"),
     # and three letters at least ("E.ON" is no "On").
     spelling = [t for t in q.tokens if len(t) >= 3 and abs(len(t) - len(label)) <= 2 and spells_brand(t, label)]

@@ -40,34 +40,36 @@ def phrase(name: str) -> str:
 
 def main() -> None:
     english = Locale("en")
-    names: set[str] = set()
+    names: dict[str, str] = {}  # phrase -> the code of the country or region it names
     codes: set[str] = set(EXTRA_CODES)
     for code, name in english.territories.items():
         if len(code) != 2 or not code.isalpha() or code in ("ZZ", "XA", "XB", "EZ", "UN", "QO"):
             continue
         codes.add(code.lower())
-        names.add(phrase(name))
+        names.setdefault(phrase(name), code.lower())
         for language in get_official_languages(code, de_facto=True):
             try:
                 local = Locale.parse(language).territories.get(code)
             except Exception:  # a language CLDR has no locale data for
                 continue
             if local:
-                names.add(phrase(local))
+                names.setdefault(phrase(local), code.lower())
     for code in REGIONS:
         for language in REGION_LANGUAGES:
             local = Locale.parse(language).territories.get(code)
             if local:
-                names.add(phrase(local))
-    names.discard("")
+                names.setdefault(phrase(local), code.lower())
+    names.pop("", None)
     print("# Names of countries and world regions, and ISO 3166 country codes, as dealreg.names")
     print("# tokenises them: what a national company adds to its group's name (\"Heineken UK Limited\",")
     print("# \"Nestle Deutschland AG\", \"Canon Europa N.V.\"). Written by tools/country_words.py from the")
     print(f"# Unicode CLDR as Babel {__version__} ships it (each country in English and its official")
     print("# languages, world regions in English and twelve European languages). Do not edit by hand:")
-    print("# re-run the script. A line starting with \"=\" is a code, a country word only as the last word.")
+    print("# re-run the script. Each name is followed by \" = \" and the code of what it names (the same")
+    print("# country in two languages: \"brasil = br\", \"brazil = br\"). A line starting with \"=\" is a code,")
+    print("# a country word only as the last word of a name.")
     for name in sorted(names):
-        print(name)
+        print(f"{name} = {names[name]}")
     for code in sorted(codes):
         print(f"={code}")
 

@@ -189,6 +189,59 @@ def test_near_spelling_is_a_typo_model(typed, real, near):
     assert near_spelling(typed, real) is near
 
 
+# --- abbreviations, initials, translations, word order -------------------------------------
+
+WORDING_REGISTRY = {
+    "cba": dict(company_name="Commonwealth Bank of Australia", company_domain="commbank.com.au"),
+    "michelin": dict(company_name="Compagnie Générale des Établissements Michelin", company_domain="michelin.com"),
+    "hkex": dict(company_name="Hong Kong Exchanges and Clearing Limited", company_domain="hkex.com.hk"),
+    "fph": dict(company_name="Fisher & Paykel Healthcare Corporation Limited", company_domain="fphcare.com"),
+    "lvmh": dict(company_name="LVMH Moët Hennessy Louis Vuitton SE", company_domain="lvmh.com"),
+    "bb": dict(company_name="Banco do Brasil S.A.", company_domain="bb.com.br"),
+    "bimbo": dict(company_name="Grupo Bimbo, S.A.B. de C.V.", company_domain="grupobimbo.com"),
+    "bo": dict(company_name="Bang & Olufsen A/S", company_domain="bang-olufsen.com"),
+    "rbc": dict(company_name="Royal Bank of Canada", company_domain="rbc.com"),
+}
+
+
+@pytest.fixture(scope="module")
+def wording_index() -> AccountIndex:
+    idx = AccountIndex()
+    for claim_id, fields in WORDING_REGISTRY.items():
+        idx.add(claim_id, keys_of(**fields))
+    return idx
+
+
+@pytest.mark.parametrize(("name", "claim", "level"), [
+    ("Commonwealth Bk of Australia", "cba", MatchLevel.MATCH),  # an abbreviation beside equal words
+    ("Cie Generale des Etablissements Michelin", "michelin", MatchLevel.MATCH),
+    ("HK Exchanges & Clearing", "hkex", MatchLevel.MATCH),  # initials of two words
+    ("F&P Healthcare", "fph", MatchLevel.MATCH),
+    ("Louis Vuitton Moët Hennessy", "lvmh", MatchLevel.MATCH),  # the other order; LVMH is its initials
+    ("Bank of Brazil", "bb", MatchLevel.MATCH),  # translated, the country in another language
+    ("Bimbo Group", "bimbo", MatchLevel.MATCH),
+    ("Bang og Olufsen", "bo", MatchLevel.MATCH),  # "og" is Danish "and"
+    ("Royal Bk of Scotland Grp", "", MatchLevel.NONE),  # every word must pair: Scotland does not
+    ("Commonwealth Bk", "", MatchLevel.NONE),  # Australia is missing
+])
+def test_abbreviations_initials_translations(wording_index, name, claim, level):
+    found, found_level, evidence = best(wording_index, company_name=name)
+    assert (found, found_level) == (claim, level), evidence
+
+
+@pytest.mark.parametrize(("short", "word", "abbreviates"), [
+    ("bk", "bank", True), ("finl", "financial", True), ("ntwks", "networks", True), ("gen", "generali", True),
+    ("cie", "compagnie", True), ("hlthcr", "healthcare", True),
+    ("bank", "bank", False),  # not shorter
+    ("nk", "bank", False),  # another first letter
+    ("bak", "bank", False),  # one letter shorter is a typo's business, not an abbreviation's
+])
+def test_abbreviation_model(short, word, abbreviates):
+    from dealreg.similarity import abbreviates as model
+
+    assert model(short, word) is abbreviates
+
+
 # --- the domains of an account: a contact's mail domain, a provider's own site, careless fields --
 
 DOMAINS_REGISTRY = {
