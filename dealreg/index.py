@@ -22,13 +22,13 @@ NAME_PREFILTER_CUTOFF = 55
 
 # The kinds of index key, one table each: a domain's label, the label of a contact's email domain
 # where it differs from the website's, a free-mail or ISP provider's domain that is the claim's own
-# website, a LinkedIn reference ("li:acme"), a DUNS, a compact name, a core name, the name a domain
-# spells, an acronym, a name word.
+# website, a LinkedIn reference ("li:acme"), a DUNS, a compact name, a core name, the core without
+# a legal form written first, the name a domain spells, an acronym, a name word.
 # The domain itself is not posted: every claim with a record's domain shares its label
 # ("acme" for acme.com, acme.de, acme.co.uk), which is looked up anyway. The name a domain
 # spells is its label for nearly every claim, so BRAND holds it only where it differs
 # ("the-acme-group.com" -> "acme"), and a brand lookup reads LABEL as well.
-LABEL, MAIL, PROVIDER, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(10)
+LABEL, MAIL, PROVIDER, LINKEDIN, DUNS, COMPACT, CORE, LEAD, BRAND, ACRONYM, TOKEN = range(11)
 
 Ids = str | set[str]
 """The claims posted under one key: one claim id, or a set of them once the key is shared. Most
@@ -49,6 +49,7 @@ def postings(k: Keys) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
         k.duns,
         k.compact,
         k.core if k.core != k.compact else None,
+        k.lead if k.lead != k.core else None,
         k.label_core if k.label_core != k.domain_label else None,  # see BRAND
         k.acronym,
     )
@@ -203,6 +204,10 @@ class AccountIndex:
             lookups.append((CORE, q.core))  # "Airbus" -> "Airbus Group"
         if q.base != q.compact:  # "Heineken UK" -> "Heineken"
             lookups += [(COMPACT, q.base), (CORE, q.base)]
+        if q.core:  # "AB Sagax" <-> "Sagax AB", "Oy Alko Ab" <-> "Alko Oy"
+            lookups.append((LEAD, q.lead))
+            if q.lead != q.core:
+                lookups += [(COMPACT, q.lead), (CORE, q.lead)]
         if q.acronym:
             lookups.append((COMPACT, q.acronym))  # International Business Machines -> "IBM"
         found = self.alias_targets(q)

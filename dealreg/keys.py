@@ -12,7 +12,7 @@ from typing import NamedTuple
 from dealreg import data
 from dealreg.domains import account_domains, registered_domain
 from dealreg.ids import duns_key, linkedin_key
-from dealreg.names import NameKey, name_key
+from dealreg.names import ONE_WORD_FORMS, NameKey, name_key
 
 STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "die", "van", "von", "y", "e",
                        "do", "da", "dos", "das", "del", "di", "della"})
@@ -99,6 +99,7 @@ class Keys(NamedTuple):
     core_tokens: tuple[str, ...]  # the tokens without generic trailing words ("airbus group" -> airbus)
     core: str  # the core tokens joined without spaces
     base: str  # the name without a country that qualifies it, joined without spaces ("heinekenuk" -> "heineken")
+    lead: str  # the core without a legal form written first ("ab sagax" -> "sagax"), else the core
     label_core: str  # the domain label without generic parts ("volkswagen-group" -> "volkswagen")
     informative: int  # tokens that are not stop words
     acronym: str  # initials of a 3+ token name ("ibm"), else ""
@@ -195,6 +196,7 @@ def _keys(name: NameKey, domains: tuple[str | None, str | None, str | None, str 
         compact if core is tokens else "".join(core),
         "".join(base_of(tokens)) if tokens and (tokens[-1] in COUNTRY_PHRASES or tokens[-1] in QUALIFIERS
                                                   or tokens[-1] in COUNTRY_CODES) else compact,
+        "".join(core[1:]) if len(core) > 1 and core[0] in ONE_WORD_FORMS else compact if core is tokens else "".join(core),
         # the name the site spells; a provider's own site is its brand too ("Tuta" at tuta.com)
         _label_core(label) if label else _label_core(provider.split(".", 1)[0]) if provider else "",
         len(informative),

@@ -83,6 +83,11 @@ def _lengths_by_word(forms: frozenset[tuple[str, ...]], at: int) -> dict[str, tu
 
 
 _TRAILING_FORMS, _LEADING_FORMS = _load_legal_forms()
+ONE_WORD_FORMS = frozenset(form[0] for form in _TRAILING_FORMS if len(form) == 1)
+"""The legal forms of one word ("ab", "oy", "nv", "sa"): some countries write them first ("AB Sagax",
+"Oy Alko Ab", "N.V. Nederlandse Spoorwegen"), where they are also the start of other names (AB InBev,
+NV Energy), so the keys compare a name without its first word as well (`Keys.lead`) rather than
+strip it."""
 _TRAILING_BY_LAST_WORD = _lengths_by_word(_TRAILING_FORMS, -1)
 _LEADING_BY_FIRST_WORD = _lengths_by_word(_LEADING_FORMS, 0)
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from dealreg.keys import Keys
 from dealreg.models import MatchLevel
-from dealreg.similarity import FUZZY_HIGH, FUZZY_MID, name_part_spells_brand, name_similarity, spells_brand
+from dealreg.similarity import FUZZY_HIGH, FUZZY_MID, division_of, name_part_spells_brand, name_similarity, spells_brand
 
 # Evidence weights (log-odds points). Calibrated on tests/data/matching (see bench/RESULTS.md).
 W_DUNS = 10.0
@@ -36,6 +36,7 @@ W_ACRONYM = 4.0
 W_BRAND = 4.0  # a name-only record whose name is the candidate's own domain: "Zalando" vs zalando.com
 W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")
 W_PROVIDER = 4.0  # a mail provider's own claim (Proton at proton.me) and a record at that provider, names agreeing
+W_DIVISION = 2.0  # the record is the claim's name and more words: a division, or another company; alone no possible match
 W_ALIAS = 9.0  # the record's name is one the alias table gives the account: the user's own word
 W_COUNTRY = 1.0
 MATCH_AT = 8.0
@@ -130,6 +131,12 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
     elif q.compact and (q.compact == c.acronym or c.compact == q.acronym):
         points += W_ACRONYM
         evidence.append("acronym")
+    elif division_of(q, c):
+        # the claim's whole name and more: a product or division of the company ("Canon Medical
+        # Systems", "Uber Eats") as often as another company under a shared word ("Siemens Energy",
+        # "Visa Lighting", "Hilton Grand Vacations"): evidence only beside another signal
+        points += W_DIVISION
+        evidence.append("division")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")
     if national and sim >= FUZZY_HIGH:
@@ -139,7 +146,7 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
     # name spells the candidate's own domain, which no other company can hold ("Zalando" /
     # zalando.com, "Bosch" / Robert Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
     if (not q.domain or national) and c.label_core:
-        if sim >= FUZZY_MID and (spells_brand(q.core, c.label_core) or spells_brand(q.base, c.label_core)):
+        if sim >= FUZZY_MID and any(spells_brand(name, c.label_core) for name in {q.core, q.base, q.lead}):
             points += W_BRAND
             evidence.append("name=domain")
         elif sim < FUZZY_MID and "acronym" in evidence and q.acronym == c.label_core:

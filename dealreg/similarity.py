@@ -31,8 +31,10 @@ def name_similarity(a: Keys, b: Keys) -> int:
         return 100
     if not a.name or not b.name:
         return 0
-    if a.core == b.core or (a.base != a.compact and a.base in (b.compact, b.core)):
-        # the same core once generic words are set aside, or the record is the claim's name with a
+    if a.core == b.core or (a.base != a.compact and a.base in (b.compact, b.core)) or (
+            a.lead == b.lead and (a.lead != a.core or b.lead != b.core)):
+        # the same core once generic words (or a legal form written first) are set aside, or the
+        # record is the claim's name with a
         # country after it ("Heineken UK" / Heineken N.V.): never the other way round, since a
         # country in the claim's own name tells it apart (Telkom Indonesia is not Telkom SA)
         return CORE_SIMILARITY
@@ -123,6 +125,15 @@ def _initials_of(initials: str, words: list[str]) -> bool:
             del words[i:i + n]
             return True
     return False
+
+
+def division_of(q: Keys, c: Keys) -> bool:
+    """Whether the record is the claim's whole name with words of its own: "Canon Medical Systems"
+    for Canon Inc., "QuickBooks by Intuit" for Intuit. The claim's name must be more than a
+    common word of its own registry ("bank", "group"), which is not a name."""
+    if len(q.tokens) <= len(c.core_tokens) or not c.core_tokens or max(map(len, c.core_tokens)) < 3:
+        return False
+    return slips_between(c.core_tokens, q.tokens, subset=True) == 0
 
 
 def near_spelling(typed: str, real: str) -> bool:

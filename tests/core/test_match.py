@@ -201,6 +201,9 @@ WORDING_REGISTRY = {
     "bimbo": dict(company_name="Grupo Bimbo, S.A.B. de C.V.", company_domain="grupobimbo.com"),
     "bo": dict(company_name="Bang & Olufsen A/S", company_domain="bang-olufsen.com"),
     "rbc": dict(company_name="Royal Bank of Canada", company_domain="rbc.com"),
+    "sagax": dict(company_name="Sagax AB", company_domain="sagax.se"),
+    "alko": dict(company_name="Alko Oy", company_domain="www.alko.fi"),
+    "ns": dict(company_name="Nederlandse Spoorwegen", company_domain="www.ns.nl"),
 }
 
 
@@ -222,6 +225,9 @@ def wording_index() -> AccountIndex:
     ("Bimbo Group", "bimbo", MatchLevel.MATCH),
     ("Bang og Olufsen", "bo", MatchLevel.MATCH),  # "og" is Danish "and"
     ("Royal Bk of Scotland Grp", "", MatchLevel.NONE),  # every word must pair: Scotland does not
+    ("AB Sagax", "sagax", MatchLevel.MATCH),  # a legal form written first
+    ("Oy Alko Ab", "alko", MatchLevel.MATCH),
+    ("N.V. Nederlandse Spoorwegen", "ns", MatchLevel.MATCH),
     ("Commonwealth Bk", "", MatchLevel.NONE),  # Australia is missing
 ])
 def test_abbreviations_initials_translations(wording_index, name, claim, level):
