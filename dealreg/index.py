@@ -17,6 +17,7 @@ from dealreg.keys import STOPWORDS, Keys
 from dealreg.score import Hit, score
 from dealreg.similarity import TYPO_MIN_LEN, near_spelling
 
+COMMON_SHARE = 0.002  # a word in more than 0.2% of a registry's names (200 of 100,000) names no company alone
 NAME_PREFILTER_FROM = 20  # many word-sharing candidates: drop far-off names first
 NAME_PREFILTER_CUTOFF = 55
 
@@ -256,9 +257,21 @@ class AccountIndex:
     def lookup(self, q: Keys) -> list[Hit]:
         """Every claim the record may be, best first; only `match` and `possible` levels."""
         aliased = self.alias_targets(q)
+        common = self.common_name(q)
         hits = [hit for claim_id in self.candidates(q)
-                if (hit := score(q, claim_id, self.keys[claim_id], alias=claim_id in aliased))]
+                if (hit := score(q, claim_id, self.keys[claim_id], alias=claim_id in aliased, common_name=common))]
         return sorted(hits, key=lambda h: (-h.score, h.claim_id))
+
+    def common_name(self, q: Keys) -> bool:
+        """Whether every word of the record's name is common in this registry's own names: in more
+        than COMMON_SHARE of them, and more than two ("Global Solutions", or "Phoenix" where many
+        firms are called so). Such a name tells no company apart, whatever it spells."""
+        words = [t for t in q.core_tokens if t not in STOPWORDS]
+        if not words:
+            return False
+        limit = max(2, int(len(self.keys) * COMMON_SHARE))
+        vocabulary = self._post[TOKEN]
+        return all(not isinstance(ids := vocabulary.get(word, ""), str) and len(ids) > limit for word in words)
 
 
 def _deletes(token: str) -> set[str]:

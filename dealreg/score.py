@@ -77,9 +77,11 @@ def confidence_of(score: float) -> int:
     return max(0, min(100, round(100 / (1 + math.exp(-0.8 * (score - 5.5))))))
 
 
-def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None:
+def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: bool = False) -> Hit | None:
     """Score one candidate; None below the possible band. `alias`: the record's name is an alias
-    of the claim's account (the alias table)."""
+    of the claim's account (the alias table). `common_name`: every word of the record's name is
+    common in the registry's names (`AccountIndex.common_name`), so the name alone is never enough
+    for a match."""
     points = 0.0
     evidence: list[str] = []
     strong_agree = False
@@ -167,7 +169,7 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False) -> Hit | None
         points += W_COUNTRY
         evidence.append("country")
 
-    if points >= MATCH_AT:
+    if points >= MATCH_AT and (strong_agree or not common_name):
         level = MatchLevel.MATCH
     elif points >= POSSIBLE_AT:
         level = MatchLevel.POSSIBLE

@@ -378,3 +378,17 @@ def test_no_key_is_posted_empty_and_removal_leaves_no_posting():
     for i in range(len(rows)):
         index.remove(f"c{i}")
     assert all(table == {} for table in index._post)
+
+
+def test_a_name_common_in_the_registry_is_never_enough_alone():
+    """Distinctiveness is measured on the registry's own names: where many firms are called
+    Phoenix, "Phoenix" names none of them, however exactly it is spelt."""
+    idx = AccountIndex()
+    for i, name in enumerate(["Phoenix Group Holdings plc", "Phoenix Pharma SE", "Phoenix Contact GmbH",
+                              "Phoenix Media", "Zalando SE"]):
+        idx.add(f"c{i}", keys_of(company_name=name, company_domain=f"{name.split()[0].lower()}{i}.com"))
+    idx.add("phoenix", keys_of(company_name="Phoenix", company_domain="phoenix.com"))
+    assert [(h.claim_id, h.level) for h in idx.lookup(keys_of(company_name="Phoenix Inc"))][0] == (
+        "phoenix", MatchLevel.POSSIBLE)
+    assert idx.lookup(keys_of(company_name="Phoenix", company_domain="https://phoenix.com"))[0].level is MatchLevel.MATCH
+    assert idx.lookup(keys_of(company_name="Zalando"))[0].level is MatchLevel.MATCH  # one word, but a rare one
