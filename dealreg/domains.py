@@ -180,17 +180,17 @@ def account_domains(website: str = "", email: str = "") -> tuple[str | None, str
     write from bloomberg.net beside bloomberg.com. The last two are no account keys, but one is
     the provider's own website when the record is the provider's (Proton at proton.me), which a
     name that agrees can tell."""
-    site = mail = site_provider = mail_provider = None
-    if website:
-        site = _registered_domain(website)
-        if site and site in _free_mail():
-            site, site_provider = None, site
-        elif site in _PROFILE_SITES and _is_page(website):
-            site = None
-    if email:
-        mail = email_domain(email)
-        if mail and mail in _free_mail():
-            mail, mail_provider = None, mail
+    free = _free_mail()
+    site = _registered_domain(website) if website else None
+    site_provider = None
+    if site is not None and (site in free or (site in _PROFILE_SITES and _is_page(website))):
+        site, site_provider = None, (site if site in free else None)
+    if not email:  # most registrations
+        return site, None, site_provider, None
+    mail = email_domain(email)
+    mail_provider = None
+    if mail is not None and mail in free:
+        mail, mail_provider = None, mail
     if site is None:
         return mail, None, site_provider, mail_provider
     return site, (mail if mail != site else None), site_provider, mail_provider

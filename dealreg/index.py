@@ -21,15 +21,18 @@ COMMON_SHARE = 0.002  # a word in more than 0.2% of a registry's names (200 of 1
 NAME_PREFILTER_FROM = 20  # many word-sharing candidates: drop far-off names first
 NAME_PREFILTER_CUTOFF = 55
 
-# The kinds of index key, one table each: a domain's label, the label of a contact's email domain
-# where it differs from the website's, a free-mail or ISP provider's domain that is the claim's own
-# website, a LinkedIn reference ("li:acme"), a DUNS, a compact name, a core name, the core without
-# a legal form written first, the name a domain spells, an acronym, a name word.
+# The kinds of index key, one table each: a domain's label; the label of a contact's email domain
+# where it differs from the website's, or else a free-mail or ISP provider's domain that is the
+# claim's own website (a claim has at most one of the two, and a label holds no dot where a domain
+# does, so they share a table); a LinkedIn reference ("li:acme"); a DUNS; a compact name; the core
+# name, or where it differs the core without a legal form written first (both find the same claims:
+# a lookup asks for both); the name a domain spells; an acronym; a name word.
 # The domain itself is not posted: every claim with a record's domain shares its label
 # ("acme" for acme.com, acme.de, acme.co.uk), which is looked up anyway. The name a domain
 # spells is its label for nearly every claim, so BRAND holds it only where it differs
 # ("the-acme-group.com" -> "acme"), and a brand lookup reads LABEL as well.
-LABEL, MAIL, PROVIDER, LINKEDIN, DUNS, COMPACT, CORE, LEAD, BRAND, ACRONYM, TOKEN = range(11)
+LABEL, MAIL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(9)
+PROVIDER = MAIL
 
 Ids = str | set[str]
 """The claims posted under one key: one claim id, or a set of them once the key is shared. Most
@@ -44,13 +47,11 @@ def postings(k: Keys) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
     word would find every claim without a name."""
     singles = (
         k.domain_label,
-        k.mail_domain.split(".", 1)[0] if k.mail_domain else None,
-        k.provider,
+        k.mail_domain.split(".", 1)[0] if k.mail_domain else k.provider,
         k.linkedin,
         k.duns,
         k.compact,
-        k.core if k.core != k.compact else None,
-        k.lead if k.lead != k.core else None,
+        k.lead if k.lead != k.core else k.core if k.core != k.compact else None,
         k.label_core if k.label_core != k.domain_label else None,  # see BRAND
         k.acronym,
     )
@@ -203,12 +204,10 @@ class AccountIndex:
             if q.core != q.compact:
                 lookups.append((COMPACT, q.core))  # "Airbus Group" -> "Airbus"
             lookups.append((CORE, q.core))  # "Airbus" -> "Airbus Group"
-        if q.base != q.compact:  # "Heineken UK" -> "Heineken"
+        if q.base != q.core:  # "Heineken UK" -> "Heineken"
             lookups += [(COMPACT, q.base), (CORE, q.base)]
-        if q.core:  # "AB Sagax" <-> "Sagax AB", "Oy Alko Ab" <-> "Alko Oy"
-            lookups.append((LEAD, q.lead))
-            if q.lead != q.core:
-                lookups += [(COMPACT, q.lead), (CORE, q.lead)]
+        if q.lead != q.core:  # "AB Sagax" -> "Sagax AB" ("Sagax AB" -> "AB Sagax": CORE holds "sagax")
+            lookups += [(COMPACT, q.lead), (CORE, q.lead)]
         if q.acronym:
             lookups.append((COMPACT, q.acronym))  # International Business Machines -> "IBM"
         found = self.alias_targets(q)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from dealreg import data
 from dealreg.domains import account_domains, registered_domain
 from dealreg.ids import duns_key, linkedin_key
-from dealreg.names import ONE_WORD_FORMS, NameKey, name_key
+from dealreg.names import ONE_WORD_FORMS, name_words
 
 STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "die", "van", "von", "y", "e",
                        "do", "da", "dos", "das", "del", "di", "della"})
@@ -22,6 +22,7 @@ STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des",
 GENERIC = frozenset({
     "group", "groupe", "gruppe", "grupo", "holding", "holdings", "international", "global", "worldwide",
     "technologies", "technology", "labs", "industries", "industry", "enterprises", "platforms", "com", "io",
+    "operations",  # "Microsoft Ireland Operations Limited"
 })
 LEADING_GENERIC = frozenset({"groupe", "grupo", "gruppo"})  # "Groupe Danone"
 
@@ -51,7 +52,8 @@ COUNTRY_PHRASES, COUNTRY_CODES, _COUNTRY_OF_WORD = _country_words()
 WORD_FORM = {word: line.split()[0] for line in data.lines("word_forms.txt") for word in line.split()} \
     | {word: "=" + code for word, code in _COUNTRY_OF_WORD.items()}
 # What may follow a country in a national company's name ("Microsoft Ireland Operations Limited").
-QUALIFIERS = GENERIC | {"operations"}
+QUALIFIERS = GENERIC
+_COUNTRY_ENDS = frozenset(COUNTRY_PHRASES) | COUNTRY_CODES  # the last words of a core that `base_of` may take off
 
 
 def is_country_word(word: str) -> bool:
@@ -98,7 +100,7 @@ class Keys(NamedTuple):
     compact: str  # the name key without spaces ("hub spot" -> "hubspot")
     core_tokens: tuple[str, ...]  # the tokens without generic trailing words ("airbus group" -> airbus)
     core: str  # the core tokens joined without spaces
-    base: str  # the name without a country that qualifies it, joined without spaces ("heinekenuk" -> "heineken")
+    base: str  # the core without a country that qualifies it ("heinekenuk" -> "heineken"), else the core
     lead: str  # the core without a legal form written first ("ab sagax" -> "sagax"), else the core
     label_core: str  # the domain label without generic parts ("volkswagen-group" -> "volkswagen")
     informative: int  # tokens that are not stop words
@@ -120,7 +122,7 @@ def keys_of(
 ) -> Keys:
     """Normalise the identifying fields. Raises ValueError for a malformed DUNS."""
     name, website, email, linkedin = repaired(company_name, company_domain, contact_email, linkedin_url)
-    return _keys(name_key(name), account_domains(website, email), linkedin, duns, country)
+    return _keys(name_words(name), account_domains(website, email), linkedin, duns, country)
 
 
 def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
@@ -131,7 +133,7 @@ def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
         return []
     rows = [repaired_row(row) for row in rows]
     names, websites, emails, linkedin_urls, dunses, countries = zip(*rows)
-    name_keys = list(map(name_key, names))
+    name_keys = list(map(name_words, names))
     domains = list(map(account_domains, websites, emails))
     return list(map(_keys, name_keys, domains, linkedin_urls, dunses, countries))
 
@@ -166,9 +168,8 @@ def _is_host(text: str) -> bool:
     return bool(text) and " " not in text and registered_domain(text) is not None
 
 
-def _keys(name: NameKey, domains: tuple[str | None, str | None, str | None, str | None], linkedin_url: str,
-          duns: str, country: str) -> Keys:
-    tokens = name.tokens
+def _keys(tokens: tuple[str, ...], domains: tuple[str | None, str | None, str | None, str | None],
+          linkedin_url: str, duns: str, country: str) -> Keys:
     informative = tokens if STOPWORDS.isdisjoint(tokens) else tuple(t for t in tokens if t not in STOPWORDS)
     core = tokens
     if len(tokens) > 1 and (tokens[-1] in GENERIC or tokens[0] in LEADING_GENERIC):
@@ -179,6 +180,7 @@ def _keys(name: NameKey, domains: tuple[str | None, str | None, str | None, str 
             trimmed.pop(0)
         core = tuple(trimmed)
     compact = "".join(tokens)
+    core_compact = compact if core is tokens else "".join(core)
     domain, mail_domain, provider, mail_provider = domains
     label = domain.split(".", 1)[0] if domain else None
     return Keys(
@@ -189,14 +191,13 @@ def _keys(name: NameKey, domains: tuple[str | None, str | None, str | None, str 
         mail_provider,
         linkedin_key(linkedin_url) if linkedin_url else None,
         duns_key(duns) if duns else None,
-        name.key,
+        " ".join(tokens),
         tokens,
         compact,
         core,
-        compact if core is tokens else "".join(core),
-        "".join(base_of(tokens)) if tokens and (tokens[-1] in COUNTRY_PHRASES or tokens[-1] in QUALIFIERS
-                                                  or tokens[-1] in COUNTRY_CODES) else compact,
-        "".join(core[1:]) if len(core) > 1 and core[0] in ONE_WORD_FORMS else compact if core is tokens else "".join(core),
+        core_compact,
+        "".join(base_of(core)) if core and core[-1] in _COUNTRY_ENDS else core_compact,
+        "".join(core[1:]) if len(core) > 1 and core[0] in ONE_WORD_FORMS else core_compact,
         # the name the site spells; a provider's own site is its brand too ("Tuta" at tuta.com)
         _label_core(label) if label else _label_core(provider.split(".", 1)[0]) if provider else "",
         len(informative),

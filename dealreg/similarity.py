@@ -31,7 +31,7 @@ def name_similarity(a: Keys, b: Keys) -> int:
         return 100
     if not a.name or not b.name:
         return 0
-    if a.core == b.core or (a.base != a.compact and a.base in (b.compact, b.core)) or (
+    if a.core == b.core or (a.base != a.core and a.base in (b.compact, b.core)) or (
             a.lead == b.lead and (a.lead != a.core or b.lead != b.core)):
         # the same core once generic words (or a legal form written first) are set aside, or the
         # record is the claim's name with a
