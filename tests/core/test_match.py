@@ -25,6 +25,7 @@ REGISTRY = {
     "mercury": dict(company_name="Mercury Technologies, Inc.", company_domain="mercury.com"),
     "embraer": dict(company_name="Embraer S.A.", company_domain="embraer.com"),
     "telkom": dict(company_name="PT Telkom Indonesia (Persero) Tbk", company_domain="https://www.telkom.co.id"),
+    "canon": dict(company_name="Canon Inc.", company_domain="http://global.canon/"),
 }
 
 
@@ -77,6 +78,7 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="Bank of America"), "", MatchLevel.NONE),  # a country after "of" is the name
         (dict(company_name="Telkom Indonesia"), "telkom", MatchLevel.MATCH),
         (dict(company_name="Telkom SA SOC Ltd"), "", MatchLevel.NONE),  # the claim's own country tells them apart
+        (dict(company_name="Canon (UK) Ltd"), "canon", MatchLevel.MATCH),  # global.canon: the brand is the suffix
         (dict(company_name="Fidelity International", company_domain="fidelity.co.uk"), "", MatchLevel.NONE),
         # different companies
         (dict(company_name="Apple Bank for Savings"), "", MatchLevel.NONE),
