@@ -106,8 +106,10 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
             points += W_DOMAIN
             evidence.append("domain")
             strong_agree = True
-        elif q.domain_label == c.domain_label:
-            national = national_site(q.domain, c.domain)
+        elif q.domain_label in (c.domain_label, c.label_core):
+            # the same brand on another domain (canon.de and global.canon); a national site only
+            # under the very same label
+            national = q.domain_label == c.domain_label and national_site(q.domain, c.domain)
             points += W_DOMAIN_NATIONAL if national else W_DOMAIN_LABEL
             evidence.append("domain_label")
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from dealreg.keys import STOPWORDS, WORD_FORM, Keys, is_country_word
+from dealreg.keys import GENERIC, STOPWORDS, WORD_FORM, Keys, base_of, is_country_word
 
 FUZZY_HIGH = 92  # name similarity bands (0-100)
 FUZZY_MID = 85
@@ -45,6 +45,9 @@ def name_similarity(a: Keys, b: Keys) -> int:
     if score < TYPO_CHECK_FROM:
         return score
     slips = slips_between(a.core_tokens, b.core_tokens)
+    if slips is None and (a.core_tokens is not a.tokens or b.core_tokens is not b.tokens):
+        # a generic word set aside on one side only, abbreviated on the other ("Techs", "Ind")
+        slips = slips_between(a.tokens, b.tokens)
     if slips is None:
         return min(score, FUZZY_MID - 1)
     # Every word is the other's or one slip of it: ratio undersells short words ("Ikae" and
@@ -62,7 +65,8 @@ def words_pair_up(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = Fals
 def slips_between(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = False) -> int | None:
     """How many words of `a` (the record's) are a slip, an abbreviation or the initials of words
     of `b` (the claim's) when every other word is equal (see `words_pair_up`); None when some word
-    has no counterpart. Abbreviations and initials count only beside a word that is equal."""
+    has no counterpart. Abbreviations and initials count only beside a word that is equal and
+    names something (not "group": "NN Group" is not Nedbank Group)."""
     rest = [t for t in b if len(t) > 1 and t not in STOPWORDS]
     unpaired = []
     letters = []  # single letters of `a`: initials ("F&P" for Fisher & Paykel)
@@ -71,7 +75,7 @@ def slips_between(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = Fals
         if len(token) > 1 and token not in STOPWORDS:
             if token in rest:
                 rest.remove(token)
-                anchored = anchored or len(token) > 2
+                anchored = anchored or (len(token) > 2 and token not in GENERIC)  # "Group" anchors nothing
             else:
                 unpaired.append(token)
         elif len(token) == 1 and token not in STOPWORDS:
@@ -92,14 +96,15 @@ def slips_between(a: tuple[str, ...], b: tuple[str, ...], *, subset: bool = Fals
             full = next((other for other in rest if abbreviates(token, other)), None)
             if full is not None:
                 rest.remove(full)
-            elif not _initials_of(token, rest):
-                return None
+            elif not _initials_of(token, rest) and not _initials_of(token, [t for t in b if t not in STOPWORDS]):
+                return None  # neither abbreviated nor the initials of the claim's words ("PKO" beside them)
         if letters and rest and not _initials_of("".join(letters), rest):
             return None
     if rest and anchored:
-        # a claim word that is the initials of the record's words: "LVMH" of Louis Vuitton Moët Hennessy
+        # a claim word that is the initials of the record's words, in any order: "LVMH" of Louis
+        # Vuitton Moët Hennessy, or of Moët Hennessy Louis Vuitton
         initials = "".join(t[0] for t in a if t not in STOPWORDS)
-        rest = [t for t in rest if not (len(t) >= 3 and t in initials)]
+        rest = [t for t in rest if not (len(t) >= 3 and all(initials.count(ch) >= t.count(ch) for ch in set(t)))]
     return len(unpaired) + bool(letters) if subset or not rest else None
 
 
@@ -203,8 +208,9 @@ def name_part_spells_brand(q: Keys, c: Keys) -> bool:
         return True  # the whole name spells the domain ("Zoom Info" / zoominfo.com, "WP Holding" / wp.pl)
     # A word that spells the domain is at most two letters longer or shorter ("wuerth" / "wurth"),
     # and three letters at least ("E.ON" is no "On").
-    spelling = [t for t in q.tokens if len(t) >= 3 and abs(len(t) - len(label)) <= 2 and spells_brand(t, label)]
+    words = base_of(q.core_tokens) if q.base != q.core else q.tokens  # "Lidl Deutschland" -> lidl
+    spelling = [t for t in words if len(t) >= 3 and abs(len(t) - len(label)) <= 2 and spells_brand(t, label)]
     if not spelling:
         return False
-    rest = tuple(t for t in q.tokens if t not in spelling)
+    rest = tuple(t for t in words if t not in spelling)
     return words_pair_up(rest, c.tokens, subset=True)
