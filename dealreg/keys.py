@@ -199,7 +199,7 @@ def _keys(tokens: tuple[str, ...], domains: tuple[str | None, str | None, str | 
         "".join(base_of(core)) if core and core[-1] in _COUNTRY_ENDS else core_compact,
         "".join(core[1:]) if len(core) > 1 and core[0] in ONE_WORD_FORMS else core_compact,
         # the name the site spells; a provider's own site is its brand too ("Tuta" at tuta.com)
-        _label_core(label) if label and label not in _NAMELESS_LABELS else _brand_of(domain) if domain
+        _label_core(label) if label and label not in NAMELESS_LABELS else _brand_of(domain) if domain
         else _label_core(provider.split(".", 1)[0]) if provider else "",
         len(informative),
         "".join([t[0] for t in informative]) if len(informative) >= 3 else "",  # acronym
@@ -209,7 +209,7 @@ def _keys(tokens: tuple[str, ...], domains: tuple[str | None, str | None, str | 
 
 # Labels that name no one, used under a brand's own top-level domain (global.canon, home.sandvik,
 # group.bnpparibas), where the brand is the suffix.
-_NAMELESS_LABELS = frozenset({"global", "group", "home", "corporate", "www", "about"})
+NAMELESS_LABELS = frozenset({"global", "group", "home", "corporate", "www", "about"})
 
 
 def _brand_of(domain: str) -> str:

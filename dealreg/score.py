@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from dealreg.keys import Keys
+from dealreg.keys import NAMELESS_LABELS, Keys
 from dealreg.models import MatchLevel
 from dealreg.similarity import FUZZY_HIGH, FUZZY_MID, division_of, name_part_spells_brand, name_similarity, spells_brand
 
@@ -106,9 +106,9 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
             points += W_DOMAIN
             evidence.append("domain")
             strong_agree = True
-        elif q.domain_label in (c.domain_label, c.label_core):
-            # the same brand on another domain (canon.de and global.canon); a national site only
-            # under the very same label
+        elif q.domain_label == c.domain_label or (c.domain_label in NAMELESS_LABELS and q.domain_label == c.label_core):
+            # the same label on another suffix (zalando.de, zalando.com), or the brand of a brand's own
+            # suffix (canon.de, global.canon); a national site only under the very same label
             national = q.domain_label == c.domain_label and national_site(q.domain, c.domain)
             points += W_DOMAIN_NATIONAL if national else W_DOMAIN_LABEL
             evidence.append("domain_label")
