@@ -58,16 +58,17 @@ class EventBuffer(Generic[T]):
             except StoreError as exc:
                 self._log.warning("%s: could not write %d decision events yet: %s", self.name, len(self), exc)
 
-    def flush(self, *also: T) -> int:
+    def flush(self, *also: T, write: Callable[[list[T]], None] | None = None) -> int:
         """Write what is buffered, then `also` (a registration's own event, sent with the checks
         before it), in one batch now; returns how many. On failure all of it goes back in the
-        buffer and the error is raised."""
+        buffer and the error is raised. `write`: this batch's writer instead of the buffer's own
+        (one bound to a registration's deadline)."""
         with self._flushing:
             items = [*self.take(), *also]
             if not items:
                 return 0
             try:
-                self._write(items)
+                (write or self._write)(items)
             except BaseException:
                 self.put_back(items)
                 raise

@@ -286,7 +286,7 @@ def test_a_deal_deleted_in_hubspot_stops_counting_at_the_next_full_read(fake, cl
     fake.advance(120)
     clock.advance(60)
     assert service.check(siemens).owner == "direct"  # a search never shows what was deleted
-    clock.advance(store.full_reload_seconds)
+    clock.advance(store.reader.full_reload_seconds)
     assert service.check(siemens).status is Status.CLEAR
 
 
@@ -504,7 +504,7 @@ def test_a_note_whose_company_was_deleted_meanwhile_is_written_without_it(fake, 
 def test_a_registration_imported_with_an_id_like_a_direct_deals_is_found_by_it(store):
     store.write_rows("registrations", [{"registration_id": "deal-771", "submitted_at": "2026-01-01",
                                         "source": "hubspot", "partner": "direct", "company_name": "Canva"}])
-    deal = store._current().deal_of("deal-771")  # what a race correction and a check note look up
+    deal = store.reader.current().deal_of("deal-771")  # what a race correction and a check note look up
     assert deal is not None and deal.props["dealreg_registration_id"] == "deal-771"
 
 
