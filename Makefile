@@ -3,38 +3,37 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The compiled core (dealreg/_native.py): rebuilt whenever a source of the package changes.
-NATIVE := build/native/manifest.json
+DEV_STAMP := $(VENV)/.installed-dev
+# The build backend of the editable install: pinned with the development tools, needed by `make run` too.
+SETUPTOOLS := $(shell grep '^setuptools==' requirements-dev.txt)
 
-.PHONY: run test bench install clean screenshot browser
+.PHONY: run test bench clean screenshot browser
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11+ is needed: set PYTHON=/path/to/python3.11"; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt $(SETUPTOOLS)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-$(NATIVE): $(STAMP) $(wildcard dealreg/*.py)
-	DEALREG_PURE_PYTHON=1 $(PY) -c 'import dealreg._native as n; raise SystemExit(n.build())'
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
-install: $(NATIVE)
-
-run: $(NATIVE)
+run: $(STAMP)
 	@echo "== dealreg check: the example Clay export against the example registrations =="
 	$(VENV)/bin/dealreg check examples/prospects.csv --registry examples/registrations.csv \
 		--rules examples/rules.yaml --as-of 2026-11-20 -o - --format table
 	@echo "== dealreg serve --demo: the webhooks on http://127.0.0.1:8000 (Ctrl-C to stop) =="
 	$(VENV)/bin/dealreg serve --demo
 
-# The suite runs twice: on the compiled core, then on the interpreted one, which is what
-# runs where nothing was compiled (AWS Lambda, a machine without a C compiler).
-test: $(NATIVE) browser
+# Type-check every package (pyproject.toml, [tool.mypy]), then run the suite once.
+test: $(DEV_STAMP) browser
+	$(PY) -m mypy
 	$(PY) -m pytest
-	DEALREG_PURE_PYTHON=1 $(PY) -m pytest
 
-bench: $(NATIVE)
+bench: $(DEV_STAMP)
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_http.py
 

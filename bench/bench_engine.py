@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import os
 import platform
 import random
@@ -30,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from config.rules import load_rules  # noqa: E402
-from dealreg._native import is_compiled  # noqa: E402
 from dealreg.engine import Engine  # noqa: E402
 from dealreg.models import REGISTRATION_COLUMNS, Record, Registration  # noqa: E402
 from tests.core import gold  # noqa: E402
@@ -108,16 +108,26 @@ def pct(values: list[float], p: float) -> float:
 
 def bench_decisions(n_regs: int, n_queries: int, rounds: int) -> dict[str, object]:
     """Index build and decision latency, `rounds` times each: this VM's neighbours move a single
-    run by ±25%, so every round is reported, and the median round is the headline."""
+    run by ±25%, so every round is reported, and the median round is the headline.
+
+    The build is timed twice a round, as the product runs it: with the cyclic garbage collector
+    paused around it, as `dealreg check` does at its edge (handlers/cli/check.py), and with the
+    collector running, as in a server (the core never touches the collector). Wall time and
+    the process's CPU time are both kept: CPU time is what the neighbours move least."""
     rules = load_rules(ROOT / "config" / "rules.example.yaml")
     regs = make_registrations(n_regs)
-    builds = []
+    builds: dict[str, list[tuple[float, float]]] = {"paused": [], "running": []}
     engine = None
     for _ in range(rounds):
-        engine = None  # the previous engine is freed first, as a restarting process would
-        start = time.perf_counter()
-        engine = Engine(rules, registrations=regs)
-        builds.append(time.perf_counter() - start)
+        for collector in ("paused", "running"):
+            engine = None  # the previous engine is freed first, as a restarting process would
+            gc.collect()  # every round starts from the same collector state
+            if collector == "paused":
+                gc.disable()
+            start, cpu = time.perf_counter(), time.process_time()
+            engine = Engine(rules, registrations=regs)
+            builds[collector].append((time.perf_counter() - start, time.process_time() - cpu))
+            gc.enable()
     assert engine is not None
     rng = random.Random(11)
     queries = [variant(rng, rng.choice(regs)) if i % 2 == 0 else miss(rng) for i in range(n_queries)]
@@ -140,7 +150,9 @@ def bench_decisions(n_regs: int, n_queries: int, rounds: int) -> dict[str, objec
         process.extractOne(q.company_name, names, scorer=fuzz.WRatio)
         naive.append(time.perf_counter() - t0)
     return {
-        "builds_s": builds, "p50s_us": [pct(t, 50) * 1e6 for t in passes],
+        "builds_s": {k: [wall for wall, _ in v] for k, v in builds.items()},
+        "builds_cpu_s": {k: [cpu for _, cpu in v] for k, v in builds.items()},
+        "p50s_us": [pct(t, 50) * 1e6 for t in passes],
         "p50_us": pct(times, 50) * 1e6, "p95_us": pct(times, 95) * 1e6, "p99_us": pct(times, 99) * 1e6,
         "max_us": max(times) * 1e6, "mean_us": statistics.fmean(times) * 1e6,
         "hit_p50_us": pct(times[0::2], 50) * 1e6, "miss_p50_us": pct(times[1::2], 50) * 1e6,
@@ -166,14 +178,20 @@ def bench_cli(n_regs: int, n_rows: int, rounds: int) -> dict[str, object]:
                 rec = variant(rng, rng.choice(regs)) if i % 2 == 0 else miss(rng)
                 w.writerow([rec.company_name, rec.company_domain, "", ""])
         exe = Path(sys.executable).parent / "dealreg"
-        walls = []
+        walls, cpus = [], []
         for _ in range(rounds):
-            t0 = time.perf_counter()
+            t0, before = time.perf_counter(), _children_cpu()
             subprocess.run([str(exe), "check", str(rows), "--registry", str(registry), "--as-of", "2026-11-20",
                             "-o", str(Path(tmp) / "out.csv")], check=True, stderr=subprocess.DEVNULL)
             walls.append(time.perf_counter() - t0)
+            cpus.append(_children_cpu() - before)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"walls_s": walls, "peak_mb": peak_mb, "n_regs": n_regs, "n_rows": n_rows}
+    return {"walls_s": walls, "cpus_s": cpus, "peak_mb": peak_mb, "n_regs": n_regs, "n_rows": n_rows}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def quality() -> tuple[gold.Scores, gold.Scores, int]:
@@ -197,11 +215,13 @@ def main() -> None:
         values = sorted(values)
         return f"{format(statistics.median(values), fmt)} ({', '.join(format(v, fmt) for v in values)})"
 
-    core = "compiled core" if is_compiled() else "interpreted core"
     print(f"## Engine ({datetime.now(UTC).date()}, {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} cores, {core}; median of {args.rounds} rounds, every round in brackets)\n")
+          f"{os.cpu_count()} cores; median of {args.rounds} rounds, every round in brackets)\n")
     print("| measure | result | target |\n|---|---|---|")
-    print(f"| index build, {d['n_regs']:,} registrations | {spread(d['builds_s'], '.2f')} s | ≤ 1 s |")
+    for collector, label in (("paused", f"index build, {d['n_regs']:,} registrations, collector paused (as `dealreg check`)"),
+                             ("running", "… with the collector running (as a server)")):
+        print(f"| {label} | {spread(d['builds_s'][collector], '.2f')} s; CPU "
+              f"{statistics.median(d['builds_cpu_s'][collector]):.2f} s | {'≤ 1 s' if collector == 'paused' else ''} |")
     print(f"| one decision, p50 ({d['n_queries']:,} queries, half hits) | {spread(d['p50s_us'], '.0f')} µs | ≤ 50 µs |")
     print(f"| … p50 of the hits / of the misses (median round) | {d['hit_p50_us']:.0f} / {d['miss_p50_us']:.0f} µs | |")
     print(f"| one decision, p95 / p99 / max (median round) | {d['p95_us']:.0f} / {d['p99_us']:.0f} / {d['max_us']:.0f} µs "
@@ -209,7 +229,7 @@ def main() -> None:
     print(f"| naive baseline: extractOne(WRatio) over all names, p50 | {d['naive_p50_ms']:.1f} ms | |")
     print(f"| naive / ours (p50) | {d['naive_p50_ms'] * 1e3 / d['p50_us']:.0f}× | |")
     print(f"| `dealreg check` {c['n_rows']:,} rows vs {c['n_regs']:,} registrations, wall incl. start-up | "
-          f"{spread(c['walls_s'], '.1f')} s | ≤ 10 s |")
+          f"{spread(c['walls_s'], '.1f')} s; CPU {statistics.median(c['cpus_s']):.1f} s | ≤ 10 s |")
     print(f"| … peak memory (max RSS) | {c['peak_mb']:.0f} MB | ≤ 500 MB |")
     print(f"\n## Matching quality on the labelled set ({n} queries)\n")
     print("| matcher | precision of automatic matches | recall of automatic matches | sent to review |\n|---|---|---|---|")

@@ -35,7 +35,6 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dealreg._native import OFF, is_compiled  # noqa: E402
 from integrations.sqlite import SQLiteStore  # noqa: E402
 from integrations.typeform import SIGNATURE_HEADER, sign  # noqa: E402
 
@@ -74,7 +73,7 @@ def seed(db: Path, count: int) -> None:
 
 
 def start_server(db: Path, workdir: Path, log: Path | None = None) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_") or k == OFF}  # keep the core's mode
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEALREG_")}
     env.update({"DEALREG_DB": str(db), "DEALREG_TYPEFORM_SECRET": SECRET, "DEALREG_API_KEY": KEY,
                 "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
     server = subprocess.Popen([sys.executable, "-m", "handlers.cli", "serve", "--port", "0", "--examples", ""],
@@ -277,10 +276,9 @@ def main() -> None:
         ("server start to ready (index built)", ms(ready_in), "—", None),
     ]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    core = "compiled" if is_compiled() else "interpreted"  # the server runs what this process would
     print(f"HTTP benchmark: {args.registrations:,} registrations in SQLite, waitress (8 threads) on loopback, "
           f"{args.checks:,} checks, {args.registrations_posted:,} registrations; Python {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, {core} core, load average {load} (client and server share the CPUs)\n")
+          f"{os.cpu_count()} CPUs, load average {load} (client and server share the CPUs)\n")
     print("| measure | result | target | met |\n| --- | --- | --- | --- |")
     for name, value, target, ok in rows:
         print(f"| {name} | {value} | {target} | {'' if ok is None else ('yes' if ok else 'NO')} |")

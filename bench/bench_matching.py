@@ -2,7 +2,7 @@
 labelled set (tests/data/matching: registry.csv + registry_ext.csv, queries_ext.csv, aliases.csv).
 Prints markdown for bench/RESULTS.md.
 
-    DEALREG_PURE_PYTHON=1 .venv/bin/python bench/bench_matching.py [--examples 10]
+    .venv/bin/python bench/bench_matching.py [--examples 10]
 
 The peer (bench/peer_matcher.py) needs the dev requirements: .venv/bin/pip install -r requirements-dev.txt.
 Both are scored on what the decision answers (SPEC "Decision fields"), as of the set's date. Nothing
@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.peer_matcher import PeerMatcher, cross_validated  # noqa: E402
-from dealreg._native import is_compiled  # noqa: E402
 from tests.core import gold  # noqa: E402
 
 TARGETS = "≥ 99.5% | ≥ 95% | ≥ 90% | ≥ 98% | ≤ 5%"
@@ -55,10 +54,9 @@ def main() -> None:
     old = gold.evaluate_dealreg(old_registry, old_queries)
     seconds = time.perf_counter() - started
 
-    core = "compiled core" if is_compiled() else "interpreted core"
     positives = [q for q in data.queries if q["expected_registration_id"]]
     print(f"### Matching per kind, dealreg and a peer ({date.today().isoformat()})\n")
-    print(f"`DEALREG_PURE_PYTHON=1 .venv/bin/python bench/bench_matching.py` ({core}; Python "
+    print(f"`.venv/bin/python bench/bench_matching.py` (Python "
           f"{platform.python_version()}, {platform.machine()}, {seconds:.0f} s). Extended set: "
           f"{len(data.registry)} registrations ({len(data.registry) - len(old_registry)} new, with dates), "
           f"{len(data.queries)} queries ({len(positives)} positives, "

@@ -6,6 +6,7 @@ The validation itself is pure (`dealreg.rules.parse_rules`); this module does th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def _resolve(i: int, item: Any, base: Path, digest: Any) -> Any:
     return {kind: params}
 
 
-def _read(file: Path, reader: Any, where: str, digest: Any) -> list[Any]:
+def _read(file: Path, reader: Callable[[Path], list[Any]], where: str, digest: Any) -> list[Any]:
     try:
         digest.update(file.read_bytes())
         return reader(file)

@@ -22,7 +22,7 @@ def _plain(value: Any) -> Any:
 
 def _fields(obj: Record | Candidate) -> dict[str, Any]:
     # A shallow walk over the slots: dataclasses.asdict deep-copies, which costs a check ~0.15 ms.
-    return {name: _plain(getattr(obj, name)) for name in obj.__slots__}  # type: ignore[union-attr]
+    return {name: _plain(getattr(obj, name)) for name in obj.__slots__}
 
 
 def event_to_dict(event: DecisionEvent) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dealreg.engine import party_key
+from dealreg.claims import party_key
 from dealreg.models import DIRECT, NamedAccount, Quarantined, Registration, Territory
 
 

@@ -177,7 +177,7 @@ class Quarantined:
         return f"{self.where}: {'; '.join(self.problems)}"
 
 
-@dataclass(slots=True)  # not frozen: built for every candidate of every decision, and frozen init is slow
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One registration (or named account) that the record may be the same account as."""
 
@@ -201,7 +201,7 @@ DECISION_FIELDS: tuple[str, ...] = (
 """The output contract, in SPEC's order."""
 
 
-@dataclass(slots=True)  # not frozen, like Candidate: one per decision, and a frozen init costs 4x; never mutated
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The outcome for one record (SPEC "Decision fields"), plus what led to it."""
 

@@ -20,7 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from dealreg.engine import Engine, displaced_row, party_key, registration_from
+from dealreg.claims import party_key
+from dealreg.engine import Engine
+from dealreg.registrations import displaced_row, registration_from
 from dealreg.history import History
 from dealreg.models import DIRECT, Record, Registration, Status
 from dealreg.rules import RuleSet

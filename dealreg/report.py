@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from dealreg.engine import party_key
+from dealreg.claims import party_key
 from dealreg.history import History, Logged, Partner, parties_in
 from dealreg.models import CLOSED_STATES, DIRECT, Registration, Status
 
@@ -36,10 +36,14 @@ class Series:
     axis: str = "y"  # "y", or "y2" for a rate drawn over counts
 
 
+Row = tuple[str | int | float, ...]
+"""One row of a figure's table: text, counts and amounts."""
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     columns: tuple[str, ...]
-    rows: tuple[tuple[str | int | float, ...], ...]
+    rows: tuple[Row, ...]
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ def registrations_over_time(regs: Sequence[Registration], parties: Sequence[str]
     for n, party in enumerate(parties, start=1):
         mine = counts[party_key(party)]
         series = tuple(Series(s, tuple(float(mine[(m, s)]) for m in labels), stack="status") for s in statuses)
-        rows = tuple((m, *(mine[(m, s)] for s in statuses), sum(mine[(m, s)] for s in statuses))
+        rows: tuple[Row, ...] = tuple((m, *(mine[(m, s)] for s in statuses), sum(mine[(m, s)] for s in statuses))
                      for m in labels if any(mine[(m, s)] for s in statuses))
         total = sum(mine.values())
         figures.append(Figure(
@@ -185,7 +189,7 @@ def conflicts(regs: Sequence[Registration], as_of: datetime) -> Figure:
     series = [Series(rule, tuple(float(by_rule[(m, rule)]) for m in labels), stack="rule") for rule in rules]
     series.append(Series("conflict rate", tuple(percent(found[m], total[m]) if total[m] else None for m in labels),
                          kind="line", axis="y2"))
-    rows = tuple((m, total[m], found[m], percent(found[m], total[m]), *(by_rule[(m, r)] for r in rules))
+    rows: tuple[Row, ...] = tuple((m, total[m], found[m], percent(found[m], total[m]), *(by_rule[(m, r)] for r in rules))
                  for m in labels if total[m])
     return Figure("conflicts", "Conflicts, and the rule that decided each", caption, tuple(labels), tuple(series),
                   Table(("month", "registrations", "conflicts", "conflict rate %", *rules), rows),
@@ -202,7 +206,7 @@ def pipeline(regs: Sequence[Registration]) -> Figure:
                "the direct team owns it and a partner's claim lost to it. Currencies are never added together.")
     influenced = {r.matched_registration_id for r in regs
                   if r.attribution_secondary == "partner-influenced" and r.matched_registration_id}
-    value: Counter[tuple[str, str, str]] = Counter()  # (attribution, currency, open/won) -> value
+    value: defaultdict[tuple[str, str, str], float] = defaultdict(float)  # (attribution, currency, open/won) -> value
     deals: Counter[tuple[str, str]] = Counter()
     no_value: Counter[str] = Counter()
     for reg in regs:
@@ -251,7 +255,7 @@ def activation(regs: Sequence[Registration], partners: Sequence[Partner], as_of:
             first[key] = reg.submitted_at
     names = [p for p in partners if p.joined_at is not None]
     within, late, waiting = [], [], []
-    rows = []
+    rows: list[Row] = []
     for p in names:
         assert p.joined_at is not None
         start = first.get(party_key(p.name))
@@ -301,7 +305,7 @@ def claims_by_expiry(regs: Sequence[Registration], parties: Sequence[str], as_of
     kinds = ("active", f"expiring within {EXPIRING_DAYS} days", "expired")
     shown = [p for p in parties if any(counts[(party_key(p), k)] for k in kinds)]
     series = tuple(Series(k, tuple(float(counts[(party_key(p), k)]) for p in shown), stack="claims") for k in kinds)
-    rows = tuple((p, *(counts[(party_key(p), k)] for k in kinds)) for p in shown)
+    rows: tuple[Row, ...] = tuple((p, *(counts[(party_key(p), k)] for k in kinds)) for p in shown)
     extra = Table(("expires", "registration", "party", "company"),
                   tuple((end.date().isoformat(), reg.registration_id, reg.party, reg.company_name or reg.company_domain)
                         for end, reg in sorted(soon, key=lambda er: (er[0], er[1].registration_id))))
@@ -379,7 +383,7 @@ def sent_to_review(decisions: Sequence[Logged], as_of: datetime) -> Figure:
     series = [Series(c, tuple(float(causes[(m, c)]) for m in labels), stack="cause") for c in REVIEW_CAUSES]
     series.append(Series("share of decisions", tuple(percent(review[m], total[m]) if total[m] else None
                                                      for m in labels), kind="line", axis="y2"))
-    rows = tuple((m, total[m], review[m], percent(review[m], total[m]), *(causes[(m, c)] for c in REVIEW_CAUSES))
+    rows: tuple[Row, ...] = tuple((m, total[m], review[m], percent(review[m], total[m]), *(causes[(m, c)] for c in REVIEW_CAUSES))
                  for m in labels if total[m])
     return Figure("sent-to-review", "What the matcher sent to review", caption, tuple(labels), tuple(series),
                   Table(("month", "decisions", "needs_review", "share %", *REVIEW_CAUSES), rows),

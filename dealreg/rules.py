@@ -25,8 +25,6 @@ RULE_KINDS = (
     "direct_above_deal_size",
     "first_to_register",
 )
-SETTLING_KINDS = frozenset({"named_accounts", "partner_territory", "direct_above_deal_size", "first_to_register"})
-"""Rules that settle an overlap: they apply only when another active claim exists."""
 
 REQUIRABLE_FIELDS = (
     "company_name", "company_domain", "contact_email", "contact_name", "linkedin_url",

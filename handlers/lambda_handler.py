@@ -97,7 +97,7 @@ def environ_for(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]
             f"expected an API Gateway HTTP API payload format 2.0 event, got version {found}; "
             "use an httpApi event in serverless.yml (payload format 2.0 is its default)"
         )
-    request_context = event.get("requestContext")
+    request_context: Any = event.get("requestContext")
     http = request_context.get("http") if isinstance(request_context, Mapping) else None
     if not isinstance(request_context, Mapping) or not isinstance(http, Mapping) or not http.get("method"):
         raise EventError("the event has no requestContext.http.method")

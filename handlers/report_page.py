@@ -82,7 +82,7 @@ def render(report: Report, replayed: Replay | None = None, *, backend: str = "",
     # the script needs what it draws; the tables are in the page already
     figures = [{k: v for k, v in f.items() if k not in ("table", "extra")} for g in groups for f in g.figures
                if f["series"]]
-    return _template().render(
+    return _template().render(  # type: ignore[no-any-return]  # jinja2 renders text
         as_of_text=report.as_of.strftime("%Y-%m-%d %H:%M UTC"), rules_hash=report.rules_hash,
         protection_days=report.protection_days, counts=report.counts, backend=backend,
         headlines=report.headlines, groups=groups, notes=report.notes, open_tables=open_tables,

@@ -9,7 +9,6 @@ accounts that are taken).
 from __future__ import annotations
 
 import csv
-import gc
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -186,19 +185,7 @@ def read_registry_rows(path: str | Path) -> tuple[list[Registration], list[Quara
     """Registrations from a CSV in the Registrations layout, and the rows that cannot be read
     (quarantined, naming the row and column: what `dealreg check` decides around). A file without
     the columns a registry needs is refused whole."""
-    # A 100,000-row registry makes 100,000 lists of cells and 100,000 registrations, none of them
-    # in a cycle: left running, the cyclic collector rescans them over and over (a third of the
-    # read). Nothing is frozen (unlike dealreg.engine.paused_gc): that is the caller's choice.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _read_registry(path)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _read_registry(path: str | Path) -> tuple[list[Registration], list[Quarantined]]:
+    # The collector is the caller's: `dealreg check` pauses it for a large registry (handlers/cli/check.py).
     header, lines, numbers = read_lines(path)
     cols = _columns(path, header, REGISTRATION_COLUMNS)
     for column in ("registration_id", "submitted_at"):

@@ -47,7 +47,7 @@ def test_imports_run_one_way(module):
             assert LAYERS.index(top) >= layer, f"{module} imports {name}: against the arrows {' → '.join(LAYERS)}"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("dealreg") and m != "dealreg._native"))
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("dealreg")))
 def test_the_core_does_no_io(module):
     names = _imports(MODULES[module])
     io = {n for n in names if n in IO_MODULES or n.split(".")[0] in IO_MODULES}

@@ -138,4 +138,18 @@ def test_requirements_are_built_for_lambda_without_the_test_tools(config):
     options = config["custom"]["pythonRequirements"]
     assert options["dockerizePip"] == "non-linux"
     assert options["slim"] is True
-    assert {"pytest", "pluggy", "iniconfig"} <= set(options["noDeploy"])
+    runtime, dev = _pinned(ROOT / "requirements.txt"), _pinned(ROOT / "requirements-dev.txt")
+    assert {"pytest", "mypy", "setuptools"} <= dev.keys()
+    assert not runtime.keys() & dev.keys()  # the plugin packages requirements.txt: none of the dev tools
+    assert all(runtime.values())  # every runtime package pinned, so Lambda runs what the tests ran
+
+
+def _pinned(path: Path) -> dict[str, str]:
+    """The packages a requirements file names (lower case, "-" for "_"), each with its pinned version."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-r"):
+            name, _, version = line.partition("==")
+            out[name.strip().lower().replace("_", "-")] = version.strip()
+    return out

@@ -18,7 +18,6 @@ from typing import Any
 
 import click
 
-from dealreg._native import is_compiled
 from dealreg.errors import DealregError
 from handlers.cli.common import UsageProblem, counted, load_settings, open_store
 from handlers.cli.tables import import_file
@@ -76,12 +75,11 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool, 
         count = app.extensions["dealreg"].warm_up()
     except DealregError as exc:
         raise UsageProblem(str(exc)) from None
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="dealreg",
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="dealreg",  # type: ignore[attr-defined]  # not in types-waitress
                                     clear_untrusted_proxy_headers=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    base = f"http://{shown}:{server.effective_port}"  # type: ignore[union-attr]
-    core = "compiled" if is_compiled() else "interpreted"  # see README, "The compiled core"
-    click.echo(f"dealreg: {count} registrations in the {settings.store} store, {core} core; serving on {base}\n")
+    base = f"http://{shown}:{server.effective_port}"
+    click.echo(f"dealreg: {count} registrations in the {settings.store} store; serving on {base}\n")
     click.echo(instructions(settings, base, clay_row=_taken_account(store)))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly under a process manager too
     try:

@@ -4,6 +4,7 @@ Registered on the `dealreg` group in handlers/cli/__init__.py."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -70,7 +71,7 @@ def init_typeform(token: str | None, base_url: str, title: str, form_id: str, pa
         click.echo(f"  {name.ljust(width)}  {partner_link(form, name)}")
 
 
-def _partners(settings: object) -> list[str]:
+def _partners(settings: Any) -> list[str]:
     """The Partners list of the store, and the partners of the rules file."""
     from config.rules import load_rules
     from dealreg.errors import DealregError
@@ -83,7 +84,7 @@ def _partners(settings: object) -> list[str]:
             names += store.changes(None).partners
         finally:
             store.close()
-        names += load_rules(settings.rules).partners  # type: ignore[attr-defined]
+        names += load_rules(settings.rules).partners
     except DealregError as exc:
         raise UsageProblem(f"cannot read the partners ({exc}); pass --partner NAME for each") from None
     return list(dict.fromkeys(n for n in names if n.strip()))

@@ -116,7 +116,7 @@ def resolve_pipelines(data: Sequence[Mapping[str, Any]], registration: str, dire
         # works, so it counts even when registrations go into it too (HubSpot's free CRM has no other).
         chosen = [p for p in data if p is not pipeline or str(p.get("id")) == "default"]
     direct: dict[str, frozenset[str]] = {}
-    found: set[str] = set()
+    found: set[str] = set()  # type: ignore[no-redef]  # the stage names found, after the pipelines above
     for p in chosen:
         stages_of = p.get("stages") or []
         if direct_stages:
@@ -125,12 +125,12 @@ def resolve_pipelines(data: Sequence[Mapping[str, Any]], registration: str, dire
             if closed_picked:
                 raise StoreError(f"DEALREG_HUBSPOT_DIRECT_STAGES names closed stages ({', '.join(closed_picked)}): a "
                                  f"closed-won or closed-lost deal is no open claim; list open stages only")
-            found.update(name for name, _ in picked)
+            found.update(name for name, _ in picked)  # type: ignore[union-attr]  # the set above
             ids = frozenset(str(s["id"]) for _, s in picked)
         else:
             ids = frozenset(str(s["id"]) for s in stages_of if not _closed(s))
         direct[str(p["id"])] = ids
-    unknown = [name for name in direct_stages if name not in found]
+    unknown = [name for name in direct_stages if name not in found]  # type: ignore[operator]  # the set above
     if unknown:  # a typo would silently let that stage's deals through
         raise StoreError(f"DEALREG_HUBSPOT_DIRECT_STAGES names {', '.join(map(repr, unknown))}, which is no stage of the "
                          f"direct pipelines; their stages are: " + "; ".join(

@@ -40,7 +40,7 @@ class _Redirect(HTTPAdapter):
         super().__init__()
         self.base_url = base_url.rstrip("/")
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # requests' options pass through as they are
         if request.url and request.url.startswith(SHEETS_ORIGIN + "/"):
             request.url = self.base_url + request.url[len(SHEETS_ORIGIN):]
         return super().send(request, **kwargs)

@@ -140,8 +140,8 @@ def build(old: Snapshot | None, titles: Mapping[str, str], values: Mapping[str, 
     """Turn a read (`values` by table, `titles` by table) into a snapshot; the epoch survives
     when only rows were appended since `old`. Raises StoreError when the layout is not ours."""
     layouts = dict(old.layouts) if old is not None else {}
-    for table, rows in values.items():
-        layouts[table] = read_layout(table, titles[table], rows[0] if rows else [])
+    for table, grid in values.items():
+        layouts[table] = read_layout(table, titles[table], grid[0] if grid else [])
     problems = [p for layout in layouts.values() for p in layout.problems]
     if problems:
         raise layout_error(problems)

@@ -4,9 +4,7 @@ way rows come in (a Sheet, a SQLite table, a CSV file, an import), so they read 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -140,29 +138,6 @@ def _deal_value(text: str, currency: str) -> tuple[float | None, str]:
         raise InputError([("deal_value", str(exc))]) from None
 
 
-# Building a Registration: a frozen dataclass's __init__ must set every field through
-# object.__setattr__, several times slower than plain assignment; for Registration's 26 fields
-# that was most of the time of reading a 100,000-row registry. `_new_registration` builds the
-# object as an unfrozen twin with the same fields (so the same slots, in the same order), then
-# relabels it a Registration: CPython allows __class__ assignment between classes whose
-# instances have the same layout. The result is a Registration in every way (==, hash, repr,
-# pickle, frozen from then on); tests/integrations/test_store_rows.py checks it against
-# Registration(...) field by field, and that Registration has no __post_init__ to skip.
-_RegistrationDraft = dataclasses.make_dataclass(
-    "_RegistrationDraft",
-    [(f.name, f.type) if f.default is dataclasses.MISSING else (f.name, f.type, field(default=f.default))
-     for f in dataclasses.fields(Registration)],
-    slots=True, eq=False, repr=False, match_args=False,
-)
-
-
-def _new_registration(*values: object) -> Registration:
-    """`Registration(*values)` (positional, in field order), about four times faster."""
-    draft = _RegistrationDraft(*values)
-    draft.__class__ = Registration
-    return draft  # type: ignore[return-value]
-
-
 def registration_to_row(reg: Registration) -> dict[str, str]:
     return {name: text_of(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
 
@@ -209,13 +184,17 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
         problems.append(("company_name", "the row names no company (no name, domain, LinkedIn, DUNS or email)"))
     if problems:
         raise InputError(problems)
-    # positional, in Registration's field order: passing 26 keywords costs more than building the object
-    return _new_registration(
-        registration_id, submitted, partner or DIRECT,  # an empty partner is the direct team, as everywhere
-        source, company_name, company_domain, linkedin_url, duns, country, region, industry,
-        None if headcount is _FAILED else headcount, contact_name, contact_email,
-        value, currency, state_key, None if expires is _FAILED else expires, owner,
-        status, attribution_primary, attribution_secondary, matched_registration_id, rule, reason, external_id,
+    assert submitted is not None  # else submitted_at was one of the problems
+    return Registration(
+        registration_id=registration_id, submitted_at=submitted,
+        partner=partner or DIRECT,  # an empty partner is the direct team, as everywhere
+        source=source, company_name=company_name, company_domain=company_domain, linkedin_url=linkedin_url,
+        duns=duns, country=country, region=region, industry=industry,
+        employees=None if headcount is _FAILED else headcount, contact_name=contact_name,
+        contact_email=contact_email, deal_value=value, currency=currency,
+        state=state_key, expires_at=None if expires is _FAILED else expires, owner=owner, status=status,
+        attribution_primary=attribution_primary, attribution_secondary=attribution_secondary,
+        matched_registration_id=matched_registration_id, rule=rule, reason=reason, external_id=external_id,
     )
 
 

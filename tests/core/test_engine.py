@@ -405,3 +405,34 @@ def test_an_unreadable_territory_of_a_party_in_the_overlap_sends_it_to_review():
     assert (d.status, d.rule) == (Status.NEEDS_REVIEW, "quarantine") and "Territories row 3" in d.reason
     alone = e.decide(Record(company_name="Celonis", partner="Contoso"), AS_OF)
     assert alone.status is Status.CLEAR  # no overlap: no territory is consulted
+
+
+class _Cycle:
+    """An object in a reference cycle: only the cyclic garbage collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_building_an_engine_leaves_the_garbage_collector_as_it_was(collecting):
+    """The core never touches the process's collector: a server rebuilds its engine on every
+    change, and an engine that froze the heap each time would keep every cycle alive for good."""
+    import gc
+    import weakref
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if collecting else gc.disable()
+        garbage = _Cycle()
+        freed = weakref.ref(garbage)
+        del garbage  # unreachable now, but in a cycle: the next collection frees it
+        frozen = gc.get_freeze_count()
+        engine(*(reg(f"R{i}", "Northwind", f"Company {i} GmbH", f"company{i}.com") for i in range(50)))
+        assert gc.isenabled() is collecting
+        assert gc.get_freeze_count() == frozen
+        gc.collect()
+        assert freed() is None
+    finally:
+        gc.unfreeze()  # whatever an engine froze goes back, for the tests that follow
+        gc.enable() if was else gc.disable()

@@ -146,9 +146,9 @@ def test_name_similarity(a, b, at_least, below):
     ],
 )
 def test_typo_shapes(typed, real, slip):
-    from dealreg.match import _typo_shaped
+    from dealreg.similarity import typo_shaped
 
-    assert _typo_shaped(typed, real) is slip
+    assert typo_shaped(typed, real) is slip
 
 
 # --- building a registry at once gives what building it one claim at a time gives ----------

@@ -14,7 +14,6 @@ from typing import Any
 
 import waitress
 
-from dealreg._native import OFF
 from dealreg.errors import StoreUnavailable
 from integrations.sqlite import SQLiteStore
 from integrations.store import Health
@@ -24,9 +23,8 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def is_setting(name: str) -> bool:
-    """A DEALREG_* setting, which tests take from the test and never from the shell; not the
-    switch between the compiled and interpreted core, which is the suite's own mode."""
-    return name.startswith("DEALREG_") and name != OFF
+    """A DEALREG_* setting, which tests take from the test and never from the shell."""
+    return name.startswith("DEALREG_")
 
 
 def environment_without_settings() -> dict[str, str]:

@@ -5,7 +5,6 @@ way gives (the remembered timestamps, the cells in column order, the unfrozen-tw
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -141,21 +140,6 @@ def test_bad_cells_name_their_field(change, field, message):
         with pytest.raises(InputError) as err:
             convert(value)
         assert err.value.problems[0][0] == field and message in err.value.problems[0][1]
-
-
-def test_the_fast_build_is_a_registration_in_every_way():
-    assert "__post_init__" not in dir(Registration), "_new_registration would skip it: build Registrations plainly"
-    assert [f.name for f in dataclasses.fields(store._RegistrationDraft)] == [
-        f.name for f in dataclasses.fields(Registration)]
-    expected = _expected_registration(_full_row())
-    built = store._new_registration(*(getattr(expected, f.name) for f in dataclasses.fields(Registration)))
-    assert type(built) is Registration and isinstance(built, Registration)
-    assert built == expected and hash(built) == hash(expected) and repr(built) == repr(expected)
-    assert pickle.loads(pickle.dumps(built)) == expected
-    assert dataclasses.replace(built, state="lost") == dataclasses.replace(expected, state="lost")
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        built.state = "lost"  # type: ignore[misc]
-    assert {built, expected} == {expected}
 
 
 def test_a_registration_keeps_its_time_zone_as_utc():
