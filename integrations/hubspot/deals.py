@@ -41,7 +41,8 @@ def create_deal(api: HubSpotAPI, reg: Registration, props: Mapping[str, str], co
             if _is_ours(existing, reg):
                 return existing, True  # our own earlier try had landed
             found = existing.get("properties") or {}
-            if reg.external_id and m.text(found, m.DEAL["external_id"]) == m.external_value(reg.source, reg.external_id):
+            if (reg.external_id and m.text(found, m.DEAL["external_id"])
+                    == m.external_value(reg.source, reg.external_id)):
                 log.info("hubspot: %s %s was registered meanwhile as deal %s", reg.source, reg.external_id,
                          existing["id"])
                 return existing, False
@@ -58,7 +59,8 @@ def create_deal(api: HubSpotAPI, reg: Registration, props: Mapping[str, str], co
             attempt += 1
 
 
-def _existing_deal(api: HubSpotAPI, reg: Registration, clashing: Sequence[str], deadline: float) -> dict[str, Any] | None:
+def _existing_deal(api: HubSpotAPI, reg: Registration, clashing: Sequence[str],
+                   deadline: float) -> dict[str, Any] | None:
     """The deal holding a unique value of ours: by external id first (a redelivery), then by
     registration id (our own earlier try)."""
     keys = []

@@ -69,7 +69,8 @@ DEAL_TO_COMPANY, COMPANY_TO_DEAL, NOTE_TO_DEAL, NOTE_TO_COMPANY = 5, 6, 214, 190
 
 def association(object_id: str, type_id: int) -> dict[str, Any]:
     """One entry of a create's `associations`: to `object_id`, of a HUBSPOT_DEFINED type."""
-    return {"to": {"id": object_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+    return {"to": {"id": object_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
 
 
 # -- companies ---------------------------------------------------------------------------

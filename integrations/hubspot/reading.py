@@ -38,7 +38,8 @@ class Reader:
                  direct_stages: Sequence[str], cache_seconds: float, full_reload_seconds: float,
                  lag_margin_seconds: float, wall_ms: Callable[[], int]) -> None:
         self.api, self.lock = api, lock
-        self.pipeline, self.direct_pipelines, self.direct_stages = pipeline, tuple(direct_pipelines), tuple(direct_stages)
+        self.pipeline = pipeline
+        self.direct_pipelines, self.direct_stages = tuple(direct_pipelines), tuple(direct_stages)
         self.cache_seconds, self.full_reload_seconds = cache_seconds, full_reload_seconds
         self.lag_margin_ms = int(lag_margin_seconds * 1000)
         self._clock, self._wall_ms = api.clock, wall_ms

@@ -116,7 +116,8 @@ class HubSpotStore:
         return None if deal is None else self._decision_of(deal.id, deal.props, deal.item)
 
     def _decision_of(self, deal_id: str, props: Mapping[str, str], item: object = None) -> Decision:
-        """The decision a registration deal records: its first, or the one a race settled on."""
+        """The decision a registration deal records: its first, or the one a race settled on (`item`:
+        the deal as the index reads it, a Quarantined naming what to fix when it cannot be read)."""
         rid = m.text(props, m.DEAL["registration_id"])
         known = self._decisions.of_registration(rid)
         if known is not None:

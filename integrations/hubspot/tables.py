@@ -81,9 +81,9 @@ class Tables:
             item: dict[str, Any] = {"properties": props}
             key = "" if reg.state == "rejected" else m.registration_account_key(reg)
             if key:
-                company = self.companies.find_or_create(index, key, m.company_domain(reg.company_domain,
-                                                                                     reg.contact_email),
-                                                        reg.company_name, {m.COMPANY_OWNER: reg.owner} if reg.owner else {})
+                domain = m.company_domain(reg.company_domain, reg.contact_email)
+                owner = {m.COMPANY_OWNER: reg.owner} if reg.owner else {}
+                company = self.companies.find_or_create(index, key, domain, reg.company_name, owner)
                 item["associations"] = [m.association(company, m.DEAL_TO_COMPANY)]
             creates.append(item)
         if updates:

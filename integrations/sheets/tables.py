@@ -66,7 +66,8 @@ def write_rows(api: SheetsAPI, table: str, rows: Iterable[Mapping[str, str]]) ->
     while True:
         values = api.get(tab, f"the {table} read", deadline)
         layout = _layout(tab, table, values)
-        unplaced = sorted({name for row in clean for name, value in row.items() if value and name not in layout.columns})
+        unplaced = sorted({name for row in clean for name, value in row.items()
+                           if value and name not in layout.columns})
         if unplaced:  # an optional column (OPTIONAL_COLUMNS) the tab lacks: never drop its values silently
             raise StoreError(f"{tab.title}: no column for {', '.join(unplaced)}; add a header cell "
                              f"{unplaced[0]!r} to the tab (any position), then import again")

@@ -317,6 +317,20 @@ def test_a_deal_edited_by_hand_into_something_unreadable_is_quarantined(service,
                                    f"9 digits, got 2"]
 
 
+def test_a_redelivery_of_a_deal_edited_by_hand_into_something_unreadable_is_needs_review_naming_it(service, fake):
+    deal = seed_registration(fake, {"registration_id": "R-hand", "submitted_at": "2026-01-01T00:00:00+00:00",
+                                    "partner": "Contoso", "company_name": "Acme Robotics GmbH", "source": "typeform",
+                                    "external_id": "tok-7", "status": "clear", "owner": "Contoso",
+                                    "rule": "no_match", "reason": "No claim.", "expires_at": "soon"})
+    decision = service.register(partner("Northwind Partners", source="typeform", external_id="tok-7"))
+    assert (decision.status, decision.rule, decision.owner, decision.matched_registration_id) == (
+        Status.NEEDS_REVIEW, "quarantine", "", "R-hand")
+    assert decision.reason.startswith(f"This submission was registered before as R-hand (HubSpot deal {deal}), "
+                                      f"which cannot be read; a person should check it. Fix: HubSpot deal {deal} "
+                                      f"(R-hand): expires_at (property dealreg_expires_at): 'soon' is not a date")
+    assert len(deals(fake)) == 1  # never registered twice
+
+
 def test_a_named_account_company_that_cannot_be_read_is_quarantined(service, fake):
     fake.seed("companies", {"name": "Siemens AG", m.NAMED_OWNER: "direct", m.COMPANY_DUNS: "1234"})
     decision = service.check(partner("Northwind Partners", Record(company_name="Siemens AG", source="api")))

@@ -68,7 +68,8 @@ def test_a_row_edited_into_something_unanswerable_is_needs_review_naming_it(row)
     found = row_decision(row)
     assert (found.status, found.rule, found.owner, found.matched_registration_id) == (
         Status.NEEDS_REVIEW, "quarantine", "", "R-7")
-    assert found.reason == "This submission was registered before as R-7, which cannot be read; a person should check it."
+    assert found.reason == ("This submission was registered before as R-7, which cannot be read; "
+                            "a person should check it.")
 
 
 def test_needs_review_names_where_the_registration_is_and_the_cells_to_fix():
