@@ -125,6 +125,18 @@ def test_also_goes_after_the_buffered_items_and_back_with_them_when_refused(targ
     assert target.batches == [["check", "register", "register 2"]]
 
 
+def test_a_batch_can_go_through_its_own_writer_bound_to_a_registrations_deadline(target, clock):
+    events = buffer_for(target, clock, flush_at=100)
+    events.record("check")
+    own = Target()
+    assert events.flush("register", write=own) == 2
+    assert (own.batches, target.batches) == ([["check", "register"]], [])
+    own.down = StoreUnavailable("past the deadline")
+    with pytest.raises(StoreUnavailable):
+        events.flush("register 2", write=own)
+    assert events.flush() == 1 and target.batches == [["register 2"]]  # back in the buffer, for the next write
+
+
 def test_flush_with_nothing_waiting_writes_nothing(target, clock):
     events = buffer_for(target, clock)
     assert events.flush() == 0
