@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from dealreg.errors import InputError
 from dealreg.models import (
@@ -64,6 +65,13 @@ DIRECT_SOURCE = "hubspot"
 
 # HUBSPOT_DEFINED association types (SDK hubspot/crm/association_type.py)
 DEAL_TO_COMPANY, COMPANY_TO_DEAL, NOTE_TO_DEAL, NOTE_TO_COMPANY = 5, 6, 214, 190
+
+
+def association(object_id: str, type_id: int) -> dict[str, Any]:
+    """One entry of a create's `associations`: to `object_id`, of a HUBSPOT_DEFINED type."""
+    return {"to": {"id": object_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+
 
 # -- companies ---------------------------------------------------------------------------
 

@@ -1,28 +1,22 @@
-"""The embedded default store: one local SQLite file, no set-up.
-
-The tables mirror the Sheet layout of SPEC (every Sheet column is a TEXT column, so a
-row reads back exactly as it was written), plus a `seq` column that orders appends.
+"""The embedded default store: one local SQLite file, no set-up, behind the store contract
+(integrations/store/contract.py). Its tables and their migrations: integrations/sqlite/schema.py.
 
 Concurrency: WAL journal (readers never wait for the writer), one connection per thread
-and process, `busy_timeout` bounded by the store deadline. `register` holds SQLite's
+and process, `busy_timeout` bounded by the store deadline. A session holds SQLite's
 write lock (`BEGIN IMMEDIATE`) from reading the claims to committing the registration
 and its event, so registrations are serialised across threads and processes alike.
-
-The schema is created on first use and versioned with `PRAGMA user_version`: MIGRATIONS
-is an ordered list and a file at version n gets migrations n+1… applied in one
-transaction. Append a migration, never edit one that has shipped.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import (
@@ -34,7 +28,9 @@ from dealreg.models import (
     Registration,
     Territory,
 )
+from integrations.sqlite.schema import ID_COLUMN, MIGRATIONS, TABLE_NAMES, migrate
 from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.store.first_decisions import row_decision
 from integrations.store.rows import (
     COLUMNS,
     DECISION_COLUMNS,
@@ -43,7 +39,6 @@ from integrations.store.rows import (
     cell_problem,
     check_table,
     converted,
-    decision_from_fields,
     decision_from_row,
     event_to_row,
     named_account_from_row,
@@ -54,42 +49,8 @@ from integrations.store.rows import (
     validated_rows,
 )
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-
-def _text_columns(columns: Sequence[str]) -> str:
-    return ", ".join(f"{name} TEXT NOT NULL DEFAULT ''" for name in columns)
-
-
-# Each migration is a list of statements run in one transaction; user_version = its number.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 1: the Sheet tabs, the event ledger, and meta
-        f"""CREATE TABLE registrations (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            {_text_columns(REGISTRATION_COLUMNS)}, UNIQUE (registration_id))""",
-        """CREATE UNIQUE INDEX registrations_external ON registrations (source, external_id)
-           WHERE external_id <> ''""",
-        f"""CREATE TABLE decision_events (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            {_text_columns(DECISION_COLUMNS)}, event_json TEXT NOT NULL DEFAULT '{{}}', UNIQUE (event_id))""",
-        "CREATE INDEX decision_events_external ON decision_events (source, external_id, action)",
-        # the columns as shipped (migration 2 adds joined_at): a migration never changes once shipped
-        f"CREATE TABLE partners (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-        f"{_text_columns(('partner', 'contact_email', 'note'))})",
-        f"CREATE TABLE territories (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(TERRITORY_COLUMNS)})",
-        f"CREATE TABLE named_accounts (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(NAMED_ACCOUNT_COLUMNS)})",
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        # The epoch names the current non-append history; see integrations.store.Cursor.
-        "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
-    ),
-    (  # 2: the day each partner joined (the report's 90-day activation); empty for partners already on file
-        "ALTER TABLE partners ADD COLUMN joined_at TEXT NOT NULL DEFAULT ''",
-    ),
-)
-
-_TABLE_NAMES = {
-    "registrations": "registrations", "partners": "partners", "territories": "territories",
-    "named-accounts": "named_accounts", "decisions": "decision_events",
-}
-_ID_COLUMN = {"registrations": "registration_id", "decisions": "event_id"}
 _REG_SELECT = "SELECT seq, " + ", ".join(REGISTRATION_COLUMNS) + " FROM registrations"
 _DECISION_SELECT = "SELECT " + ", ".join(DECISION_COLUMNS) + " FROM decision_events"
 
@@ -149,7 +110,7 @@ class SQLiteStore:
                     return
                 conn.execute("BEGIN IMMEDIATE")  # re-checked under the lock: another process may have migrated
                 try:
-                    self._migrate(conn)
+                    migrate(conn, self.migrations, self.path)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -158,31 +119,20 @@ class SQLiteStore:
                 raise _translate(exc, self.path) from exc
             self._schema_ready = True
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(self.migrations):
-            raise StoreError(f"{self.path} has schema version {version}, newer than this dealreg knows "
-                             f"({len(self.migrations)}); upgrade dealreg or point DEALREG_DB at another file")
-        for number, statements in enumerate(self.migrations[version:], start=version + 1):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-            log.info("sqlite store %s migrated to schema version %d", self.path, number)
-
     def schema_version(self) -> int:
         return int(self._run(lambda c: c.execute("PRAGMA user_version").fetchone()[0]))
 
-    def _run(self, work):  # type: ignore[no-untyped-def]
+    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(conn)` (autocommit), with sqlite3 errors translated."""
         try:
             return work(self._conn())
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
 
-    def _transaction(self, work, *, write: bool):  # type: ignore[no-untyped-def]
+    def _transaction(self, work: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run `work(conn)` in one transaction: IMMEDIATE takes the write lock up front, so
         a read-then-write can never be overtaken; DEFERRED reads one consistent snapshot."""
-        def run(conn: sqlite3.Connection):  # type: ignore[no-untyped-def]
+        def run(conn: sqlite3.Connection) -> T:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 result = work(conn)
@@ -206,7 +156,7 @@ class SQLiteStore:
     # -- reading ---------------------------------------------------------------------
 
     def changes(self, since: Cursor | None) -> Changes:
-        return self._transaction(lambda conn: self._changes(conn, since), write=False)  # type: ignore[no-any-return]
+        return self._transaction(lambda conn: self._changes(conn, since), write=False)
 
     def _changes(self, conn: sqlite3.Connection, since: Cursor | None) -> Changes:
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
@@ -228,7 +178,7 @@ class SQLiteStore:
     def first_decision(self, source: str, external_id: str) -> Decision | None:
         if not external_id:
             return None
-        return self._run(lambda conn: self._first_decision(conn, source, external_id))  # type: ignore[no-any-return]
+        return self._run(lambda conn: self._first_decision(conn, source, external_id))
 
     def _first_decision(self, conn: sqlite3.Connection, source: str, external_id: str) -> Decision | None:
         row = conn.execute(
@@ -242,17 +192,16 @@ class SQLiteStore:
                            (source, external_id)).fetchone()
         if row is None:
             return None
-        reg = dict(zip(("seq", *REGISTRATION_COLUMNS), row))
-        return decision_from_fields({**reg, "status": reg["status"] or "clear"}, party=reg["partner"])
+        return row_decision(dict(zip(REGISTRATION_COLUMNS, row[1:])))
 
     def partners(self) -> tuple[str, ...]:
-        return self._run(self._partners)  # type: ignore[no-any-return]
+        return self._run(self._partners)
 
     def territories(self) -> tuple[Territory, ...]:
-        return self._run(self._territories)  # type: ignore[no-any-return]
+        return self._run(self._territories)
 
     def named_accounts(self) -> tuple[NamedAccount, ...]:
-        return self._run(self._named_accounts)  # type: ignore[no-any-return]
+        return self._run(self._named_accounts)
 
     @staticmethod
     def _partners(conn: sqlite3.Connection) -> tuple[str, ...]:
@@ -280,7 +229,7 @@ class SQLiteStore:
 
     def count(self, table: str) -> int:
         """Rows in one of TABLES (for /healthz, the CLI and tests)."""
-        name = _TABLE_NAMES[table]
+        name = TABLE_NAMES[table]
         return int(self._run(lambda conn: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]))
 
     def is_empty(self) -> bool:
@@ -336,7 +285,7 @@ class SQLiteStore:
     def read_rows(self, table: str) -> Iterator[dict[str, str]]:
         columns = COLUMNS[check_table(table)]
         rows = self._run(lambda conn: conn.execute(
-            f"SELECT {', '.join(columns)} FROM {_TABLE_NAMES[table]} ORDER BY seq").fetchall())
+            f"SELECT {', '.join(columns)} FROM {TABLE_NAMES[table]} ORDER BY seq").fetchall())
         for row in rows:
             yield dict(zip(columns, row))
 
@@ -345,10 +294,10 @@ class SQLiteStore:
         in one transaction. Any import is a non-append change: readers rebuild."""
         columns = COLUMNS[check_table(table)]
         clean = validated_rows(table, rows)
-        name = _TABLE_NAMES[table]
+        name = TABLE_NAMES[table]
 
         def work(conn: sqlite3.Connection) -> int:
-            key = _ID_COLUMN.get(table)
+            key = ID_COLUMN.get(table)
             if key is None:
                 conn.execute(f"DELETE FROM {name}")  # reference lists are replaced whole
             for row in clean:
@@ -357,7 +306,7 @@ class SQLiteStore:
                 _insert(conn, name, columns, row)
             conn.execute("UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
             return len(clean)
-        return self._transaction(work, write=True)  # type: ignore[no-any-return]
+        return self._transaction(work, write=True)
 
 
 class _Session:
