@@ -214,6 +214,7 @@ class Racing(Protocol):
         ...
 
 
+@runtime_checkable
 class Tables(Protocol):
     """Optional: a store that can load and dump whole tabs as rows of strings, keyed by the
     column names of SPEC's Sheet layout (`integrations.store.rows.COLUMNS`)."""
