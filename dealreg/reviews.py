@@ -165,16 +165,19 @@ def _other_row(matched: Registration, reg: Registration, resolution: Resolution,
                second: str, what: str, at: datetime) -> Registration | None:
     """The matched registration after the resolution, or None when it records the same as before."""
     note = f"Review of {reg.registration_id} on {day(at)}: {what}."
+    # A person decided this row too: it leaves the review queue (its own `review` cell stays empty,
+    # so it teaches no second pair).
     if resolution.action == NOT_SAME:
         if party_key(matched.owner or matched.party) != party_key(reg.party):
             return None  # it kept its own account: nothing to give back
-        return replace(matched, owner=matched.party, status=Status.CLEAR.value,
-                       attribution_primary=primary(matched.party), attribution_secondary="", rule=RULE, reason=note)
-    if party_key(matched.owner or matched.party) == party_key(owner):
+        owner, status, first, second = matched.party, Status.CLEAR.value, primary(matched.party), ""
+    elif party_key(matched.owner or matched.party) == party_key(owner):
         return None  # it records this owner already
-    mine = party_key(matched.party) == party_key(owner)
-    return replace(matched, owner=owner, status=Status.CLEAR.value if mine else Status.CONFLICT.value,
-                   attribution_primary=first, attribution_secondary=second, rule=RULE, reason=note)
+    else:
+        status = Status.CLEAR.value if party_key(matched.party) == party_key(owner) else Status.CONFLICT.value
+    return replace(matched, owner=owner, status=status, attribution_primary=first, attribution_secondary=second,
+                   rule=RULE, reason=note, review_note=f"resolved with {reg.registration_id}",
+                   reviewed_by=resolution.by or "a person", reviewed_at=at.isoformat())
 
 
 def known_party(name: str, partners: dict[str, str]) -> str:
