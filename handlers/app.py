@@ -7,6 +7,10 @@ Routes (SPEC "Routes"):
     POST /api/check, POST /api/registrations the same two actions for any JSON client
     GET  /healthz                           liveness, and whether the store answers
     GET  /report                            the channel report page (API key)
+    GET  /api/reviews                       what waits for a person, oldest first (API key)
+    POST /api/reviews/<registration_id>     a person's resolution of one (API key)
+    POST /api/registrations/<registration_id>/extension
+                                            a partner's request for more time (API key)
 
 Order of refusals: not authenticated (401), bad query (400), not JSON (415), body too
 large (413, from Content-Length before reading, then from the bytes read), unreadable
@@ -29,9 +33,10 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from config.settings import Settings
 from dealreg.engine import rejected
-from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.errors import InputError, Refusal, StoreError, StoreUnavailable
 from dealreg.models import Decision, Record
 from dealreg.records import parse_record
+from handlers.notifications import Channels, Notifier, channels_from
 from handlers.service import Clock, Service, new_registration_id, utc_now
 from handlers.stores import open_store
 from integrations.store import Store
@@ -70,8 +75,8 @@ class NotText(Refused):
 
 
 def create_app(settings: Settings, store: Store | None = None, *, clock: Clock | None = None,
-               new_id: Callable[[], str] | None = None) -> Flask:
-    """The app for `settings`; tests pass their own store, clock and id generator."""
+               new_id: Callable[[], str] | None = None, channels: Channels | None = None) -> Flask:
+    """The app for `settings`; tests pass their own store, clock, id generator and notification channels."""
     from config.rules import load_rules  # reads files; only at start-up
 
     try:
@@ -79,13 +84,17 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     except ValueError as exc:
         raise ValueError(f"DEALREG_TYPEFORM_MAPPING: {exc}") from None
     rules = load_rules(settings.rules)
+    channels = channels if channels is not None else channels_from(settings)
     service = Service(store if store is not None else open_store(settings), rules,
                       clock=clock or utc_now, new_id=new_id or new_registration_id)
+    notifier = Notifier(service.store, channels, clock=service.clock)
+    service.notify = notifier.submit  # after the store write, on the notifier's own thread
 
     app = Flask("dealreg")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # SPEC's field order
     app.extensions["dealreg"] = service
+    app.extensions["dealreg.notifier"] = notifier
     limit = settings.max_body_bytes
     api_keys = settings.api_keys()
     typeform_secrets = settings.typeform_secrets()
@@ -133,6 +142,50 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
         _authorize(api_keys)
         return _decision(service.register(_record(limit, "api")))
 
+    @app.get("/api/reviews")
+    def api_reviews() -> Response:
+        _authorize(api_keys)
+        from handlers.reviews import open_reviews
+
+        now = service.clock()
+        return jsonify({"reviews": [w.fields(now) for w in open_reviews(service)]})
+
+    @app.post("/api/reviews/<registration_id>")
+    def api_resolve(registration_id: str) -> Response:
+        _authorize(api_keys)
+        from dealreg.reviews import parse_resolution
+        from handlers.reviews import resolve
+
+        body = _json_body(limit)
+        resolution_text = _text_field(body, "resolution", required=True)
+        try:
+            resolution = parse_resolution(resolution_text, _text_field(body, "note"), _text_field(body, "by") or "api")
+        except ValueError as exc:
+            raise Refused(400, "invalid resolution", [("resolution", str(exc))]) from None
+        event = resolve(service, registration_id, resolution, version=_text_field(body, "version"))
+        return jsonify({**event.decision.fields(), "review": resolution.text,
+                        "rows": event.extra.get("rows", "").split(",")})
+
+    @app.post("/api/registrations/<registration_id>/extension")
+    def api_extend(registration_id: str) -> Response:
+        _authorize(api_keys)
+        from dealreg.values import parse_amount
+        from handlers.extensions import extend
+
+        body = _json_body(limit)
+        value = body.get("deal_value")
+        deal_value = None
+        if value not in (None, ""):
+            try:
+                deal_value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    else parse_amount(str(value)).value
+            except ValueError as exc:
+                raise Refused(400, "invalid deal_value", [("deal_value", str(exc))]) from None
+        answer, _ = extend(service, registration_id, deal_value=deal_value, by=_text_field(body, "by") or "api")
+        return jsonify({"registration_id": answer.row.registration_id, "granted": answer.granted,
+                        "expires_at": answer.expires_at.isoformat() if answer.expires_at else "",
+                        "extensions": answer.row.extensions, "reason": answer.reason})
+
     @app.get("/report")
     def report() -> Response:
         # The channel report (`dealreg report`), behind the API key: it names every partner's deals.
@@ -155,6 +208,10 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     @app.errorhandler(Refused)
     def refused(exc: Refused) -> Response:
         return _error(exc.status, exc.message, exc.problems, exc.headers)
+
+    @app.errorhandler(Refusal)
+    def refusal(exc: Refusal) -> Response:
+        return _error({"not_found": 404, "invalid": 400}.get(exc.kind, 409), str(exc))
 
     @app.errorhandler(InputError)
     def bad_input(exc: InputError) -> Response:
@@ -357,6 +414,27 @@ def _record(limit: int, source: str) -> Record:
     if not _is_json_type():
         raise Refused(415, f"send Content-Type: application/json (got {request.mimetype})")
     return parse_record(_json_object(_body(limit)), source=source)
+
+
+def _json_body(limit: int) -> dict[str, Any]:
+    """A JSON object body (an operation's options); an empty body is an empty object."""
+    raw = _body(limit)
+    if not raw.strip():
+        return {}
+    if not _is_json_type():
+        raise Refused(415, f"send Content-Type: application/json (got {request.mimetype})")
+    return _json_object(raw)
+
+
+def _text_field(body: Mapping[str, Any], name: str, *, required: bool = False) -> str:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise Refused(400, f"{name} is required", [(name, "is required")])
+        return ""
+    if not isinstance(value, str):
+        raise Refused(400, f"{name} must be text", [(name, f"must be a string, not {type(value).__name__}")])
+    return value.strip()
 
 
 def _decision(decision: Decision) -> Response:

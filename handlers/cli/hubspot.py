@@ -57,6 +57,8 @@ def init_hubspot(pipeline: str | None) -> None:
     created = [name for name in report.created]
     if created:
         click.echo(f"created {len(created)} properties: {', '.join(created)}")
+    if report.updated:
+        click.echo(f"added the options dealreg needs to: {', '.join(report.updated)}")
     if report.ok:
         click.echo(f"{report.ok} properties already there and right")
     if report.problems:

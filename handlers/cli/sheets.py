@@ -39,6 +39,8 @@ def init_sheet(sheet: str | None) -> None:
         click.echo(f"{title}: created, with its header row")
     for title in report.headers_written:
         click.echo(f"{title}: header row written")
+    for added in report.columns_added:
+        click.echo(f"{added}: column added")
     for table, layout in report.layouts.items():
         if layout.title in report.created or layout.title in report.headers_written or layout.problems:
             continue

@@ -48,10 +48,10 @@ from integrations.hubspot.notes import Pending, note_inputs, write_notes
 from integrations.hubspot.reading import FULL_RELOAD_SECONDS, LAG_MARGIN_SECONDS, Reader
 from integrations.hubspot.tables import Tables
 from integrations.hubspot.transport import HubSpotAPI
-from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.store.contract import Changes, Cursor, Health, LogEntry, Write
 from integrations.store.events import FLUSH_EVENTS, EventBuffer
 from integrations.store.first_decisions import Remembered, unreadable
-from integrations.store.rows import validated_rows
+from integrations.store.rows import log_from_row, log_to_row, validated_rows
 
 log = logging.getLogger("integrations.hubspot")
 
@@ -164,7 +164,7 @@ class HubSpotStore:
         with self._state:
             self._written[reg.registration_id] = (did, company)
         if write.displaced:
-            self._rewrite(index, write.displaced, None, deadline)
+            self._rewrite(index, write.displaced, {}, deadline)
         self._decisions.remember(decision, reg.registration_id, reg.source, reg.external_id)
         try:
             self._events.flush((event, did, company), write=lambda pending: self._write_notes(pending, deadline))
@@ -200,31 +200,51 @@ class HubSpotStore:
         deals.sort(key=lambda d: (d.props.get("createdate", ""), int(d.id)))
         return [*(d.item for d in deals if isinstance(d.item, Registration)), ours]
 
-    def correct(self, rows: Sequence[Registration], event: DecisionEvent | None) -> None:
-        """Rewrite the decision columns of `rows` (one batch update) and, with `event`, the
-        company and the correcting note. Safe to repeat."""
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """Rewrite `rows` on their deals (one batch update), then, for each event that changes who owns
+        an account (a race settled, a review), its company; then the events' notes. Safe to repeat."""
         deadline = self.api.deadline()
         index = self.reader.index or self.reader.current()
-        self._rewrite(index, rows, event, deadline)
-        if event is None:
-            return
-        decision = event.decision
-        with self._state:
-            deal = index.deal_of(decision.registration_id)
-            company = index.company_of(deal) if deal is not None else ""
-        if company:
-            key = m.account_key(event.record.company_name, event.record.company_domain, event.record.contact_email,
-                                event.record.linkedin_url, event.record.duns)
-            self.companies.update(index, company, key, decision, deadline)
-        self._decisions.remember(decision, decision.registration_id, event.record.source, event.record.external_id)
-        try:
-            self._events.flush((event, deal.id if deal is not None else "", company),
-                               write=lambda pending: self._write_notes(pending, deadline))
-        except StoreError as exc:
-            log.warning("hubspot: the correcting note of %s is not written yet: %s", decision.registration_id, exc)
+        corrected = {e.decision.registration_id: e for e in events if e.action == "register"}
+        self._rewrite(index, rows, corrected, deadline)
+        pending: list[Pending] = []
+        for event in events:
+            decision = event.decision
+            with self._state:
+                deal = index.deal_of(decision.registration_id)
+                company = index.company_of(deal) if deal is not None else ""
+            if company and event.action in ("register", "review"):
+                key = m.account_key(event.record.company_name, event.record.company_domain,
+                                    event.record.contact_email, event.record.linkedin_url, event.record.duns)
+                self.companies.update(index, company, key, decision, deadline)
+            if event.action == "register":
+                self._decisions.remember(decision, decision.registration_id, event.record.source,
+                                         event.record.external_id)
+            pending.append((event, deal.id if deal is not None else "", company))
+        if pending:
+            try:
+                self._events.flush(*pending, write=lambda batch: self._write_notes(batch, deadline))
+            except StoreError as exc:  # the rows are rewritten already; the notes wait for the next write
+                log.warning("hubspot: the notes of %d events are not written yet: %s", len(pending), exc)
 
-    def _rewrite(self, index: Index, rows: Sequence[Registration], event: DecisionEvent | None,
+    # -- the operations log (notes on no object, marked `dealreg-log`) ----------------------
+
+    def log(self, entries: Sequence[LogEntry]) -> None:
+        if entries:
+            write_notes(self.api, [{"properties": {"hs_timestamp": str(int(entries[0].at.timestamp() * 1000)),
+                                                   "hs_note_body": m.log_body([log_to_row(e) for e in entries])},
+                                    "associations": []}], self.api.deadline())
+
+    def logged(self, kind: str) -> list[LogEntry]:
+        notes = self.api.list_all("notes", ("hs_note_body",), "the operations log", self.api.deadline)
+        entries = (log_from_row(row) for note in sorted(notes, key=lambda n: int(n["id"]))
+                   for row in m.log_rows(m.text(note.get("properties") or {}, "hs_note_body")))
+        return [e for e in entries if e is not None and e.kind == kind]
+
+    def _rewrite(self, index: Index, rows: Sequence[Registration], corrected: Mapping[str, DecisionEvent],
                  deadline: float) -> None:
+        """Every column of `rows` on their deals (`corrected`: the race corrections' events, whose
+        decision fields go on the deal too, as a redelivery is answered from them)."""
         inputs = []
         for row in rows:
             with self._state:
@@ -232,8 +252,11 @@ class HubSpotStore:
             if deal is None:
                 log.warning("hubspot: registration %s to rewrite is not known; left as it is", row.registration_id)
                 continue
-            ours = event.decision if event is not None and row.registration_id == event.decision.registration_id else None
-            inputs.append({"id": deal.id, "properties": m.correction_properties(row, ours)})
+            event = corrected.get(row.registration_id)
+            props = m.correction_properties(row, event.decision if event is not None else None)
+            if m.is_registration(deal.props):
+                props["dealstage"] = index.pipelines.stage_for(row.state)
+            inputs.append({"id": deal.id, "properties": props})
         if not inputs:
             return
         updated = self.api.batch_write("deals", "update", inputs, "the rewrite of displaced registrations", deadline)
@@ -340,3 +363,6 @@ class _Session:
 
     def write(self, write: Write) -> Decision | None:
         return self.store._write(self.index, write, self.deadline)
+
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        self.store.amend(rows, events)

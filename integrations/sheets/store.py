@@ -36,14 +36,20 @@ import gspread
 from dealreg.errors import StoreError
 from dealreg.models import Decision, DecisionEvent, NamedAccount, Registration, Territory
 from integrations.sheets import setup, tables
-from integrations.sheets.cells import append_request, update_requests
-from integrations.sheets.layout import REFERENCE, TAB_TITLES
+from integrations.sheets.cells import append_request, row_dicts, update_requests
+from integrations.sheets.layout import INIT_HELP, REFERENCE, TAB_TITLES, Layout
 from integrations.sheets.snapshot import Snapshot, build
 from integrations.sheets.transport import Ambiguous, Clock, SheetsAPI
-from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.store.contract import Changes, Cursor, Health, LogEntry, Write
 from integrations.store.events import FLUSH_EVENTS, EventBuffer
 from integrations.store.first_decisions import Remembered, row_decision
-from integrations.store.rows import decision_from_row, event_to_row, registration_to_row
+from integrations.store.rows import (
+    decision_from_row,
+    event_to_row,
+    log_from_row,
+    log_to_row,
+    registration_to_row,
+)
 
 log = logging.getLogger("integrations.sheets")
 
@@ -243,9 +249,11 @@ class SheetsStore:
             snap = self._read(self.api.deadline(), reference=False)
         return [reg for reg in snap.registrations if reg is not None]
 
-    def correct(self, rows: Sequence[Registration], event: DecisionEvent | None) -> None:
-        """Rewrite the rows' cells of ours and append `event`, in one batchUpdate (rewrites are
-        idempotent; a repeated event is dropped by its event_id on read)."""
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """Rewrite the rows' cells of ours and append `events` (with the buffered check events), in
+        one batchUpdate (rewrites are idempotent; a repeated event is dropped by its event_id on read).
+        A value for a column the tab lacks (a review on a Sheet made before the review columns) is
+        refused, naming the column: it would be lost otherwise."""
         deadline = self.api.deadline()
         snap = self._snap if self._snap is not None else self._read(deadline, reference=False)
         if any(row.registration_id not in snap.ids for row in rows):
@@ -254,17 +262,58 @@ class SheetsStore:
         layout = snap.layouts["registrations"]
         requests_: list[dict[str, Any]] = []
         for row in rows:
-            if row.registration_id in snap.ids:
-                requests_ += update_requests(regs.sheet_id, layout, snap.ids[row.registration_id] + 1,
-                                             registration_to_row(row))
-        if event is not None:
-            requests_.append(append_request(self.api.tab("decisions", deadline).sheet_id, snap.layouts["decisions"],
-                                            [event_to_row(event)], truncate=True))
-            self._decisions.remember(event.decision, event.decision.registration_id, event.record.source,
-                                     event.record.external_id)
+            if row.registration_id not in snap.ids:
+                log.warning("sheets: registration %s to rewrite is not in the Registrations tab; left out",
+                            row.registration_id)
+                continue
+            cells = registration_to_row(row)
+            _check_columns(layout, cells)
+            requests_ += update_requests(regs.sheet_id, layout, snap.ids[row.registration_id] + 1, cells)
+        pending = self._events.take() if events else []
+        try:
+            if events:
+                requests_.append(append_request(self.api.tab("decisions", deadline).sheet_id,
+                                                snap.layouts["decisions"],
+                                                [event_to_row(e) for e in (*pending, *events)], truncate=True))
+            if requests_:
+                self.api.write(requests_, "the rewrite of registrations", deadline, retry_ambiguous=True)
+        except BaseException:
+            self._events.put_back(pending)
+            raise
+        for event in events:
+            if event.action == "register":
+                self._decisions.remember(event.decision, event.decision.registration_id, event.record.source,
+                                         event.record.external_id)
         if requests_:
-            self.api.write(requests_, "the race correction", deadline, retry_ambiguous=True)
             self.invalidate()  # our own rewrites are not in the snapshot
+
+    # -- the operations log ------------------------------------------------------------
+
+    def log(self, entries: Sequence[LogEntry]) -> None:
+        """Appended to the Log tab (one batchUpdate)."""
+        if not entries:
+            return
+        deadline = self.api.deadline()
+        tab, layout = self._log_tab(deadline)
+        self.api.write([append_request(tab.sheet_id, layout, [log_to_row(e) for e in entries], truncate=True)],
+                       "the log write", deadline, retry_ambiguous=True)
+
+    def logged(self, kind: str) -> list[LogEntry]:
+        """The Log tab's entries of `kind` (one values.get)."""
+        deadline = self.api.deadline()
+        tab = self._log_tab(deadline)[0]
+        values = self.api.get(tab, "the log read", deadline)
+        layout = _log_layout(tab.title, values)
+        entries = (log_from_row(row) for row in row_dicts(layout, values) if row)
+        return [e for e in entries if e is not None and e.kind == kind]
+
+    def _log_tab(self, deadline: float) -> tuple[Any, Layout]:
+        try:
+            tab = self.api.tab("log", deadline)
+        except StoreError:
+            raise StoreError(f"The spreadsheet has no Log tab, where dealreg records what it sent; {INIT_HELP}") from None
+        header = self.api.batch_get([self.api.range(tab, "1:1")], "the log header", deadline)[0]
+        return tab, _log_layout(tab.title, header)
 
     # -- check events ------------------------------------------------------------------
 
@@ -332,6 +381,23 @@ class SheetsStore:
         return report
 
 
+def _check_columns(layout: Layout, row: Mapping[str, str]) -> None:
+    """Refuse a row holding a value for a column the tab lacks (OPTIONAL_COLUMNS), naming the fix."""
+    missing = sorted(name for name, value in row.items() if value and name not in layout.columns)
+    if missing:
+        raise StoreError(f"{layout.title}: no column for {', '.join(missing)}; add the header cells (any position) "
+                         f"or {INIT_HELP}")
+
+
+def _log_layout(title: str, values: Sequence[Sequence[object]]) -> Layout:
+    from integrations.sheets.layout import layout_error, read_layout
+
+    layout = read_layout("log", title, values[0] if values else [])
+    if layout.problems:
+        raise layout_error(layout.problems)
+    return layout
+
+
 class _Session:
     """A registration attempt on one fresh read of the spreadsheet (`SheetsStore.session`)."""
 
@@ -347,3 +413,6 @@ class _Session:
 
     def write(self, write: Write) -> Decision | None:
         return self.store._write_registration(self, write)
+
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        self.store.amend(rows, events)

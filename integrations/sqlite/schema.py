@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dealreg.errors import StoreError
-from dealreg.models import REGISTRATION_COLUMNS
+from dealreg.models import OPERATION_COLUMNS, REGISTRATION_COLUMNS
+from integrations.store.contract import LOG_COLUMNS
 from integrations.store.rows import DECISION_COLUMNS, NAMED_ACCOUNT_COLUMNS, TERRITORY_COLUMNS
 
 log = logging.getLogger("integrations.sqlite")
@@ -25,11 +26,14 @@ def _text_columns(columns: Sequence[str]) -> str:
     return ", ".join(f"{name} TEXT NOT NULL DEFAULT ''" for name in columns)
 
 
+_SHIPPED_REGISTRATION_COLUMNS = tuple(c for c in REGISTRATION_COLUMNS if c not in OPERATION_COLUMNS)
+
 # Each migration is a list of statements run in one transaction; user_version = its number.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: the Sheet tabs, the event ledger, and meta
+        # the columns as shipped (migration 3 adds the operations' columns)
         f"""CREATE TABLE registrations (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            {_text_columns(REGISTRATION_COLUMNS)}, UNIQUE (registration_id))""",
+            {_text_columns(_SHIPPED_REGISTRATION_COLUMNS)}, UNIQUE (registration_id))""",
         """CREATE UNIQUE INDEX registrations_external ON registrations (source, external_id)
            WHERE external_id <> ''""",
         f"""CREATE TABLE decision_events (seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -46,6 +50,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 2: the day each partner joined (the report's 90-day activation); empty for partners already on file
         "ALTER TABLE partners ADD COLUMN joined_at TEXT NOT NULL DEFAULT ''",
+    ),
+    (  # 3: running the program (issue 13): a person's review and the extensions on each registration,
+        # and the operations log (notification deliveries)
+        *(f"ALTER TABLE registrations ADD COLUMN {name} TEXT NOT NULL DEFAULT ''" for name in OPERATION_COLUMNS),
+        f"CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(LOG_COLUMNS)})",
+        "CREATE INDEX log_kind ON log (kind, key)",
     ),
 )
 

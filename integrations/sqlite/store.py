@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,8 +29,8 @@ from dealreg.models import (
     Registration,
     Territory,
 )
-from integrations.sqlite.schema import ID_COLUMN, MIGRATIONS, TABLE_NAMES, migrate
-from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.sqlite.schema import ID_COLUMN, MIGRATIONS, TABLE_NAMES, log, migrate
+from integrations.store.contract import LOG_COLUMNS, Changes, Cursor, Health, LogEntry, Write
 from integrations.store.first_decisions import row_decision
 from integrations.store.rows import (
     COLUMNS,
@@ -272,6 +273,22 @@ class SQLiteStore:
     def record_event(self, event: DecisionEvent) -> None:
         self._run(lambda conn: self._insert_event(conn, event))
 
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """Rows rewritten and events appended in one transaction."""
+        self._transaction(lambda conn: _amend(self, conn, rows, events), write=True)
+
+    def log(self, entries: Sequence[LogEntry]) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for entry in entries:
+                _insert(conn, "log", LOG_COLUMNS, {"kind": entry.kind, "key": entry.key, "status": entry.status,
+                                                   "at": entry.at.isoformat(), "detail": entry.detail})
+        self._transaction(work, write=True)
+
+    def logged(self, kind: str) -> list[LogEntry]:
+        rows = self._run(lambda conn: conn.execute(
+            "SELECT key, status, at, detail FROM log WHERE kind = ? ORDER BY seq", (kind,)).fetchall())
+        return [LogEntry(kind, key, status, datetime.fromisoformat(at), detail) for key, status, at, detail in rows]
+
     @staticmethod
     def _insert_event(conn: sqlite3.Connection, event: DecisionEvent) -> None:
         from dealreg.events import event_to_dict  # the one JSON form of an event
@@ -331,6 +348,23 @@ class _Session:
         _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(write.registration))
         self._store._insert_event(conn, write.event)
         return None  # under the lock, nobody else can have registered the key meanwhile
+
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        _amend(self._store, self._conn, rows, events)
+
+
+def _amend(store: SQLiteStore, conn: sqlite3.Connection, rows: Sequence[Registration],
+           events: Sequence[DecisionEvent]) -> None:
+    for row in rows:
+        # Re-appended rather than updated in place, as a displaced row is: warm readers take the
+        # new version as an appended row (Engine.add replaces a row with the same id).
+        gone = conn.execute("DELETE FROM registrations WHERE registration_id = ?", (row.registration_id,)).rowcount
+        if not gone:
+            log.warning("registration %s to rewrite is not in the SQLite store; left out", row.registration_id)
+            continue
+        _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(row))
+    for event in events:
+        store._insert_event(conn, event)
 
 
 def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: Mapping[str, str]) -> None:

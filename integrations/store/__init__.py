@@ -7,6 +7,7 @@ from integrations.store.contract import (
     Changes,
     Cursor,
     Health,
+    LogEntry,
     Racing,
     Session,
     Store,
@@ -16,5 +17,5 @@ from integrations.store.contract import (
     Write,
 )
 
-__all__ = ["Changes", "Cursor", "Health", "Racing", "Session", "Store", "StoreError", "StoreUnavailable", "Tables",
-           "Write"]
+__all__ = ["Changes", "Cursor", "Health", "LogEntry", "Racing", "Session", "Store", "StoreError", "StoreUnavailable",
+           "Tables", "Write"]

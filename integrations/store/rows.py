@@ -14,6 +14,7 @@ from dealreg.models import (
     CLOSED_STATES,
     DECISION_FIELDS,
     DIRECT,
+    OPERATION_COLUMNS,
     REGISTRATION_COLUMNS,
     STATES,
     Decision,
@@ -28,6 +29,7 @@ from dealreg.models import (
 from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
 from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
+from integrations.store.contract import LOG_COLUMNS, LogEntry
 
 # -- the Sheet layout: one tab per table, every cell a string -----------------------------
 
@@ -49,8 +51,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "territories": TERRITORY_COLUMNS,
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
+    "log": LOG_COLUMNS,  # the operations log (not imported or exported: `TABLES`)
 }
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",)}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",), "registrations": OPERATION_COLUMNS}
 """Columns added after a layout shipped: a tab, table or file without them still reads (the cell is
 empty), so a Sheet or CSV made before them keeps working."""
 
@@ -139,7 +142,9 @@ def _deal_value(text: str, currency: str) -> tuple[float | None, str]:
 
 
 def registration_to_row(reg: Registration) -> dict[str, str]:
-    return {name: text_of(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
+    row = {name: text_of(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
+    row["extensions"] = str(reg.extensions) if reg.extensions else ""  # never extended: an empty cell
+    return row
 
 
 def registration_from_row(row: Mapping[str, str]) -> Registration:
@@ -159,7 +164,8 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
     (registration_id, submitted_at, source, partner, company_name, company_domain, linkedin_url, duns,
      country, region, industry, employees, contact_name, contact_email, deal_value, currency, state,
      expires_at, owner, status, attribution_primary, attribution_secondary, matched_registration_id,
-     rule, reason, external_id) = map(str.strip, cells)  # REGISTRATION_COLUMNS, in order
+     rule, reason, external_id, review, review_note, reviewed_by, reviewed_at,
+     extensions) = map(str.strip, cells)  # REGISTRATION_COLUMNS, in order
     problems: list[tuple[str, str]] = []
     if not registration_id:
         problems.append(("registration_id", "is required"))
@@ -178,6 +184,7 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
     deal = _cell(soft, _deal_value, deal_value, currency) if deal_value else (None, currency)
     value, currency = (None, currency) if deal is _FAILED else deal
     headcount = _cell(soft, _number, "employees", employees, int) if employees else None
+    extended = _cell(soft, _number, "extensions", extensions, int) if extensions else 0
     if duns and _cell(soft, _check_duns, duns) is _FAILED:
         duns = ""
     if not lenient and not (company_name or company_domain or linkedin_url or duns or contact_email):
@@ -195,6 +202,8 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
         state=state_key, expires_at=None if expires is _FAILED else expires, owner=owner, status=status,
         attribution_primary=attribution_primary, attribution_secondary=attribution_secondary,
         matched_registration_id=matched_registration_id, rule=rule, reason=reason, external_id=external_id,
+        review=review, review_note=review_note, reviewed_by=reviewed_by, reviewed_at=reviewed_at,
+        extensions=0 if extended is _FAILED or extended is None else extended,
     )
 
 
@@ -333,6 +342,21 @@ def decision_from_row(row: Mapping[str, str]) -> Decision:
     """The decision a Decisions row records."""
     reasons = [r for r in (row.get("reasons") or "").splitlines() if r.strip()]
     return decision_from_fields(row, reasons, row.get("party") or "")
+
+
+def log_to_row(entry: LogEntry) -> dict[str, str]:
+    return {"kind": entry.kind, "key": entry.key, "status": entry.status, "at": entry.at.isoformat(),
+            "detail": entry.detail}
+
+
+def log_from_row(row: Mapping[str, str]) -> LogEntry | None:
+    """A log row as an entry; None for a row that cannot be one (edited by hand): the sweep then
+    treats its key as not delivered, which at worst sends a message again rather than never."""
+    try:
+        return LogEntry(row["kind"].strip(), row["key"].strip(), row["status"].strip(),
+                        parse_datetime(row["at"].strip()), row.get("detail", ""))
+    except (KeyError, ValueError):
+        return None
 
 
 def check_table(table: str) -> str:

@@ -170,7 +170,7 @@ REG = list(COLUMNS["registrations"])
         "Rename the header cell, or add the missing column 'company_name'"], ("notes", "compnay_name")),
     ([c for c in REG if c != "duns"], [
         "Registrations: missing column 'duns'; add a header cell 'duns' (any position; extra columns are fine)"], ()),
-    (REG + ["owner"], ["Registrations: column 'owner' appears twice (S1 and AA1); delete or rename one"], ()),
+    (REG + ["owner"], ["Registrations: column 'owner' appears twice (S1 and AF1); delete or rename one"], ()),
     ([], ["Registrations: the header row (row 1) is empty; run `dealreg init-sheet` to create the tabs and check "
           "the headers"], ()),
 ])
