@@ -20,10 +20,7 @@ webhook that does (https://www.typeform.com/developers/webhooks/).
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -36,6 +33,7 @@ from dealreg.engine import rejected
 from dealreg.errors import InputError, Refusal, StoreError, StoreUnavailable
 from dealreg.models import Decision, Record
 from dealreg.records import parse_record
+from handlers.bodies import NotText, Refused, authorize, is_json_type, json_object, read_body
 from handlers.notifications import Channels, Notifier, channels_from
 from handlers.service import Clock, Service, new_registration_id, utc_now
 from handlers.stores import open_store
@@ -55,23 +53,6 @@ log = logging.getLogger("dealreg.http")
 
 TYPEFORM_PATH = "/webhooks/typeform"
 RETRY_AFTER_SECONDS = "60"
-
-
-class Refused(Exception):
-    """A request refused before anything was written: status, message, and the fields at fault."""
-
-    def __init__(self, status: int, message: str, problems: Sequence[tuple[str, str]] = (),
-                 headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.problems = tuple(problems)
-        self.headers = dict(headers or {})
-
-
-class NotText(Refused):
-    """A body holding a string that is not Unicode text (a lone surrogate): no store can keep any
-    of it, not even as the audit event of a refusal (SQLite and the Sheets API take UTF-8 only)."""
 
 
 def create_app(settings: Settings, store: Store | None = None, *, clock: Clock | None = None,
@@ -104,7 +85,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     @app.post(TYPEFORM_PATH)
     @app.post(TYPEFORM_PATH + "/")
     def typeform() -> Response:
-        raw = _body(limit)
+        raw = read_body(limit)
         try:
             verify_signature(raw, request.headers.get(SIGNATURE_HEADER), typeform_secrets)
         except SignatureError as exc:
@@ -112,7 +93,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
             raise Refused(401, f"Typeform signature refused: {exc.reason}") from None
         # Signed from here on: an unusable payload is answered 200 `rejected` (a retry would not fix it).
         try:
-            submission = parse_typeform(_json_object(raw), mapping)
+            submission = parse_typeform(json_object(raw), mapping)
         except NotText as exc:
             log.warning("typeform body refused, nothing stored: %s", exc.problems)
             return _decision(rejected([f"{field}: {message}" for field, message in exc.problems]))
@@ -126,7 +107,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     @app.post("/webhooks/clay")
     def clay() -> Response:
         mode = request.args.get("mode", "check").strip().casefold() or "check"
-        _authorize(api_keys)
+        authorize(api_keys)
         if mode not in ("check", "register"):
             raise Refused(400, "mode must be check or register", [("mode", f"{mode!r} is not check or register")])
         record = _record(limit, "clay")
@@ -134,17 +115,17 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
 
     @app.post("/api/check")
     def api_check() -> Response:
-        _authorize(api_keys)
+        authorize(api_keys)
         return _decision(service.check(_record(limit, "api")))
 
     @app.post("/api/registrations")
     def api_register() -> Response:
-        _authorize(api_keys)
+        authorize(api_keys)
         return _decision(service.register(_record(limit, "api")))
 
     @app.get("/api/reviews")
     def api_reviews() -> Response:
-        _authorize(api_keys)
+        authorize(api_keys)
         from handlers.reviews import open_reviews
 
         now = service.clock()
@@ -152,7 +133,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
 
     @app.post("/api/reviews/<registration_id>")
     def api_resolve(registration_id: str) -> Response:
-        _authorize(api_keys)
+        authorize(api_keys)
         from dealreg.reviews import parse_resolution
         from handlers.reviews import resolve
 
@@ -168,7 +149,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
 
     @app.post("/api/registrations/<registration_id>/extension")
     def api_extend(registration_id: str) -> Response:
-        _authorize(api_keys)
+        authorize(api_keys)
         from dealreg.values import parse_amount
         from handlers.extensions import extend
 
@@ -189,7 +170,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     @app.get("/report")
     def report() -> Response:
         # The channel report (`dealreg report`), behind the API key: it names every partner's deals.
-        _authorize(api_keys)
+        authorize(api_keys)
         from handlers.report_page import report_page
 
         page = report_page(service.store, rules, as_of=service.clock())
@@ -277,153 +258,21 @@ def _under_typeform() -> bool:
     return request.path == TYPEFORM_PATH or request.path.startswith(TYPEFORM_PATH + "/")
 
 
-def _body(limit: int) -> bytes:
-    """The raw body, refused with 413 past `limit` before anything parses it."""
-    if request.content_length is not None and request.content_length > limit:
-        raise Refused(413, f"the body is larger than {limit} bytes")
-    try:
-        raw = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        raise Refused(413, f"the body is larger than {limit} bytes") from None
-    if len(raw) > limit:  # a body without Content-Length (chunked)
-        raise Refused(413, f"the body is larger than {limit} bytes")
-    return raw
-
-
-def _authorize(keys: Sequence[str]) -> None:
-    """`Authorization: Bearer <key>` or `X-Api-Key: <key>`, compared in constant time."""
-    challenge = {"WWW-Authenticate": 'Bearer realm="dealreg"'}
-    if not keys:
-        raise Refused(401, "no API key is configured on the server; set DEALREG_API_KEY", (), challenge)
-    given = request.headers.get("X-Api-Key", "")
-    auth = request.headers.get("Authorization", "")
-    if not given and auth[:7].casefold() == "bearer ":
-        given = auth[7:]
-    given = given.strip()
-    if not given:
-        raise Refused(401, "send the API key as Authorization: Bearer <key> or X-Api-Key: <key>", (), challenge)
-    matched = False
-    for key in keys:  # no early exit, so timing does not tell which key matched
-        matched |= hmac.compare_digest(given.encode("utf-8", "surrogateescape"), key.encode("utf-8"))
-    if not matched:
-        log.warning("api call refused on %s: wrong API key", request.path)
-        raise Refused(401, "the API key is not valid", (), challenge)
-
-
-class _NonFinite:
-    """Stands in for NaN/Infinity while parsing, so the error can name the field."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise Refused(400, f"the JSON object has the key {key!r} twice", [(key, "appears twice")])
-        out[key] = value
-    return out
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object. NaN, Infinity, duplicate keys, non-UTF-8 and non-objects
-    are refused with 400 naming the problem (Python's json would accept the first two)."""
-    if not raw.strip():
-        raise Refused(400, "the body is empty; send a JSON object")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Refused(400, f"the body is not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = json.loads(text, parse_constant=_NonFinite, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise Refused(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise Refused(400, "the body is nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise Refused(400, f"the body is not usable JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(text) and (where := _lone_surrogate(data)):
-        raise NotText(400, "the body holds text that is not Unicode (a lone surrogate escape such as \\ud800)",
-                      [(where, "contains a lone surrogate (a \\ud800-\\udfff escape without its pair), which is not "
-                               "text; send the characters themselves, or the escape with its pair")])
-    if not isinstance(data, dict):
-        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
-        raise Refused(400, f"the body must be a JSON object ({{...}}), not {kind}")
-    bad = [(str(k), f"{v.text} is not a number JSON allows; send a finite number")
-           for k, v in data.items() if isinstance(v, _NonFinite)]
-    if bad or _contains_non_finite(data):
-        raise Refused(400, "the body contains NaN or Infinity", bad or [("body", "NaN or Infinity inside a nested value")])
-    return data
-
-
-# A JSON escape of a UTF-16 surrogate. A pair decodes to one character; alone (or reversed) it
-# decodes to a str no UTF-8 encoder accepts, which SQLite's insert raised as a 500. Bytes cannot
-# carry a surrogate (the strict UTF-8 decode refuses them), so only a body with this escape is walked.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-
-
-def _lone_surrogate(value: object, path: str = "") -> str:
-    """The path (`answers[2].text`, `hidden.partner`) of the first key or string holding a lone
-    surrogate, with such a key written as its escape; "" when there is none."""
-    if isinstance(value, str):
-        return path if not _is_text(value) else ""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{_shown_key(key)}" if path else _shown_key(key)
-            if not _is_text(key):
-                return here
-            if found := _lone_surrogate(item, here):
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            if found := _lone_surrogate(item, f"{path}[{i}]"):
-                return found
-    return ""
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _shown_key(key: str) -> str:
-    return key.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _contains_non_finite(value: object) -> bool:
-    if isinstance(value, _NonFinite):
-        return True
-    if isinstance(value, dict):
-        return any(_contains_non_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_non_finite(v) for v in value)
-    return False
-
-
-def _is_json_type() -> bool:
-    mimetype = request.mimetype
-    return not mimetype or mimetype == "application/json" or mimetype.endswith("+json")
-
-
 def _record(limit: int, source: str) -> Record:
     """The request's record: JSON object in, parsed at the edge into a core Record."""
-    if not _is_json_type():
+    if not is_json_type():
         raise Refused(415, f"send Content-Type: application/json (got {request.mimetype})")
-    return parse_record(_json_object(_body(limit)), source=source)
+    return parse_record(json_object(read_body(limit)), source=source)
 
 
 def _json_body(limit: int) -> dict[str, Any]:
     """A JSON object body (an operation's options); an empty body is an empty object."""
-    raw = _body(limit)
+    raw = read_body(limit)
     if not raw.strip():
         return {}
-    if not _is_json_type():
+    if not is_json_type():
         raise Refused(415, f"send Content-Type: application/json (got {request.mimetype})")
-    return _json_object(raw)
+    return json_object(raw)
 
 
 def _text_field(body: Mapping[str, Any], name: str, *, required: bool = False) -> str:

@@ -36,7 +36,7 @@ import gspread
 from dealreg.errors import StoreError
 from dealreg.models import Decision, DecisionEvent, NamedAccount, Registration, Territory
 from integrations.sheets import setup, tables
-from integrations.sheets.cells import append_request, row_dicts, update_requests
+from integrations.sheets.cells import append_request, update_requests
 from integrations.sheets.layout import INIT_HELP, REFERENCE, TAB_TITLES, Layout
 from integrations.sheets.snapshot import Snapshot, build
 from integrations.sheets.transport import Ambiguous, Clock, SheetsAPI
@@ -46,8 +46,6 @@ from integrations.store.first_decisions import Remembered, row_decision
 from integrations.store.rows import (
     decision_from_row,
     event_to_row,
-    log_from_row,
-    log_to_row,
     registration_to_row,
 )
 
@@ -287,33 +285,13 @@ class SheetsStore:
         if requests_:
             self.invalidate()  # our own rewrites are not in the snapshot
 
-    # -- the operations log ------------------------------------------------------------
+    # -- the operations log (the Log tab: integrations/sheets/tables.py) ------------------
 
     def log(self, entries: Sequence[LogEntry]) -> None:
-        """Appended to the Log tab (one batchUpdate)."""
-        if not entries:
-            return
-        deadline = self.api.deadline()
-        tab, layout = self._log_tab(deadline)
-        self.api.write([append_request(tab.sheet_id, layout, [log_to_row(e) for e in entries], truncate=True)],
-                       "the log write", deadline, retry_ambiguous=True)
+        tables.append_log(self.api, entries)
 
     def logged(self, kind: str) -> list[LogEntry]:
-        """The Log tab's entries of `kind` (one values.get)."""
-        deadline = self.api.deadline()
-        tab = self._log_tab(deadline)[0]
-        values = self.api.get(tab, "the log read", deadline)
-        layout = _log_layout(tab.title, values)
-        entries = (log_from_row(row) for row in row_dicts(layout, values) if row)
-        return [e for e in entries if e is not None and e.kind == kind]
-
-    def _log_tab(self, deadline: float) -> tuple[Any, Layout]:
-        try:
-            tab = self.api.tab("log", deadline)
-        except StoreError:
-            raise StoreError(f"The spreadsheet has no Log tab, where dealreg records what it sent; {INIT_HELP}") from None
-        header = self.api.batch_get([self.api.range(tab, "1:1")], "the log header", deadline)[0]
-        return tab, _log_layout(tab.title, header)
+        return tables.read_log(self.api, kind)
 
     # -- check events ------------------------------------------------------------------
 
@@ -387,15 +365,6 @@ def _check_columns(layout: Layout, row: Mapping[str, str]) -> None:
     if missing:
         raise StoreError(f"{layout.title}: no column for {', '.join(missing)}; add the header cells (any position) "
                          f"or {INIT_HELP}")
-
-
-def _log_layout(title: str, values: Sequence[Sequence[object]]) -> Layout:
-    from integrations.sheets.layout import layout_error, read_layout
-
-    layout = read_layout("log", title, values[0] if values else [])
-    if layout.problems:
-        raise layout_error(layout.problems)
-    return layout
 
 
 class _Session:

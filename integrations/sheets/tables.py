@@ -5,14 +5,15 @@ Decisions and forgets its cache after a write."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from dealreg.errors import StoreError
 from integrations.sheets.cells import append_request, row_dicts, update_requests
-from integrations.sheets.layout import Layout, layout_error, read_layout
+from integrations.sheets.layout import INIT_HELP, Layout, layout_error, read_layout
 from integrations.sheets.transport import Ambiguous, SheetsAPI, Tab
-from integrations.store.rows import check_table, validated_rows
+from integrations.store.contract import LogEntry
+from integrations.store.rows import check_table, log_from_row, log_to_row, validated_rows
 
 ID_COLUMN = {"registrations": "registration_id", "decisions": "event_id"}
 """The tables whose rows are kept by id (an import rewrites the row with the same id); the others
@@ -96,3 +97,41 @@ def write_rows(api: SheetsAPI, table: str, rows: Iterable[Mapping[str, str]]) ->
             attempt += 1
             continue
         return len(clean)
+
+
+# -- the Log tab: what dealreg sent (notifications), read back by the sweep ----------------
+
+def append_log(api: SheetsAPI, entries: Sequence[LogEntry]) -> None:
+    """Appended to the Log tab (one batchUpdate)."""
+    if not entries:
+        return
+    deadline = api.deadline()
+    tab, layout = _log_tab(api, deadline)
+    api.write([append_request(tab.sheet_id, layout, [log_to_row(e) for e in entries], truncate=True)],
+              "the log write", deadline, retry_ambiguous=True)
+
+
+def read_log(api: SheetsAPI, kind: str) -> list[LogEntry]:
+    """The Log tab's entries of `kind` (one values.get)."""
+    deadline = api.deadline()
+    tab = _log_tab(api, deadline)[0]
+    values = api.get(tab, "the log read", deadline)
+    layout = _log_layout(tab.title, values)
+    entries = (log_from_row(row) for row in row_dicts(layout, values) if row)
+    return [e for e in entries if e is not None and e.kind == kind]
+
+
+def _log_tab(api: SheetsAPI, deadline: float) -> tuple[Tab, Layout]:
+    try:
+        tab = api.tab("log", deadline)
+    except StoreError:
+        raise StoreError(f"The spreadsheet has no Log tab, where dealreg records what it sent; {INIT_HELP}") from None
+    header = api.batch_get([api.range(tab, "1:1")], "the log header", deadline)[0]
+    return tab, _log_layout(tab.title, header)
+
+
+def _log_layout(title: str, values: Sequence[Sequence[object]]) -> Layout:
+    layout = read_layout("log", title, values[0] if values else [])
+    if layout.problems:
+        raise layout_error(layout.problems)
+    return layout

@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from dealreg.errors import InputError, StoreError
 from dealreg.models import (
-    CLOSED_STATES,
     DECISION_FIELDS,
     DIRECT,
     OPERATION_COLUMNS,
@@ -21,7 +20,6 @@ from dealreg.models import (
     DecisionEvent,
     MatchLevel,
     NamedAccount,
-    Quarantined,
     Registration,
     Status,
     Territory,
@@ -30,6 +28,13 @@ from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
 from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
 from integrations.store.contract import LOG_COLUMNS, LogEntry
+from integrations.store.quarantine import (  # noqa: F401  (re-exported: the row helpers in one import)
+    Cell,
+    cell_problem,
+    converted,
+    quarantined_reference,
+    quarantined_registration,
+)
 
 # -- the Sheet layout: one tab per table, every cell a string -----------------------------
 
@@ -219,72 +224,11 @@ def _cell(problems: list[tuple[str, str]], read: Callable[..., Any], *args: Any)
         return _FAILED
 
 
-def quarantined_registration(row: Mapping[str, str], where: str, problems: Iterable[str]) -> Quarantined:
-    """A Registrations row that cannot be read, with what can be read of it (see `Quarantined`).
-    `where` names the row and `problems` the cells to fix, each as its store shows them."""
-    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
-    state = get("state").casefold() or "open"
-    return Quarantined(
-        "registrations", where, tuple(problems),
-        claim=state not in CLOSED_STATES,  # an unreadable state might be open: it counts as a claim
-        registration_id=get("registration_id"), party=get("partner") or DIRECT,
-        company_name=get("company_name"), company_domain=get("company_domain"),
-        contact_email=get("contact_email"), linkedin_url=get("linkedin_url"), duns=_readable_duns(get("duns")),
-        country=get("country"),
-    )
-
-
-def quarantined_reference(table: str, row: Mapping[str, str], where: str, problems: Iterable[str]) -> Quarantined:
-    """A Named accounts or Territories row that cannot be read (see `Quarantined`)."""
-    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
-    # a named account's owner (empty: direct, as on a readable row), or a territory's partner
-    party = (get("owner") or DIRECT) if table == "named-accounts" else get("partner")
-    return Quarantined(table, where, tuple(problems), claim=True, party=party, company_name=get("company_name"),
-                       company_domain=get("company_domain"), linkedin_url=get("linkedin_url"),
-                       duns=_readable_duns(get("duns")))
-
-
-def _readable_duns(value: str) -> str:
-    try:
-        return value if value and duns_key(value) else ""
-    except ValueError:
-        return ""
-
-
 def _check_duns(value: str) -> None:
     try:
         duns_key(value)
     except ValueError as exc:
         raise InputError([("duns", str(exc))]) from None
-
-
-T = TypeVar("T")
-Cell = Callable[[str], str]
-"""Names a column's cell in one row as the store shows it: "deal_value (O7)", "column Amount"."""
-
-
-def converted(table: str, rows: Iterable[tuple[str, Mapping[str, str], Cell]],
-              convert: Callable[[Mapping[str, str]], T]) -> tuple[list[T], list[Quarantined]]:
-    """Each `(where, row, cell)` through the store's converter for `table`; a row it refuses is
-    quarantined, naming the row (`where`) and each bad cell (`cell(column)`), never the whole read."""
-    good: list[T] = []
-    bad: list[Quarantined] = []
-    for where, row, cell in rows:
-        try:
-            good.append(convert(row))
-        except InputError as exc:
-            problems = [cell_problem(cell(name), row.get(name, ""), message) for name, message in exc.problems]
-            bad.append(quarantined_registration(row, where, problems) if table == "registrations"
-                       else quarantined_reference(table, row, where, problems))
-    return good, bad
-
-
-def cell_problem(cell: str, value: str, message: str) -> str:
-    """"duns (H7) '12': DUNS must have 9 digits, got 2": the cell, its value unless the message
-    quotes it already, and what is wrong, so a person can find and fix it."""
-    value = value.strip()
-    shown = f" {value!r}" if value and value not in message else ""
-    return f"{cell}{shown}: {message}"
 
 
 def _listed(text: str) -> frozenset[str]:
