@@ -11,8 +11,8 @@ from datetime import datetime
 
 import click
 
-from dealreg.errors import DealregError, Refusal, StoreUnavailable
-from handlers.cli.common import UsageProblem, load_settings, open_store
+from dealreg.errors import DealregError
+from handlers.cli.common import UsageProblem, closing_store, load_settings, open_store
 from handlers.notifications import Notifier
 from handlers.service import Service
 
@@ -47,17 +47,9 @@ def _running(as_of: datetime | None = None) -> Iterator[tuple[Service, Notifier,
     service = Service(store, rules, clock=clock)
     notifier = Notifier(store, channels, clock=clock)
     service.notify = notifier.submit
-    try:
+    with closing_store(store):  # a Refusal is a DealregError: exit code 2 with its reason
         yield service, notifier, settings.remind_days
         notifier.flush()
-    except Refusal as exc:
-        raise UsageProblem(str(exc)) from None
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
-    except DealregError as exc:
-        raise UsageProblem(str(exc)) from None
-    finally:
-        store.close()
 
 
 @click.command("review")
