@@ -87,6 +87,22 @@ class Settings(BaseSettings):
     """How long the Sheets store may serve claims from memory before re-reading the tabs."""
     store_deadline_seconds: float = Field(default=10.0, gt=0)
     """How long one request may wait for the store (locks, retries) before answering 503."""
+    slack_webhook_url: SecretStr | None = None
+    """A Slack incoming webhook: conflicts, reviews, rejections, expiring claims and resolutions are
+    posted there. Unset: no Slack messages."""
+    slack_timeout_seconds: float = Field(default=5.0, gt=0)
+    """How long one Slack call may take (on a background thread, never a request's)."""
+    smtp_host: str = ""
+    """The SMTP server partners' e-mails go through. Unset: no e-mail."""
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = ""
+    """The From address of partners' e-mails (required with DEALREG_SMTP_HOST)."""
+    smtp_starttls: bool = True
+    """Upgrade the SMTP connection with STARTTLS (false only for a server on a trusted network)."""
+    remind_days: int = Field(default=14, ge=0, le=365)
+    """How many days before a registration expires `dealreg sweep` reminds (0: no reminders)."""
 
     @field_validator("typeform_secret", "api_key", "hubspot_direct_pipelines", "hubspot_direct_stages",
                      mode="before")

@@ -20,6 +20,7 @@ from dealreg.index import AccountIndex
 from dealreg.keys import Keys, keys_many, keys_of
 from dealreg.models import (
     CLOSED_STATES,
+    EXPIRED,
     Alias,
     Candidate,
     Decision,
@@ -32,6 +33,7 @@ from dealreg.models import (
     Territory,
     is_direct,
 )
+from dealreg.pairs import Pairs
 from dealreg.qualify import CLOCK_SKEW, party_of, qualification_problems, rejected, timing_problems
 from dealreg.registrations import displaced_row, registration_from
 from dealreg.rules import Qualification, RuleSet
@@ -63,6 +65,7 @@ class Engine:
         self.rules = rules
         self.window = timedelta(days=rules.protection_days)
         self.index = AccountIndex()
+        self.pairs = Pairs()  # what reviews taught: read from the resolved registrations themselves
         self._rows: dict[str, Registration] = {}
         self._named: dict[str, Claim] = {}
         self._quarantined: dict[str, Quarantined] = {}  # index id -> the row (claims only)
@@ -97,6 +100,7 @@ class Engine:
             self._rows.pop(reg.registration_id, None)
             return
         self.index.add(reg.registration_id, _registration_keys(reg))
+        self.pairs.learn(reg)
         self._rows[reg.registration_id] = reg  # turned into a Claim only when a lookup finds it
 
     def _add_many(self, registrations: Iterable[Registration]) -> None:
@@ -111,6 +115,9 @@ class Engine:
         ids = [r.registration_id for r in regs]
         self.index.add_many(zip(ids, keys))
         self._rows.update(zip(ids, regs))
+        for r in regs:
+            if r.reviewed_at:
+                self.pairs.learn(r)
 
     def quarantine(self, row: Quarantined) -> None:
         """Keep a row that could not be read where a decision can see it: whatever keys can be
@@ -154,6 +161,10 @@ class Engine:
         """The indexed registration with this id (KeyError if there is none)."""
         return self._rows[registration_id]
 
+    def registrations(self) -> list[Registration]:
+        """Every indexed registration (the claims: rejected ones are records, not indexed)."""
+        return list(self._rows.values())
+
     def claim(self, claim_id: str) -> Claim:
         """The claim behind an indexed id (a registration, or a named account)."""
         if claim_id in self._named:
@@ -190,6 +201,8 @@ class Engine:
                              "or DUNS; a free-mail address is no company's)"], party=party,
                             registration_id=registration_id)
         hits = self.index.lookup(keys)
+        if self.pairs:  # a pair a person confirmed matches; one they denied is never suggested again
+            hits = self.pairs.apply(keys, hits, self.index.keys)
         # A claim is made no later than it arrives: a few minutes ahead (a fast clock) counts as now.
         submitted = min(record.submitted_at or as_of, as_of)
         unread = self._unread_hits(keys, hits)
@@ -210,8 +223,8 @@ class Engine:
             claim = self.claim(hit.claim_id)
             if claim.state in CLOSED_STATES or (claim.submitted_at is not None and claim.submitted_at > as_of):
                 inactive.append((hit, claim))  # closed, or not yet made as of this date
-            elif claim.expires_at is not None and claim.expires_at <= as_of:
-                expired.append((hit, claim))
+            elif claim.state == EXPIRED or (claim.expires_at is not None and claim.expires_at <= as_of):
+                expired.append((hit, claim))  # a claim the sweep marked expired, or one whose window ended
             else:
                 active.append((hit, claim))
         # The expired claims that say whose the account was: the matches, else the possible ones

@@ -27,3 +27,22 @@ class StoreError(DealregError):
 class StoreUnavailable(StoreError):
     """A store is down, slow or rate-limited: the caller answers 503 so the sender retries.
     Never read as "no conflict"."""
+
+
+class DeliveryFailed(DealregError):
+    """A notification could not be delivered (Slack, e-mail). `permanent`: retrying will not help
+    until a person fixes something (the message names it); otherwise the sweep sends it again."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Refusal(DealregError):
+    """An operation a person asked for cannot be done as asked (a review resolved already or changed
+    since it was listed, an unknown registration). `kind`: "not_found", "conflict" or "invalid",
+    which the adapters turn into 404, 409 or 400."""
+
+    def __init__(self, message: str, kind: str = "conflict") -> None:
+        super().__init__(message)
+        self.kind = kind

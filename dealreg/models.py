@@ -39,7 +39,10 @@ OPEN_STATES = frozenset({"open", "pending", "approved"})
 """Registration states that keep a claim active (until it expires)."""
 CLOSED_STATES = frozenset({"won", "lost", "withdrawn", "rejected"})
 """Registration states that end a claim whatever its protection window says."""
-STATES = OPEN_STATES | CLOSED_STATES
+EXPIRED = "expired"
+"""The state `dealreg sweep` gives a claim whose protection window has ended: no longer a claim,
+but still the account's most recent one for the `expiry` rule (unlike a closed state)."""
+STATES = OPEN_STATES | CLOSED_STATES | {EXPIRED}
 
 
 @lru_cache(maxsize=1024)  # a handful of parties, asked about many times in every decision
@@ -111,6 +114,11 @@ class Registration:
     rule: str = ""
     reason: str = ""
     external_id: str = ""
+    review: str = ""  # a person's resolution, as typed: confirm, not_same, give:<party> (dealreg/reviews.py)
+    review_note: str = ""
+    reviewed_by: str = ""  # set when the resolution was applied: who, and when (ISO 8601)
+    reviewed_at: str = ""
+    extensions: int = 0  # how many times the protection window was extended (dealreg/extensions.py)
 
     @property
     def party(self) -> str:
@@ -123,8 +131,12 @@ REGISTRATION_COLUMNS: tuple[str, ...] = (
     "employees", "contact_name", "contact_email", "deal_value", "currency", "state",
     "expires_at", "owner", "status", "attribution_primary", "attribution_secondary",
     "matched_registration_id", "rule", "reason", "external_id",
+    "review", "review_note", "reviewed_by", "reviewed_at", "extensions",
 )
-"""The Registrations tab / registry CSV columns, in SPEC's order."""
+"""The Registrations tab / registry CSV columns, in SPEC's order, then the operations' columns
+(OPERATION_COLUMNS: optional, so a Sheet or CSV made before them still reads)."""
+OPERATION_COLUMNS: tuple[str, ...] = ("review", "review_note", "reviewed_by", "reviewed_at", "extensions")
+"""The columns a person's review and an extension write (docs/operations.md)."""
 
 
 @dataclass(frozen=True, slots=True)

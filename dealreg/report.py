@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dealreg.claims import party_key
+from dealreg.figures import Figure, Headline, Report, Row, Series, Table  # noqa: F401  (Row: re-exported)
 from dealreg.history import History, Logged, Partner, parties_in
-from dealreg.models import CLOSED_STATES, DIRECT, Registration, Status
+from dealreg.models import CLOSED_STATES, Registration, Status
 
 STATUSES = tuple(s.value for s in Status)  # clear, duplicate, conflict, needs_review, rejected
 NOT_RECORDED = "not recorded"  # a registration imported without a decision
@@ -25,61 +25,6 @@ EXPIRING_DAYS = 14
 AGE_BUCKETS = ((1, "under 1 day"), (3, "1-3 days"), (7, "3-7 days"), (14, "1-2 weeks"), (28, "2-4 weeks"),
                (None, "over 4 weeks"))
 REVIEW_CAUSES = ("possible match", "unreadable row", "no rule settles it")
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    name: str
-    values: tuple[float | None, ...]  # None: nothing to plot there (a rate of a month without data)
-    kind: str = "bar"  # "bar" or "line"
-    stack: str = ""  # series with the same stack are stacked
-    axis: str = "y"  # "y", or "y2" for a rate drawn over counts
-
-
-Row = tuple[str | int | float, ...]
-"""One row of a figure's table: text, counts and amounts."""
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One chart and the table under it."""
-
-    key: str  # a stable id for the page and the tests
-    title: str
-    caption: str  # what is counted, in one or two sentences
-    labels: tuple[str, ...]
-    series: tuple[Series, ...]
-    table: Table
-    horizontal: bool = False
-    unit: str = ""  # the value axis: "registrations", "days", "%", a currency …
-    unit2: str = ""  # the second value axis, when a series uses "y2"
-    target: float | None = None  # a line across the chart (the 90-day activation target)
-    empty: str = ""  # when there is nothing to draw: why, in one sentence
-    extra: Table | None = None  # a second table (the claims expiring soon, the review queue)
-
-
-@dataclass(frozen=True)
-class Headline:
-    label: str
-    value: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Report:
-    as_of: datetime
-    rules_hash: str
-    protection_days: int
-    headlines: tuple[Headline, ...]
-    figures: tuple[Figure, ...]  # in page order; small multiples share a key prefix
-    notes: tuple[str, ...] = ()
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 def build_report(history: History, *, as_of: datetime, rules_hash: str, protection_days: int) -> Report:

@@ -24,6 +24,7 @@ RULE_KINDS = (
     "partner_territory",
     "direct_above_deal_size",
     "first_to_register",
+    "extension",
 )
 
 REQUIRABLE_FIELDS = (
@@ -103,7 +104,32 @@ class FirstToRegister(_Params):
     kind: Literal["first_to_register"] = "first_to_register"
 
 
-Rule = Qualification | Expiry | SameParty | NamedAccounts | PartnerTerritory | DirectAboveDealSize | FirstToRegister
+class Extension(_Params):
+    """Whether a partner's request for more protection is granted (dealreg/extensions.py). Decides
+    no incoming record; without it every extension is refused."""
+
+    kind: Literal["extension"] = "extension"
+    times: Annotated[int, Field(ge=0, le=100)] = 1
+    """How many times one registration may be extended."""
+    days: Annotated[int, Field(gt=0, le=3650)] = 30
+    """How many days each extension adds to the protection end."""
+    require_deal_value: bool = False
+    """Only a registration with a deal value (on file, or sent with the request) is extended."""
+    states: tuple[str, ...] = ("open", "pending", "approved")
+    """The registration states (the deal's stage as the partner program tracks it) that may be extended."""
+
+    @field_validator("states")
+    @classmethod
+    def _open_states(cls, states: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = ("open", "pending", "approved")
+        for state in states:
+            if state not in allowed:
+                raise ValueError(f"{state!r} is not an open state; use some of: {', '.join(allowed)}")
+        return states
+
+
+Rule = (Qualification | Expiry | SameParty | NamedAccounts | PartnerTerritory | DirectAboveDealSize | FirstToRegister
+        | Extension)
 _MODELS: dict[str, type[_Params]] = {
     "qualification": Qualification,
     "expiry": Expiry,
@@ -112,6 +138,7 @@ _MODELS: dict[str, type[_Params]] = {
     "partner_territory": PartnerTerritory,
     "direct_above_deal_size": DirectAboveDealSize,
     "first_to_register": FirstToRegister,
+    "extension": Extension,
 }
 
 

@@ -7,6 +7,10 @@ Routes (SPEC "Routes"):
     POST /api/check, POST /api/registrations the same two actions for any JSON client
     GET  /healthz                           liveness, and whether the store answers
     GET  /report                            the channel report page (API key)
+    GET  /api/reviews                       what waits for a person, oldest first (API key)
+    POST /api/reviews/<registration_id>     a person's resolution of one (API key)
+    POST /api/registrations/<registration_id>/extension
+                                            a partner's request for more time (API key)
 
 Order of refusals: not authenticated (401), bad query (400), not JSON (415), body too
 large (413, from Content-Length before reading, then from the bytes read), unreadable
@@ -16,10 +20,7 @@ webhook that does (https://www.typeform.com/developers/webhooks/).
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -29,9 +30,11 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from config.settings import Settings
 from dealreg.engine import rejected
-from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.errors import InputError, Refusal, StoreError, StoreUnavailable
 from dealreg.models import Decision, Record
 from dealreg.records import parse_record
+from handlers.bodies import NotText, Refused, authorize, is_json_type, json_object, read_body
+from handlers.notifications import Channels, Notifier, channels_from
 from handlers.service import Clock, Service, new_registration_id, utc_now
 from handlers.stores import open_store
 from integrations.store import Store
@@ -52,26 +55,9 @@ TYPEFORM_PATH = "/webhooks/typeform"
 RETRY_AFTER_SECONDS = "60"
 
 
-class Refused(Exception):
-    """A request refused before anything was written: status, message, and the fields at fault."""
-
-    def __init__(self, status: int, message: str, problems: Sequence[tuple[str, str]] = (),
-                 headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.problems = tuple(problems)
-        self.headers = dict(headers or {})
-
-
-class NotText(Refused):
-    """A body holding a string that is not Unicode text (a lone surrogate): no store can keep any
-    of it, not even as the audit event of a refusal (SQLite and the Sheets API take UTF-8 only)."""
-
-
 def create_app(settings: Settings, store: Store | None = None, *, clock: Clock | None = None,
-               new_id: Callable[[], str] | None = None) -> Flask:
-    """The app for `settings`; tests pass their own store, clock and id generator."""
+               new_id: Callable[[], str] | None = None, channels: Channels | None = None) -> Flask:
+    """The app for `settings`; tests pass their own store, clock, id generator and notification channels."""
     from config.rules import load_rules  # reads files; only at start-up
 
     try:
@@ -79,13 +65,17 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     except ValueError as exc:
         raise ValueError(f"DEALREG_TYPEFORM_MAPPING: {exc}") from None
     rules = load_rules(settings.rules)
+    channels = channels if channels is not None else channels_from(settings)
     service = Service(store if store is not None else open_store(settings), rules,
                       clock=clock or utc_now, new_id=new_id or new_registration_id)
+    notifier = Notifier(service.store, channels, clock=service.clock)
+    service.notify = notifier.submit  # after the store write, on the notifier's own thread
 
     app = Flask("dealreg")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # SPEC's field order
     app.extensions["dealreg"] = service
+    app.extensions["dealreg.notifier"] = notifier
     limit = settings.max_body_bytes
     api_keys = settings.api_keys()
     typeform_secrets = settings.typeform_secrets()
@@ -95,7 +85,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     @app.post(TYPEFORM_PATH)
     @app.post(TYPEFORM_PATH + "/")
     def typeform() -> Response:
-        raw = _body(limit)
+        raw = read_body(limit)
         try:
             verify_signature(raw, request.headers.get(SIGNATURE_HEADER), typeform_secrets)
         except SignatureError as exc:
@@ -103,7 +93,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
             raise Refused(401, f"Typeform signature refused: {exc.reason}") from None
         # Signed from here on: an unusable payload is answered 200 `rejected` (a retry would not fix it).
         try:
-            submission = parse_typeform(_json_object(raw), mapping)
+            submission = parse_typeform(json_object(raw), mapping)
         except NotText as exc:
             log.warning("typeform body refused, nothing stored: %s", exc.problems)
             return _decision(rejected([f"{field}: {message}" for field, message in exc.problems]))
@@ -117,7 +107,7 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     @app.post("/webhooks/clay")
     def clay() -> Response:
         mode = request.args.get("mode", "check").strip().casefold() or "check"
-        _authorize(api_keys)
+        authorize(api_keys)
         if mode not in ("check", "register"):
             raise Refused(400, "mode must be check or register", [("mode", f"{mode!r} is not check or register")])
         record = _record(limit, "clay")
@@ -125,18 +115,62 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
 
     @app.post("/api/check")
     def api_check() -> Response:
-        _authorize(api_keys)
+        authorize(api_keys)
         return _decision(service.check(_record(limit, "api")))
 
     @app.post("/api/registrations")
     def api_register() -> Response:
-        _authorize(api_keys)
+        authorize(api_keys)
         return _decision(service.register(_record(limit, "api")))
+
+    @app.get("/api/reviews")
+    def api_reviews() -> Response:
+        authorize(api_keys)
+        from handlers.reviews import open_reviews
+
+        now = service.clock()
+        return jsonify({"reviews": [w.fields(now) for w in open_reviews(service)]})
+
+    @app.post("/api/reviews/<registration_id>")
+    def api_resolve(registration_id: str) -> Response:
+        authorize(api_keys)
+        from dealreg.reviews import parse_resolution
+        from handlers.reviews import resolve
+
+        body = _json_body(limit)
+        resolution_text = _text_field(body, "resolution", required=True)
+        try:
+            resolution = parse_resolution(resolution_text, _text_field(body, "note"), _text_field(body, "by") or "api")
+        except ValueError as exc:
+            raise Refused(400, "invalid resolution", [("resolution", str(exc))]) from None
+        event = resolve(service, registration_id, resolution, version=_text_field(body, "version"))
+        return jsonify({**event.decision.fields(), "review": resolution.text,
+                        "rows": event.extra.get("rows", "").split(",")})
+
+    @app.post("/api/registrations/<registration_id>/extension")
+    def api_extend(registration_id: str) -> Response:
+        authorize(api_keys)
+        from dealreg.values import parse_amount
+        from handlers.extensions import extend
+
+        body = _json_body(limit)
+        value = body.get("deal_value")
+        deal_value = None
+        if value not in (None, ""):
+            try:
+                deal_value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    else parse_amount(str(value)).value
+            except ValueError as exc:
+                raise Refused(400, "invalid deal_value", [("deal_value", str(exc))]) from None
+        answer, _ = extend(service, registration_id, deal_value=deal_value, by=_text_field(body, "by") or "api")
+        return jsonify({"registration_id": answer.row.registration_id, "granted": answer.granted,
+                        "expires_at": answer.expires_at.isoformat() if answer.expires_at else "",
+                        "extensions": answer.row.extensions, "reason": answer.reason})
 
     @app.get("/report")
     def report() -> Response:
         # The channel report (`dealreg report`), behind the API key: it names every partner's deals.
-        _authorize(api_keys)
+        authorize(api_keys)
         from handlers.report_page import report_page
 
         page = report_page(service.store, rules, as_of=service.clock())
@@ -155,6 +189,10 @@ def create_app(settings: Settings, store: Store | None = None, *, clock: Clock |
     @app.errorhandler(Refused)
     def refused(exc: Refused) -> Response:
         return _error(exc.status, exc.message, exc.problems, exc.headers)
+
+    @app.errorhandler(Refusal)
+    def refusal(exc: Refusal) -> Response:
+        return _error({"not_found": 404, "invalid": 400}.get(exc.kind, 409), str(exc))
 
     @app.errorhandler(InputError)
     def bad_input(exc: InputError) -> Response:
@@ -220,143 +258,32 @@ def _under_typeform() -> bool:
     return request.path == TYPEFORM_PATH or request.path.startswith(TYPEFORM_PATH + "/")
 
 
-def _body(limit: int) -> bytes:
-    """The raw body, refused with 413 past `limit` before anything parses it."""
-    if request.content_length is not None and request.content_length > limit:
-        raise Refused(413, f"the body is larger than {limit} bytes")
-    try:
-        raw = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        raise Refused(413, f"the body is larger than {limit} bytes") from None
-    if len(raw) > limit:  # a body without Content-Length (chunked)
-        raise Refused(413, f"the body is larger than {limit} bytes")
-    return raw
-
-
-def _authorize(keys: Sequence[str]) -> None:
-    """`Authorization: Bearer <key>` or `X-Api-Key: <key>`, compared in constant time."""
-    challenge = {"WWW-Authenticate": 'Bearer realm="dealreg"'}
-    if not keys:
-        raise Refused(401, "no API key is configured on the server; set DEALREG_API_KEY", (), challenge)
-    given = request.headers.get("X-Api-Key", "")
-    auth = request.headers.get("Authorization", "")
-    if not given and auth[:7].casefold() == "bearer ":
-        given = auth[7:]
-    given = given.strip()
-    if not given:
-        raise Refused(401, "send the API key as Authorization: Bearer <key> or X-Api-Key: <key>", (), challenge)
-    matched = False
-    for key in keys:  # no early exit, so timing does not tell which key matched
-        matched |= hmac.compare_digest(given.encode("utf-8", "surrogateescape"), key.encode("utf-8"))
-    if not matched:
-        log.warning("api call refused on %s: wrong API key", request.path)
-        raise Refused(401, "the API key is not valid", (), challenge)
-
-
-class _NonFinite:
-    """Stands in for NaN/Infinity while parsing, so the error can name the field."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise Refused(400, f"the JSON object has the key {key!r} twice", [(key, "appears twice")])
-        out[key] = value
-    return out
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object. NaN, Infinity, duplicate keys, non-UTF-8 and non-objects
-    are refused with 400 naming the problem (Python's json would accept the first two)."""
-    if not raw.strip():
-        raise Refused(400, "the body is empty; send a JSON object")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Refused(400, f"the body is not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = json.loads(text, parse_constant=_NonFinite, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise Refused(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise Refused(400, "the body is nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise Refused(400, f"the body is not usable JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(text) and (where := _lone_surrogate(data)):
-        raise NotText(400, "the body holds text that is not Unicode (a lone surrogate escape such as \\ud800)",
-                      [(where, "contains a lone surrogate (a \\ud800-\\udfff escape without its pair), which is not "
-                               "text; send the characters themselves, or the escape with its pair")])
-    if not isinstance(data, dict):
-        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
-        raise Refused(400, f"the body must be a JSON object ({{...}}), not {kind}")
-    bad = [(str(k), f"{v.text} is not a number JSON allows; send a finite number")
-           for k, v in data.items() if isinstance(v, _NonFinite)]
-    if bad or _contains_non_finite(data):
-        raise Refused(400, "the body contains NaN or Infinity", bad or [("body", "NaN or Infinity inside a nested value")])
-    return data
-
-
-# A JSON escape of a UTF-16 surrogate. A pair decodes to one character; alone (or reversed) it
-# decodes to a str no UTF-8 encoder accepts, which SQLite's insert raised as a 500. Bytes cannot
-# carry a surrogate (the strict UTF-8 decode refuses them), so only a body with this escape is walked.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-
-
-def _lone_surrogate(value: object, path: str = "") -> str:
-    """The path (`answers[2].text`, `hidden.partner`) of the first key or string holding a lone
-    surrogate, with such a key written as its escape; "" when there is none."""
-    if isinstance(value, str):
-        return path if not _is_text(value) else ""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{_shown_key(key)}" if path else _shown_key(key)
-            if not _is_text(key):
-                return here
-            if found := _lone_surrogate(item, here):
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            if found := _lone_surrogate(item, f"{path}[{i}]"):
-                return found
-    return ""
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _shown_key(key: str) -> str:
-    return key.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _contains_non_finite(value: object) -> bool:
-    if isinstance(value, _NonFinite):
-        return True
-    if isinstance(value, dict):
-        return any(_contains_non_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_non_finite(v) for v in value)
-    return False
-
-
-def _is_json_type() -> bool:
-    mimetype = request.mimetype
-    return not mimetype or mimetype == "application/json" or mimetype.endswith("+json")
-
-
 def _record(limit: int, source: str) -> Record:
     """The request's record: JSON object in, parsed at the edge into a core Record."""
-    if not _is_json_type():
+    if not is_json_type():
         raise Refused(415, f"send Content-Type: application/json (got {request.mimetype})")
-    return parse_record(_json_object(_body(limit)), source=source)
+    return parse_record(json_object(read_body(limit)), source=source)
+
+
+def _json_body(limit: int) -> dict[str, Any]:
+    """A JSON object body (an operation's options); an empty body is an empty object."""
+    raw = read_body(limit)
+    if not raw.strip():
+        return {}
+    if not is_json_type():
+        raise Refused(415, f"send Content-Type: application/json (got {request.mimetype})")
+    return json_object(raw)
+
+
+def _text_field(body: Mapping[str, Any], name: str, *, required: bool = False) -> str:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise Refused(400, f"{name} is required", [(name, "is required")])
+        return ""
+    if not isinstance(value, str):
+        raise Refused(400, f"{name} must be text", [(name, f"must be a string, not {type(value).__name__}")])
+    return value.strip()
 
 
 def _decision(decision: Decision) -> Response:

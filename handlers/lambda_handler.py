@@ -75,6 +75,30 @@ def _handle(event: Mapping[str, Any], context: Any, app: Callable[[], WSGIApp]) 
     return _call(wsgi_app, environ)
 
 
+def sweep(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """The function serverless.yml's `schedule` event runs: `dealreg sweep` (handlers/sweep.py), with
+    the settings from the environment. Returns what it did; what needs a person is logged as an error."""
+    from config.rules import load_rules
+    from config.settings import Settings
+    from handlers.notifications import Notifier, channels_from
+    from handlers.service import Service
+    from handlers.stores import open_store
+    from handlers.sweep import sweep as sweep_once
+
+    settings = Settings()
+    store = open_store(settings)
+    try:
+        service = Service(store, load_rules(settings.rules))
+        notifier = Notifier(store, channels_from(settings), clock=service.clock)
+        done = sweep_once(service, notifier, remind_days=settings.remind_days)
+    finally:
+        store.close()
+    lines = done.lines()
+    needs_person = bool(done.problems or done.delivered.refused)
+    (log.error if needs_person else log.info)("dealreg sweep: %s", " | ".join(lines))
+    return {"ok": not needs_person, "summary": lines}
+
+
 def _default_app() -> WSGIApp:
     # Imported here, not at module level: Flask, pydantic and the store cost hundreds of
     # milliseconds of cold start, and a refused event should not pay for them.

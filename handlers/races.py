@@ -12,7 +12,7 @@ writer computes alike: the engine's first_to_register order, earliest `submitted
   we weigh it too, and if we beat it we rewrite its row, as a late claim rewrites the rows it
   displaces.
 - If our outcome (owner, status) changed, or rows are now displaced, one correction rewrites
-  them and appends a correcting event (`Racing.correct`; repeating it is safe).
+  them and appends a correcting event (`Racing.amend`; repeating it is safe).
 
 The one answer that can go out of date is that of a writer which finished just before a claim
 that sorts earlier landed; its row is rewritten and says "Superseded by …".
@@ -91,5 +91,5 @@ def settle(store: Racing, write: Write, baseline: frozenset[str], redecide: Rede
                  decided.status.value, decided.owner, final.status.value, final.owner,
                  len(corrections) - (final is not decided))
         event = replace(own_write.event, decision=final) if final is not decided else None
-        store.correct(corrections, event)
+        store.amend(corrections, [event] if event is not None else [])
     return final

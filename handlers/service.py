@@ -16,16 +16,19 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from dealreg.engine import Engine, displaced_row, registration_from, rejected
 from dealreg.errors import InputError, StoreError
-from dealreg.models import Decision, Record, Registration
+from dealreg.models import Decision, DecisionEvent, Record, Registration
 from dealreg.rules import RuleSet
 from handlers.events import new_event
 from handlers.races import settle
-from integrations.store import Changes, Cursor, Health, Racing, Store, Write
+from integrations.store import Changes, Cursor, Health, Racing, Session, Store, Write
+from integrations.store.rows import event_to_row
 from integrations.typeform import TypeformSubmission
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Read = Callable[[Cursor | None], Changes]
 Decide = Callable[[Engine, datetime, str], Decision]
+Notify = Callable[[Sequence[Mapping[str, str]]], None]
+"""Takes stored events (their Decisions rows) to notify about; returns at once (handlers/notifications.py)."""
 
 
 def utc_now() -> datetime:
@@ -46,11 +51,12 @@ def new_registration_id() -> str:
 
 class Service:
     def __init__(self, store: Store, rules: RuleSet, *, clock: Clock = utc_now,
-                 new_id: Callable[[], str] = new_registration_id) -> None:
+                 new_id: Callable[[], str] = new_registration_id, notify: Notify | None = None) -> None:
         self.store = store
         self.rules = rules
         self.clock = clock
         self.new_id = new_id
+        self.notify: Notify = notify or (lambda rows: None)
         self._engine: Engine | None = None
         self._cursor: Cursor | None = None
         self._reference: Changes | None = None  # the last reset: partners, territories, named accounts
@@ -100,6 +106,24 @@ class Service:
         fix = [row.describe() for row in engine.quarantined]
         return Health(True, health.backend, "", {**health.facts, "quarantined": len(fix), "fix": fix},
                       degraded=True)
+
+    @contextmanager
+    def amending(self) -> Iterator[tuple[Session, list[Registration], Engine]]:
+        """A store session on fresh data, with the claims as they are in it (a copy, and the engine
+        brought up to date, for its partners and its look-ups): what an operation that rewrites
+        registrations reads before it writes with `Session.amend`."""
+        with self.store.session() as session:
+            with self._lock:
+                engine = self._sync(session.changes)
+                claims = engine.registrations()
+            yield session, claims, engine
+
+    def notify_events(self, events: Iterable[DecisionEvent]) -> None:
+        """Hand stored events to the notifications (never raises: a notification never fails an answer)."""
+        try:
+            self.notify([event_to_row(e) for e in events])
+        except Exception:  # noqa: BLE001 - the event is stored; the sweep sends what it implies
+            log.exception("notifications: could not hand over events; the sweep will send them")
 
     def warm_up(self) -> int:
         """Load the claims now rather than on the first request; returns how many."""
@@ -156,6 +180,7 @@ class Service:
         if extra:
             event.extra.update(extra)
         self.store.record_event(event)
+        self.notify_events([event])
         return decision
 
     def _register(self, record: Record, decide_one: Decide, extra: Mapping[str, str] | None = None) -> Decision:
@@ -184,10 +209,12 @@ class Service:
                 log.info("concurrent redelivery of %s %s: answered with the first decision", record.source,
                          record.external_id)
                 return first
+        final = write.event.decision
         if isinstance(self.store, Racing) and not self.store.serialized:
-            return settle(self.store, write, baseline,
-                          lambda view: self._redecide(view, record, decide_one, registration_id, now, extra))
-        return write.event.decision
+            final = settle(self.store, write, baseline,
+                           lambda view: self._redecide(view, record, decide_one, registration_id, now, extra))
+        self.notify_events([write.event if final is write.event.decision else replace(write.event, decision=final)])
+        return final
 
     def _write(self, engine: Engine, record: Record, decide_one: Decide, registration_id: str, now: datetime,
                extra: Mapping[str, str] | None) -> Write:

@@ -30,8 +30,19 @@ def config() -> dict:
 
 @pytest.fixture(scope="module")
 def function(config) -> dict:
-    (only,) = config["functions"].values()  # one function serves every route
-    return only
+    """The function that serves every route (the other one, `sweep`, runs on a schedule)."""
+    (api,) = [f for f in config["functions"].values() if any("httpApi" in e for e in f["events"])]
+    return api
+
+
+def test_the_sweep_runs_on_a_schedule_with_its_own_handler(config):
+    sweep = config["functions"]["sweep"]
+    assert sweep["handler"] == "handlers/lambda_handler.sweep"
+    assert [list(e) for e in sweep["events"]] == [["schedule"]]
+    assert sweep["events"][0]["schedule"].startswith("rate(")
+    from handlers import lambda_handler
+
+    assert callable(lambda_handler.sweep)
 
 
 def _routes(function: dict) -> set[tuple[str, str]]:
@@ -74,8 +85,10 @@ def test_the_routes_are_the_flask_apps(function, tmp_path):
         if rule.endpoint != "static"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    # Trailing-slash aliases (POST /webhooks/typeform/) reach the app through the catch-all.
-    canonical = {(method, path) for method, path in flask_routes if path == "/" or not path.endswith("/")}
+    # Trailing-slash aliases (POST /webhooks/typeform/) reach the app through the catch-all;
+    # Flask's <name> is API Gateway's {name}.
+    canonical = {(method, re.sub(r"<([a-z_]+)>", r"{\1}", path)) for method, path in flask_routes
+                 if path == "/" or not path.endswith("/")}
     assert _routes(function) == canonical
 
 
@@ -91,6 +104,9 @@ def test_the_routes_are_specs(function):
         ("POST", "/api/registrations"),
         ("GET", "/healthz"),
         ("GET", "/report"),  # the channel report page (issue 14)
+        ("GET", "/api/reviews"),  # running the program (issue 13)
+        ("POST", "/api/reviews/{registration_id}"),
+        ("POST", "/api/registrations/{registration_id}/extension"),
     }
 
 

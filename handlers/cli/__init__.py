@@ -8,6 +8,7 @@ import click
 
 from handlers.cli.check import check, rules
 from handlers.cli.hubspot import init_hubspot
+from handlers.cli.operations import extend, review, sweep
 from handlers.cli.report import replay, report
 from handlers.cli.serve import serve
 from handlers.cli.setup import clay_config, init_typeform
@@ -23,5 +24,5 @@ def main() -> None:
 
 
 for command in (check, rules, serve, import_, export, init_sheet, init_hubspot, typeform_mapping, sign, init_typeform,
-                clay_config, report, replay):
+                clay_config, report, replay, review, extend, sweep):
     main.add_command(command)

@@ -5,11 +5,13 @@ Settings come from the environment (`DEALREG_*`, a `.env` file), read once per c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
 
-from dealreg.errors import DealregError
+from dealreg.errors import DealregError, StoreUnavailable
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -56,6 +58,20 @@ def open_sheets_store(settings: Settings) -> SheetsStore:
         return opened(settings)
     except DealregError as exc:
         raise UsageProblem(str(exc)) from None
+
+
+@contextmanager
+def closing_store(store: Store | SheetsStore) -> Iterator[None]:
+    """Close the store at the end, and say what went wrong in the user's words: a store that does
+    not answer exits 1 (try again later), anything else dealreg refused exits 2 (fix it first)."""
+    try:
+        yield
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    except DealregError as exc:
+        raise UsageProblem(str(exc)) from None
+    finally:
+        store.close()
 
 
 # What each kind of row is called in a sentence: "imported 1 territory", "3 named accounts".

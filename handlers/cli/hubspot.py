@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dealreg.errors import DealregError, StoreUnavailable
-from handlers.cli.common import UsageProblem, load_settings
+from dealreg.errors import DealregError
+from handlers.cli.common import UsageProblem, closing_store, load_settings
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -42,21 +42,17 @@ def init_hubspot(pipeline: str | None) -> None:
     run again at any time. Needs DEALREG_HUBSPOT_TOKEN (docs/hubspot.md).
     """
     store = _open(load_settings())
-    try:
+    with closing_store(store):
         report = store.init(pipeline or "")
         if not report.problems and not pipeline:
             store.pipelines()  # the configured pipelines exist: a mistyped one is named now, not at the first webhook
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
-    except DealregError as exc:
-        raise UsageProblem(str(exc)) from None
-    finally:
-        store.close()
     for object_type in report.created_groups:
         click.echo(f"{object_type}: property group dealreg created")
     created = [name for name in report.created]
     if created:
         click.echo(f"created {len(created)} properties: {', '.join(created)}")
+    if report.updated:
+        click.echo(f"added the options dealreg needs to: {', '.join(report.updated)}")
     if report.ok:
         click.echo(f"{report.ok} properties already there and right")
     if report.problems:

@@ -80,8 +80,15 @@ def serve(host: str, port: int, threads: int, examples: str, dev_secrets: bool, 
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     base = f"http://{shown}:{server.effective_port}"
     click.echo(f"dealreg: {count} registrations in the {settings.store} store; serving on {base}\n")
-    click.echo(instructions(settings, base, clay_row=_taken_account(store)))
+    unread = app.extensions["dealreg"].health().facts.get("fix") or []
+    if unread:  # served all the same (quarantined); said here so nobody has to ask /healthz first
+        click.echo(f"{counted(len(unread), 'stored row')} cannot be read, and records that could be their "
+                   f"accounts go to review until fixed:", err=True)
+        for line in unread:
+            click.echo(f"  {line}", err=True)
+    # Before the instructions: whoever waits for them may stop the server straight after.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly under a process manager too
+    click.echo(instructions(settings, base, clay_row=_taken_account(store)))
     try:
         server.run()
     finally:

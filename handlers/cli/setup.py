@@ -42,7 +42,7 @@ def init_typeform(token: str | None, base_url: str, title: str, form_id: str, pa
     printed: https://…typeform.com/to/<id>#partner=Northwind%20Partners.
     """
     from dealreg.errors import DealregError
-    from integrations.typeform_api import TypeformAPI, TypeformAPIError, partner_link
+    from integrations.typeform.api import TypeformAPI, TypeformAPIError, partner_link
 
     settings = load_settings()
     secrets = settings.typeform_secrets()

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dealreg.errors import DealregError, StoreUnavailable
-from handlers.cli.common import UsageProblem, load_settings, open_sheets_store
+from handlers.cli.common import UsageProblem, closing_store, load_settings, open_sheets_store
 
 if TYPE_CHECKING:
     from dealreg.engine import Engine
@@ -27,18 +26,14 @@ def init_sheet(sheet: str | None) -> None:
     Safe to run again at any time.
     """
     store = open_sheets_store(load_settings(sheet))
-    try:
+    with closing_store(store):
         report = store.init_sheet()
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
-    except DealregError as exc:
-        raise UsageProblem(str(exc)) from None
-    finally:
-        store.close()
     for title in report.created:
         click.echo(f"{title}: created, with its header row")
     for title in report.headers_written:
         click.echo(f"{title}: header row written")
+    for added in report.columns_added:
+        click.echo(f"{added}: column added")
     for table, layout in report.layouts.items():
         if layout.title in report.created or layout.title in report.headers_written or layout.problems:
             continue

@@ -20,7 +20,7 @@ import click
 from handlers.cli.common import UsageProblem, load_settings
 
 if TYPE_CHECKING:
-    from integrations.typeform_mapping import Question
+    from integrations.typeform.suggest import Question
 
 
 def _read(path: str) -> bytes:
@@ -44,7 +44,7 @@ def typeform_mapping(source: str) -> None:
     the fields nothing fills are listed. The last line is the setting, ready for .env.
     """
     from integrations.typeform import FORM_LINK
-    from integrations.typeform_mapping import suggest
+    from integrations.typeform.suggest import suggest
 
     raw = _read(source)
     try:

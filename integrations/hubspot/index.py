@@ -52,7 +52,7 @@ class Pipelines:
     def stage_for(self, state: str) -> str:
         if state == "won":
             return self.won_stage
-        if state in ("lost", "withdrawn", "rejected"):
+        if state in ("lost", "withdrawn", "rejected", "expired"):
             return self.lost_stage
         return self.open_stage
 

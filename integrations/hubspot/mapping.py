@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from dealreg.errors import InputError
 from dealreg.models import (
@@ -53,7 +54,10 @@ DEAL_MATCH, DEAL_MATCH_CONFIDENCE = "dealreg_match", "dealreg_match_confidence"
 DEAL_MATCH_EVIDENCE, DEAL_REASONS = "dealreg_match_evidence", "dealreg_reasons"
 DECISION_COLUMNS_ON_DEAL = ("owner", "status", "attribution_primary", "attribution_secondary",
                             "matched_registration_id", "rule", "reason")
-"""The columns a race correction rewrites (`Racing.correct`)."""
+"""The decision's columns on a deal (a direct deal's claim reads them back)."""
+AMENDED_COLUMNS = tuple(c for c in REGISTRATION_COLUMNS if c not in ("registration_id", "source", "external_id",
+                                                                       "submitted_at", "partner"))
+"""The columns `amend` rewrites on a deal: all but the registration's identity (unique, or its order)."""
 HUBSPOT_DEAL = ("dealname", "amount", "pipeline", "dealstage", "createdate", "closedate", "hs_lastmodifieddate")
 DEAL_READ: tuple[str, ...] = (*DEAL.values(), DEAL_MATCH, DEAL_MATCH_CONFIDENCE, DEAL_MATCH_EVIDENCE, DEAL_REASONS,
                               *HUBSPOT_DEAL)
@@ -64,6 +68,13 @@ DIRECT_SOURCE = "hubspot"
 
 # HUBSPOT_DEFINED association types (SDK hubspot/crm/association_type.py)
 DEAL_TO_COMPANY, COMPANY_TO_DEAL, NOTE_TO_DEAL, NOTE_TO_COMPANY = 5, 6, 214, 190
+
+
+def association(object_id: str, type_id: int) -> dict[str, Any]:
+    """One entry of a create's `associations`: to `object_id`, of a HUBSPOT_DEFINED type."""
+    return {"to": {"id": object_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+
 
 # -- companies ---------------------------------------------------------------------------
 
@@ -151,9 +162,10 @@ def deal_properties(reg: Registration, decision: Decision | None = None, *, clea
 
 
 def correction_properties(reg: Registration, decision: Decision | None) -> dict[str, str]:
-    """The columns a race correction rewrites on a deal (and the decision's own fields for ours)."""
+    """The columns `amend` rewrites on a deal ("" clears one), and a race-corrected decision's own fields."""
     row = registration_to_row(reg)
-    props = {DEAL[c]: row[c] for c in DECISION_COLUMNS_ON_DEAL}
+    props = {DEAL[c]: row[c] for c in AMENDED_COLUMNS}
+    props["amount"] = row["deal_value"]
     if decision is not None:
         props.update(decision_properties(decision))
     return props
@@ -322,6 +334,32 @@ def note_rows(body: str) -> list[dict[str, str]]:
             continue  # an edited note: its other events still count
         if isinstance(data, dict) and data.get("event_id"):
             rows.append({c: str(data.get(c) or "") for c in DECISION_COLUMNS})
+    return rows
+
+
+LOG_MARK = "dealreg-log "
+_LOG = re.compile(r"<p>" + re.escape(LOG_MARK) + r"(.*?)</p>", re.DOTALL)
+
+
+def log_body(rows: Sequence[Mapping[str, str]]) -> str:
+    """The operations log's entries as one note on no object: a line each, then the entries as JSON."""
+    lines = "".join(f"<p>{html.escape(r['kind'])} {html.escape(r['key'])}: {html.escape(r['status'])} "
+                    f"{html.escape(r['detail'])}</p>" for r in rows)
+    data = "".join(f"<p>{LOG_MARK}{html.escape(json.dumps(dict(r), ensure_ascii=False, separators=(',', ':')))}</p>"
+                   for r in rows)
+    return f"<p><strong>dealreg log</strong></p>{lines}{data}"
+
+
+def log_rows(body: str) -> list[dict[str, str]]:
+    """The log entries a note holds (none for any other note)."""
+    rows: list[dict[str, str]] = []
+    for found in _LOG.findall(body or ""):
+        try:
+            data = json.loads(html.unescape(re.sub(r"<[^>]*>", "", found)))
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            rows.append({str(k): str(v if v is not None else "") for k, v in data.items()})
     return rows
 
 

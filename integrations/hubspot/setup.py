@@ -14,7 +14,7 @@ accounts). docs/hubspot.md lists them for users.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dealreg.errors import StoreError, StoreUnavailable
@@ -130,6 +130,7 @@ _WHERE = {"deals": "Settings -> Properties -> Deal properties", "companies": "Se
 class InitReport:
     created_groups: list[str] = field(default_factory=list)  # "deals", "companies"
     created: list[str] = field(default_factory=list)  # "deals.dealreg_status"
+    updated: list[str] = field(default_factory=list)  # options added: "deals.dealreg_state"
     ok: int = 0
     problems: list[str] = field(default_factory=list)
     pipeline: dict[str, Any] | None = None
@@ -154,6 +155,20 @@ def mismatch(object_type: str, want: Property, have: dict[str, Any]) -> str | No
         return (f"{where} lacks the option(s) {', '.join(missing)}: add them in HubSpot ({_WHERE[object_type]}, "
                 f"the property's options, each value exactly as written here)")
     return None
+
+
+def _lacks_options(want: Property, have: dict[str, Any]) -> bool:
+    values = {str(o.get("value")) for o in have.get("options") or [] if isinstance(o, dict)}
+    return any(o not in values for o in want.options)
+
+
+def _merged_options(want: Property, have: dict[str, Any]) -> list[dict[str, Any]]:
+    """The property's options as they are, then the ones dealreg needs that it lacks."""
+    current = [o for o in have.get("options") or [] if isinstance(o, dict)]
+    values = {str(o.get("value")) for o in current}
+    extra = [o for o in want.options if o not in values]
+    return [*current, *({"label": o, "value": o, "displayOrder": len(current) + n, "hidden": False}
+                        for n, o in enumerate(extra))]
 
 
 def check_properties(api: HubSpotAPI, deadline: float) -> list[str]:
@@ -187,6 +202,14 @@ def init_hubspot(api: HubSpotAPI, deadline: Any, pipeline: str = "") -> InitRepo
         have = {p.get("name"): p for p in data.get("results") or []}
         for prop in wanted:
             if prop.name in have:
+                if prop.options and _lacks_options(prop, have[prop.name]) and not mismatch(
+                        object_type, replace(prop, options=()), have[prop.name]):
+                    # An option added since it was created (a state `expired`): added, the others kept.
+                    have[prop.name] = api.call("PATCH", f"/crm/v3/properties/{object_type}/{prop.name}",
+                                               f"adding options to {object_type} property {prop.name}", deadline(),
+                                               body={"options": _merged_options(prop, have[prop.name])},
+                                               write=True, retry_ambiguous=True)
+                    report.updated.append(f"{object_type}.{prop.name}")
                 problem = mismatch(object_type, prop, have[prop.name])
                 if problem:
                     report.problems.append(problem)

@@ -1,6 +1,7 @@
 """The Google Sheets store, one module per concern: credentials (signing in), layout (which
 column is where), cells (reading and writing values), transport (calling the API with bounded
-retries), snapshot (one read), store (the store contract), setup (`dealreg init-sheet`).
+retries), snapshot (one read), store (the store contract), tables (whole tabs, for import and
+export), setup (`dealreg init-sheet`).
 The whole story, with the API calls each action costs: docs/sheets.md."""
 
 from integrations.sheets.credentials import emulator_client, service_account_client, service_account_info, spreadsheet_id

@@ -1,5 +1,6 @@
 """Cells as dealreg reads and writes them: text always written as a string (never a formula),
-numbers and DUNS read back as text, dates read in the spreadsheet's locale and time zone."""
+numbers and DUNS read back as text, dates read in the spreadsheet's locale and time zone, and the
+batchUpdate requests that write rows of cells."""
 
 from __future__ import annotations
 
@@ -143,6 +144,22 @@ def row_cells(layout: Layout, row: Mapping[str, str], truncate: bool = False) ->
             value = value[:MAX_CELL_CHARS - 2] + "…"
         cells[index] = string_cell(value)
     return cells
+
+
+def append_request(sheet_id: int, layout: Layout, rows: Sequence[Mapping[str, str]], *,
+                   truncate: bool = False) -> dict[str, Any]:
+    """The batchUpdate request that appends `rows` below the last row of the tab (`row_cells`)."""
+    return {"appendCells": {"sheetId": sheet_id, "fields": "userEnteredValue",
+                            "rows": [{"values": row_cells(layout, row, truncate)} for row in rows]}}
+
+
+def update_requests(sheet_id: int, layout: Layout, grid_row: int, row: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The batchUpdate requests that rewrite our cells of one row: one updateCells per run of
+    adjacent columns of ours, so the other columns keep their values."""
+    cells = row_cells(layout, row)
+    return [{"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": grid_row, "columnIndex": start},
+                             "rows": [{"values": cells[start:end + 1]}], "fields": "userEnteredValue"}}
+            for start, end in runs(sorted(layout.columns.values()))]
 
 
 def runs(indexes: Sequence[int]) -> list[tuple[int, int]]:

@@ -21,7 +21,11 @@ TAB_TITLES: dict[str, str] = {
     "territories": "Territories",
     "named-accounts": "Named accounts",
 }
-"""SPEC's tab for each of `integrations.store.rows.TABLES`."""
+"""SPEC's tab for each of `integrations.store.rows.TABLES`: every one must exist."""
+OPERATIONS_TABS: dict[str, str] = {"log": "Log"}
+"""Tabs the operations need (the log of notification deliveries); a Sheet without them still
+serves registrations, and `dealreg init-sheet` adds them."""
+ALL_TABS: dict[str, str] = {**TAB_TITLES, **OPERATIONS_TABS}
 REFERENCE = ("partners", "territories", "named-accounts")
 INIT_HELP = "run `dealreg init-sheet` to create the tabs and check the headers"
 

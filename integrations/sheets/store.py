@@ -13,9 +13,10 @@ landed is looked for by registration id in a fresh read before it is sent again.
 reads back Registrations (`competing`, 3) and settles a race (handlers/races.py); a correction
 costs a 4th call, only in a race.
 
-Check events are buffered in memory and written in batches (with the next registration, when the
-buffer holds 50 or is as old as the cache, and on `close()`): a process that dies loses at most
-those check events, never a registration. Readers drop a repeated event by its `event_id`.
+Check events are buffered in memory and written in batches (integrations/store/events.py), with
+the next registration too: a process that dies loses at most those check events, never a
+registration. Readers drop a repeated event by its `event_id`. Whole tabs (`dealreg import` /
+`export`) are read and written in integrations/sheets/tables.py.
 
 Known limits: appends and rewrites address rows by position, so do not sort or delete
 Registrations rows while registrations arrive (use a filter view).
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,26 +34,22 @@ from typing import Any
 import gspread
 
 from dealreg.errors import StoreError
-from dealreg.models import Decision, DecisionEvent, MatchLevel, NamedAccount, Registration, Status, Territory
-from integrations.sheets import setup
-from integrations.sheets.cells import row_cells, row_dicts, runs
-from integrations.sheets.layout import REFERENCE, TAB_TITLES, Layout, layout_error, read_layout
+from dealreg.models import Decision, DecisionEvent, NamedAccount, Registration, Territory
+from integrations.sheets import setup, tables
+from integrations.sheets.cells import append_request, update_requests
+from integrations.sheets.layout import INIT_HELP, REFERENCE, TAB_TITLES, Layout
 from integrations.sheets.snapshot import Snapshot, build
-from integrations.sheets.transport import Ambiguous, Clock, SheetsAPI, Tab
-from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.sheets.transport import Ambiguous, Clock, SheetsAPI
+from integrations.store.contract import Changes, Cursor, Health, LogEntry, Write
+from integrations.store.events import FLUSH_EVENTS, EventBuffer
+from integrations.store.first_decisions import Remembered, row_decision
 from integrations.store.rows import (
-    check_table,
-    decision_from_fields,
     decision_from_row,
     event_to_row,
     registration_to_row,
-    validated_rows,
 )
 
 log = logging.getLogger("integrations.sheets")
-
-FLUSH_EVENTS = 50
-MAX_BUFFERED_EVENTS = 5_000
 
 
 class SheetsStore:
@@ -66,20 +63,18 @@ class SheetsStore:
 
     def __init__(self, client: gspread.Client, sheet_id: str, *, cache_seconds: float = 30.0,
                  flush_events: int = FLUSH_EVENTS, clock: Clock | None = None, **transport: Any) -> None:
-        self.api = SheetsAPI(client, sheet_id, **({"clock": clock} if clock else {}), **transport)  # type: ignore[arg-type]  # mypy reads the one-key dict as every keyword's type
+        self.api = SheetsAPI(client, sheet_id, clock=clock or time.monotonic, **transport)
         self.cache_seconds = cache_seconds
-        self.flush_events = flush_events
         self._clock = self.api.clock
         self._snap: Snapshot | None = None
         self._stale = True
         self._generation = 0  # bumped by invalidate(): a read that began before it does not clear it
-        self._buffer: list[DecisionEvent] = []
-        self._buffer_since = 0.0
-        self._decisions: OrderedDict[tuple[str, ...], Decision] = OrderedDict()
-        self._state = threading.RLock()  # snapshot, buffer, memory
+        self._events = EventBuffer(self._write_events, name=self.backend, clock=self._clock, max_age=cache_seconds,
+                                   flush_at=flush_events)
+        self._decisions = Remembered()
+        self._state = threading.RLock()  # the snapshot
         self._refresh = threading.Lock()  # one re-read at a time
         self._registering = threading.Lock()  # registrations of this process, one at a time
-        self._flushing = threading.Lock()
         self._read_back: dict[str, Snapshot] = {}  # a fresh read that already shows a landed write
 
     @property
@@ -142,21 +137,13 @@ class SheetsStore:
 
     # -- first decisions (redeliveries) ------------------------------------------------
 
-    def _remember(self, decision: Decision, registration_id: str, source: str, external_id: str) -> None:
-        with self._state:
-            self._decisions[("id", registration_id)] = decision
-            if external_id:
-                self._decisions[("ext", source, external_id)] = decision
-            while len(self._decisions) > 20_000:
-                self._decisions.popitem(last=False)
-
     def first_decision(self, source: str, external_id: str) -> Decision | None:
         """From memory: the decisions this process registered or looked up, and the rows of
         its last read (no API call unless the row is known but its decision is not: then
         one read of the Decisions tab). A session repeats the check on a fresh read."""
         if not external_id:
             return None
-        known = self._decisions.get(("ext", source, external_id))
+        known = self._decisions.of_external(source, external_id)
         if known is not None:
             return known
         snap = self._snap
@@ -171,43 +158,20 @@ class SheetsStore:
         reg = snap.registrations[index]
         row = registration_to_row(reg) if reg is not None else snap.rows[index]
         rid = row.get("registration_id", "")
-        known = self._decisions.get(("id", rid))
+        known = self._decisions.of_registration(rid)
         if known is not None:
             return known
         decision = None
-        for event in self._decision_rows(deadline):
+        for event in tables.decision_rows(self.api, deadline):
             if event.get("action") == "register" and event.get("registration_id") == rid:
                 try:
                     decision = decision_from_row(event)
                 except (ValueError, StoreError):
                     continue
         if decision is None:
-            try:
-                decision = decision_from_fields({**row, "status": row.get("status") or Status.CLEAR.value},
-                                                party=row.get("partner", ""))
-            except (ValueError, StoreError):  # a row edited by hand into something we cannot answer with
-                unread = snap.unread.get(index)
-                fix = f" Fix: {unread.describe()}." if unread is not None else ""
-                decision = Decision(Status.NEEDS_REVIEW, "", "", "", rid, MatchLevel.NONE, 0, (), "quarantine",
-                                    f"This submission was registered before as {rid}, whose row cannot be read; "
-                                    f"a person should check it.{fix}")
-        self._remember(decision, rid, row.get("source", ""), row.get("external_id", ""))
+            decision = row_decision(row, snap.unread.get(index))
+        self._decisions.remember(decision, rid, row.get("source", ""), row.get("external_id", ""))
         return decision
-
-    def _decision_rows(self, deadline: float) -> list[dict[str, str]]:
-        """Every Decisions row (one values.get), duplicates of an event dropped."""
-        tab = self.api.tab("decisions", deadline)
-        values = self.api.get(tab, "the decisions read", deadline)
-        layout = read_layout("decisions", tab.title, values[0] if values else [])
-        if layout.problems:
-            raise layout_error(layout.problems)
-        seen: set[str] = set()
-        rows = []
-        for row in row_dicts(layout, values):
-            if row and row.get("event_id") not in seen:
-                seen.add(row.get("event_id", ""))
-                rows.append(row)
-        return rows
 
     # -- registering -------------------------------------------------------------------
 
@@ -237,11 +201,11 @@ class SheetsStore:
                         pending = None
                         self._read_back = {rid: snap}  # what `competing` would read again (kept for one)
                         break
-                    self._return_events(pending)  # not written: keep them for the next write
+                    self._events.put_back(pending)  # not written: keep them for the next write
                     pending = None
                 if external_id and (source, external_id) in snap.externals:
                     return self._decision_of(snap, snap.externals[(source, external_id)], deadline)
-                pending = self._take_events()
+                pending = self._events.take()
                 try:
                     self.api.write(self._registration_requests(snap, write, pending, deadline),
                                    "the registration write", deadline)
@@ -255,8 +219,8 @@ class SheetsStore:
                 break
         finally:
             if pending is not None:  # gave up, or the write was refused: the events were not written
-                self._return_events(pending)
-        self._remember(write.event.decision, rid, source, external_id)
+                self._events.put_back(pending)
+        self._decisions.remember(write.event.decision, rid, source, external_id)
         self.invalidate()  # our own row is not in the cache
         return None
 
@@ -265,13 +229,14 @@ class SheetsStore:
         regs, decisions = self.api.tab("registrations", deadline), self.api.tab("decisions", deadline)
         layout = snap.layouts["registrations"]
         requests_ = [
-            _append(regs, layout, [registration_to_row(write.registration)]),
-            _append(decisions, snap.layouts["decisions"], [event_to_row(e) for e in (*events, write.event)],
-                    truncate=True),
+            append_request(regs.sheet_id, layout, [registration_to_row(write.registration)]),
+            append_request(decisions.sheet_id, snap.layouts["decisions"],
+                           [event_to_row(e) for e in (*events, write.event)], truncate=True),
         ]
         for row in write.displaced:
             if row.registration_id in snap.ids:
-                requests_ += _update(regs, layout, snap.ids[row.registration_id] + 1, registration_to_row(row))
+                requests_ += update_requests(regs.sheet_id, layout, snap.ids[row.registration_id] + 1,
+                                             registration_to_row(row))
         return requests_
 
     def competing(self, write: Write) -> Sequence[Registration]:
@@ -282,9 +247,11 @@ class SheetsStore:
             snap = self._read(self.api.deadline(), reference=False)
         return [reg for reg in snap.registrations if reg is not None]
 
-    def correct(self, rows: Sequence[Registration], event: DecisionEvent | None) -> None:
-        """Rewrite the rows' cells of ours and append `event`, in one batchUpdate (rewrites are
-        idempotent; a repeated event is dropped by its event_id on read)."""
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """Rewrite the rows' cells of ours and append `events` (with the buffered check events), in
+        one batchUpdate (rewrites are idempotent; a repeated event is dropped by its event_id on read).
+        A value for a column the tab lacks (a review on a Sheet made before the review columns) is
+        refused, naming the column: it would be lost otherwise."""
         deadline = self.api.deadline()
         snap = self._snap if self._snap is not None else self._read(deadline, reference=False)
         if any(row.registration_id not in snap.ids for row in rows):
@@ -293,70 +260,58 @@ class SheetsStore:
         layout = snap.layouts["registrations"]
         requests_: list[dict[str, Any]] = []
         for row in rows:
-            if row.registration_id in snap.ids:
-                requests_ += _update(regs, layout, snap.ids[row.registration_id] + 1, registration_to_row(row))
-        if event is not None:
-            requests_.append(_append(self.api.tab("decisions", deadline), snap.layouts["decisions"],
-                                     [event_to_row(event)], truncate=True))
-            self._remember(event.decision, event.decision.registration_id, event.record.source,
-                           event.record.external_id)
+            if row.registration_id not in snap.ids:
+                log.warning("sheets: registration %s to rewrite is not in the Registrations tab; left out",
+                            row.registration_id)
+                continue
+            cells = registration_to_row(row)
+            _check_columns(layout, cells)
+            requests_ += update_requests(regs.sheet_id, layout, snap.ids[row.registration_id] + 1, cells)
+        pending = self._events.take() if events else []
+        try:
+            if events:
+                requests_.append(append_request(self.api.tab("decisions", deadline).sheet_id,
+                                                snap.layouts["decisions"],
+                                                [event_to_row(e) for e in (*pending, *events)], truncate=True))
+            if requests_:
+                self.api.write(requests_, "the rewrite of registrations", deadline, retry_ambiguous=True)
+        except BaseException:
+            self._events.put_back(pending)
+            raise
+        for event in events:
+            if event.action == "register":
+                self._decisions.remember(event.decision, event.decision.registration_id, event.record.source,
+                                         event.record.external_id)
         if requests_:
-            self.api.write(requests_, "the race correction", deadline, retry_ambiguous=True)
             self.invalidate()  # our own rewrites are not in the snapshot
+
+    # -- the operations log (the Log tab: integrations/sheets/tables.py) ------------------
+
+    def log(self, entries: Sequence[LogEntry]) -> None:
+        tables.append_log(self.api, entries)
+
+    def logged(self, kind: str) -> list[LogEntry]:
+        return tables.read_log(self.api, kind)
 
     # -- check events ------------------------------------------------------------------
 
     def record_event(self, event: DecisionEvent) -> None:
-        """Buffer the event; write the buffer when it is full or old (module docstring)."""
-        with self._state:
-            if not self._buffer:
-                self._buffer_since = self._clock()
-            self._buffer.append(event)
-            due = (len(self._buffer) >= self.flush_events
-                   or self._clock() - self._buffer_since >= self.cache_seconds)
-        if due:
-            try:
-                self.flush()
-            except StoreError as exc:  # the events stay buffered; the decision was made and answered
-                log.warning("sheets: could not write %d decision events yet: %s", self.buffered(), exc)
+        """Buffered; written with the next registration, or when due (integrations/store/events.py)."""
+        self._events.record(event)
 
     def buffered(self) -> int:
-        return len(self._buffer)
-
-    def _take_events(self) -> list[DecisionEvent]:
-        with self._state:
-            events, self._buffer = self._buffer, []
-            return events
-
-    def _return_events(self, events: list[DecisionEvent]) -> None:
-        if not events:
-            return
-        with self._state:
-            if not self._buffer:
-                self._buffer_since = self._clock()
-            self._buffer[:0] = events
-            if len(self._buffer) > MAX_BUFFERED_EVENTS:
-                dropped = len(self._buffer) - MAX_BUFFERED_EVENTS
-                del self._buffer[:dropped]
-                log.error("sheets: dropped the %d oldest unwritten check events (the spreadsheet is unreachable)",
-                          dropped)
+        return len(self._events)
 
     def flush(self) -> int:
         """Write the buffered events now (one batchUpdate); returns how many."""
-        with self._flushing:
-            events = self._take_events()
-            if not events:
-                return 0
-            try:
-                deadline = self.api.deadline()
-                snap = self._snap or self._read(deadline)
-                request = _append(self.api.tab("decisions", deadline), snap.layouts["decisions"],
-                                  [event_to_row(e) for e in events], truncate=True)
-                self.api.write([request], "the decision events write", deadline, retry_ambiguous=True)
-            except BaseException:
-                self._return_events(events)
-                raise
-            return len(events)
+        return self._events.flush()
+
+    def _write_events(self, events: Sequence[DecisionEvent]) -> None:
+        deadline = self.api.deadline()
+        snap = self._snap or self._read(deadline)
+        request = append_request(self.api.tab("decisions", deadline).sheet_id, snap.layouts["decisions"],
+                                 [event_to_row(e) for e in events], truncate=True)
+        self.api.write([request], "the decision events write", deadline, retry_ambiguous=True)
 
     # -- health and closing ------------------------------------------------------------
 
@@ -372,31 +327,16 @@ class SheetsStore:
         return Health(True, self.backend, "", facts)
 
     def close(self) -> None:
-        try:
-            self.flush()
-        except StoreError as exc:
-            log.error("sheets: %d decision events were not written: %s", self.buffered(), exc)
+        self._events.close()
         self.api.close()
 
     # -- whole tabs (dealreg import / export, tests) ----------------------------------
 
     def read_rows(self, table: str) -> Iterator[dict[str, str]]:
         """The rows of one tab, our columns only (buffered events are written first)."""
-        check_table(table)
-        deadline = self.api.deadline()
         if table == "decisions":
             self.flush()
-            rows: list[dict[str, str]] = self._decision_rows(deadline)
-        else:
-            tab = self.api.tab(table, deadline)
-            values = self.api.get(tab, f"the {table} read", deadline)
-            layout = read_layout(table, tab.title, values[0] if values else [])
-            if layout.problems:
-                raise layout_error(layout.problems)
-            if table in ("registrations", "partners"):  # partners: joined_at typed as a date
-                values = self.api.reading.dated(layout, values)
-            rows = [r for r in row_dicts(layout, values) if r]
-        yield from rows
+        yield from tables.read_rows(self.api, table)
 
     def count(self, table: str) -> int:
         return sum(1 for _ in self.read_rows(table))
@@ -407,58 +347,24 @@ class SheetsStore:
         return not (snap.ids or ref.partners or ref.territories or ref.named_accounts)
 
     def write_rows(self, table: str, rows: Iterable[Mapping[str, str]]) -> int:
-        """registrations and decisions: add rows, rewriting those whose id is on file;
-        partners, territories, named-accounts: replace the list. Every row is checked
-        first; the write is one atomic batchUpdate (repeated after an ambiguous failure,
-        which is safe: it is recomputed from a fresh read)."""
-        clean = validated_rows(table, rows)
-        deadline = self.api.deadline()
-        tab = self.api.tab(table, deadline)
-        key = {"registrations": "registration_id", "decisions": "event_id"}.get(table)
-        attempt = 0
-        while True:
-            values = self.api.get(tab, f"the {table} read", deadline)
-            layout = read_layout(table, tab.title, values[0] if values else [])
-            if layout.problems:
-                raise layout_error(layout.problems)
-            unplaced = sorted({name for row in clean for name, value in row.items()
-                               if value and name not in layout.columns})
-            if unplaced:  # an optional column (OPTIONAL_COLUMNS) the tab lacks: never drop its values silently
-                raise StoreError(f"{tab.title}: no column for {', '.join(unplaced)}; add a header cell "
-                                 f"{unplaced[0]!r} to the tab (any position), then import again")
-            on_file = row_dicts(layout, values)
-            requests_: list[dict[str, Any]] = []
-            if key is None:
-                if len(values) > 1:
-                    requests_.append({"deleteDimension": {"range": {
-                        "sheetId": tab.sheet_id, "dimension": "ROWS", "startIndex": 1, "endIndex": len(values)}}})
-                new = clean
-            else:
-                where = {row[key]: i for i, row in reversed(list(enumerate(on_file))) if row}
-                new = []
-                for row in clean:
-                    if row[key] in where:
-                        requests_ += _update(tab, layout, where[row[key]] + 1, row)
-                    else:
-                        new.append(row)
-            if new:
-                requests_.append(_append(tab, layout, new))
-            if not requests_:
-                return 0
-            try:
-                self.api.write(requests_, f"the {table} import", deadline)
-            except Ambiguous as exc:
-                self.api.backoff(attempt, str(exc), f"the {table} import", deadline)
-                attempt += 1
-                continue
-            self.invalidate()
-            return len(clean)
+        """`dealreg import` into a tab (integrations/sheets/tables.py); the cache is forgotten."""
+        count = tables.write_rows(self.api, table, rows)
+        self.invalidate()
+        return count
 
     def init_sheet(self) -> setup.InitReport:
         """`dealreg init-sheet` (integrations/sheets/setup.py)."""
         report = setup.init_sheet(self.api)
         self.invalidate()
         return report
+
+
+def _check_columns(layout: Layout, row: Mapping[str, str]) -> None:
+    """Refuse a row holding a value for a column the tab lacks (OPTIONAL_COLUMNS), naming the fix."""
+    missing = sorted(name for name, value in row.items() if value and name not in layout.columns)
+    if missing:
+        raise StoreError(f"{layout.title}: no column for {', '.join(missing)}; add the header cells (any position) "
+                         f"or {INIT_HELP}")
 
 
 class _Session:
@@ -477,19 +383,5 @@ class _Session:
     def write(self, write: Write) -> Decision | None:
         return self.store._write_registration(self, write)
 
-
-def _append(tab: Tab, layout: Layout, rows: Sequence[Mapping[str, str]], *, truncate: bool = False) -> dict[str, Any]:
-    return {"appendCells": {"sheetId": tab.sheet_id, "fields": "userEnteredValue",
-                            "rows": [{"values": row_cells(layout, row, truncate)} for row in rows]}}
-
-
-def _update(tab: Tab, layout: Layout, grid_row: int, row: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Rewrite our cells of one row: one updateCells per run of adjacent columns of ours,
-    so the other columns keep their values."""
-    cells = row_cells(layout, row)
-    out = []
-    for start, end in runs(sorted(layout.columns.values())):
-        out.append({"updateCells": {
-            "start": {"sheetId": tab.sheet_id, "rowIndex": grid_row, "columnIndex": start},
-            "rows": [{"values": cells[start:end + 1]}], "fields": "userEnteredValue"}})
-    return out
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        self.store.amend(rows, events)

@@ -32,7 +32,7 @@ from gspread.exceptions import APIError
 from dealreg.errors import StoreError, StoreUnavailable
 from integrations.sheets.cells import Reading
 from integrations.sheets.credentials import SHEET_ID_HELP
-from integrations.sheets.layout import TAB_TITLES, layout_error
+from integrations.sheets.layout import ALL_TABS, layout_error
 
 log = logging.getLogger("integrations.sheets")
 
@@ -184,7 +184,7 @@ class SheetsAPI:
             self.reading = Reading(str(props.get("locale") or ""), str(props.get("timeZone") or ""))
             by_title = {s["properties"]["title"].casefold(): s["properties"] for s in data.get("sheets", [])}
             tabs = {}
-            for table, title in TAB_TITLES.items():
+            for table, title in ALL_TABS.items():
                 props = by_title.get(title.casefold())
                 if props is not None:
                     tabs[table] = Tab(table, props["title"], int(props["sheetId"]),
@@ -203,7 +203,7 @@ class SheetsAPI:
         tabs = self.metadata(deadline)
         if table not in tabs:
             self._tabs = None
-            raise layout_error([f"the spreadsheet has no tab {TAB_TITLES[table]!r}"])
+            raise layout_error([f"the spreadsheet has no tab {ALL_TABS[table]!r}"])
         return tabs[table]
 
     @staticmethod

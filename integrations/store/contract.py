@@ -10,13 +10,17 @@ re-deciding after a race, the events. A backend implements a few record operatio
                              the decision a (source, external_id) was first registered with
     session()                one registration attempt: a fresh read, and one atomic write
     record_event(event)      a decision event that registers nothing (a suppression check)
+    amend(rows, events)      rewrite registrations on file and append their events, together:
+                             a race settled, a review resolved, an extension, an expiry
+    log(entries), logged(kind)
+                             the operations log: what is not a registration nor a decision
+                             (notification deliveries), append-only, read back by the sweep
     health(), close()
 
 and, for a store that cannot lock out other writers (`serialized` False: Sheets, HubSpot),
-two more so that the service can settle a race after the write (`Racing`):
+one more so that the service can settle a race after the write (`Racing`), with `amend`:
 
     competing(write)         the claims written around ours, read back consistently
-    correct(rows, event)     rewrite rows whose recorded outcome a race changed
 
 Errors: `StoreUnavailable` when the backend is down, locked past the deadline or
 rate-limited (the sender is told to retry: 503), `StoreError` for anything retrying will not
@@ -29,13 +33,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from dealreg.errors import StoreError, StoreUnavailable
 from dealreg.models import Decision, DecisionEvent, NamedAccount, Quarantined, Registration, Territory
 
-__all__ = ["Changes", "Cursor", "Health", "Racing", "Session", "Store", "StoreError", "StoreUnavailable", "Tables",
-           "Write"]
+__all__ = ["Changes", "Cursor", "Health", "LogEntry", "Racing", "Session", "Store", "StoreError", "StoreUnavailable",
+           "Tables", "Write"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,22 @@ class Write:
 
 
 @dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One line of the operations log: what happened to `key` (a notification's delivery: the
+    event id and the channel), when, and the detail a person needs (the error of a failed send)."""
+
+    kind: str  # "notification"
+    key: str
+    status: str  # "sent", "failed", "refused"
+    at: datetime
+    detail: str = ""
+
+
+LOG_COLUMNS = ("kind", "key", "status", "at", "detail")
+"""The log as a table (SQLite) or a tab (the Sheet's `Log`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Health:
     ok: bool
     backend: str
@@ -116,6 +137,11 @@ class Session(Protocol):
         (then nothing was written)."""
         ...
 
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """As `Store.amend`, inside this session (SQLite: under its write lock, so what was read
+        in the session is what is rewritten)."""
+        ...
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -148,6 +174,22 @@ class Store(Protocol):
         """Append a decision event that registers nothing (a suppression check)."""
         ...
 
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """Rewrite `rows` (registrations on file, by id: every column of ours) and append `events`,
+        together as far as the backend allows (SQLite: one transaction; Sheets: one batchUpdate;
+        HubSpot: one batch update of the deals, then the notes). A row whose id is not on file is
+        skipped with a warning. Safe to repeat; readers see the rewritten rows."""
+        ...
+
+    def log(self, entries: Sequence[LogEntry]) -> None:
+        """Append to the operations log."""
+        ...
+
+    def logged(self, kind: str) -> list[LogEntry]:
+        """Every entry of `kind` in the operations log, oldest first (a fresh read, never a cache).
+        Raises StoreError naming the fix when the store has no log yet (a Sheet without its tab)."""
+        ...
+
     def health(self) -> Health:
         """Whether the store answers right now. Never raises."""
         ...
@@ -167,12 +209,12 @@ class Racing(Protocol):
         `write`'s own among them."""
         ...
 
-    def correct(self, rows: Sequence[Registration], event: DecisionEvent | None) -> None:
-        """Rewrite the decision columns of `rows` (registrations on file, by id), and append
-        `event` (the correcting decision) when given. Safe to repeat."""
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """`Store.amend`: the race's corrections and the correcting event."""
         ...
 
 
+@runtime_checkable
 class Tables(Protocol):
     """Optional: a store that can load and dump whole tabs as rows of strings, keyed by the
     column names of SPEC's Sheet layout (`integrations.store.rows.COLUMNS`)."""

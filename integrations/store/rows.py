@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from dealreg.errors import InputError, StoreError
 from dealreg.models import (
-    CLOSED_STATES,
     DECISION_FIELDS,
     DIRECT,
+    OPERATION_COLUMNS,
     REGISTRATION_COLUMNS,
     Alias,
     STATES,
@@ -21,7 +21,6 @@ from dealreg.models import (
     DecisionEvent,
     MatchLevel,
     NamedAccount,
-    Quarantined,
     Registration,
     Status,
     Territory,
@@ -29,6 +28,14 @@ from dealreg.models import (
 from dealreg.normalise import duns_key
 from dealreg.records import parse_datetime
 from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
+from integrations.store.contract import LOG_COLUMNS, LogEntry
+from integrations.store.quarantine import (  # noqa: F401  (re-exported: the row helpers in one import)
+    Cell,
+    cell_problem,
+    converted,
+    quarantined_reference,
+    quarantined_registration,
+)
 
 # -- the Sheet layout: one tab per table, every cell a string -----------------------------
 
@@ -52,8 +59,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "territories": TERRITORY_COLUMNS,
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
+    "log": LOG_COLUMNS,  # the operations log (not imported or exported: `TABLES`)
 }
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",)}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",), "registrations": OPERATION_COLUMNS}
 """Columns added after a layout shipped: a tab, table or file without them still reads (the cell is
 empty), so a Sheet or CSV made before them keeps working."""
 
@@ -142,7 +150,9 @@ def _deal_value(text: str, currency: str) -> tuple[float | None, str]:
 
 
 def registration_to_row(reg: Registration) -> dict[str, str]:
-    return {name: text_of(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
+    row = {name: text_of(getattr(reg, name)) for name in REGISTRATION_COLUMNS}
+    row["extensions"] = str(reg.extensions) if reg.extensions else ""  # never extended: an empty cell
+    return row
 
 
 def registration_from_row(row: Mapping[str, str]) -> Registration:
@@ -162,7 +172,8 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
     (registration_id, submitted_at, source, partner, company_name, company_domain, linkedin_url, duns,
      country, region, industry, employees, contact_name, contact_email, deal_value, currency, state,
      expires_at, owner, status, attribution_primary, attribution_secondary, matched_registration_id,
-     rule, reason, external_id) = map(str.strip, cells)  # REGISTRATION_COLUMNS, in order
+     rule, reason, external_id, review, review_note, reviewed_by, reviewed_at,
+     extensions) = map(str.strip, cells)  # REGISTRATION_COLUMNS, in order
     problems: list[tuple[str, str]] = []
     if not registration_id:
         problems.append(("registration_id", "is required"))
@@ -181,6 +192,7 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
     deal = _cell(soft, _deal_value, deal_value, currency) if deal_value else (None, currency)
     value, currency = (None, currency) if deal is _FAILED else deal
     headcount = _cell(soft, _number, "employees", employees, int) if employees else None
+    extended = _cell(soft, _number, "extensions", extensions, int) if extensions else 0
     if duns and _cell(soft, _check_duns, duns) is _FAILED:
         duns = ""
     if not lenient and not (company_name or company_domain or linkedin_url or duns or contact_email):
@@ -198,6 +210,8 @@ def registration_from_cells(cells: Iterable[str]) -> Registration:
         state=state_key, expires_at=None if expires is _FAILED else expires, owner=owner, status=status,
         attribution_primary=attribution_primary, attribution_secondary=attribution_secondary,
         matched_registration_id=matched_registration_id, rule=rule, reason=reason, external_id=external_id,
+        review=review, review_note=review_note, reviewed_by=reviewed_by, reviewed_at=reviewed_at,
+        extensions=0 if extended is _FAILED or extended is None else extended,
     )
 
 
@@ -213,72 +227,11 @@ def _cell(problems: list[tuple[str, str]], read: Callable[..., Any], *args: Any)
         return _FAILED
 
 
-def quarantined_registration(row: Mapping[str, str], where: str, problems: Iterable[str]) -> Quarantined:
-    """A Registrations row that cannot be read, with what can be read of it (see `Quarantined`).
-    `where` names the row and `problems` the cells to fix, each as its store shows them."""
-    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
-    state = get("state").casefold() or "open"
-    return Quarantined(
-        "registrations", where, tuple(problems),
-        claim=state not in CLOSED_STATES,  # an unreadable state might be open: it counts as a claim
-        registration_id=get("registration_id"), party=get("partner") or DIRECT,
-        company_name=get("company_name"), company_domain=get("company_domain"),
-        contact_email=get("contact_email"), linkedin_url=get("linkedin_url"), duns=_readable_duns(get("duns")),
-        country=get("country"),
-    )
-
-
-def quarantined_reference(table: str, row: Mapping[str, str], where: str, problems: Iterable[str]) -> Quarantined:
-    """A Named accounts or Territories row that cannot be read (see `Quarantined`)."""
-    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
-    # a named account's owner (empty: direct, as on a readable row), or a territory's partner
-    party = (get("owner") or DIRECT) if table == "named-accounts" else get("partner")
-    return Quarantined(table, where, tuple(problems), claim=True, party=party, company_name=get("company_name"),
-                       company_domain=get("company_domain"), linkedin_url=get("linkedin_url"),
-                       duns=_readable_duns(get("duns")))
-
-
-def _readable_duns(value: str) -> str:
-    try:
-        return value if value and duns_key(value) else ""
-    except ValueError:
-        return ""
-
-
 def _check_duns(value: str) -> None:
     try:
         duns_key(value)
     except ValueError as exc:
         raise InputError([("duns", str(exc))]) from None
-
-
-T = TypeVar("T")
-Cell = Callable[[str], str]
-"""Names a column's cell in one row as the store shows it: "deal_value (O7)", "column Amount"."""
-
-
-def converted(table: str, rows: Iterable[tuple[str, Mapping[str, str], Cell]],
-              convert: Callable[[Mapping[str, str]], T]) -> tuple[list[T], list[Quarantined]]:
-    """Each `(where, row, cell)` through the store's converter for `table`; a row it refuses is
-    quarantined, naming the row (`where`) and each bad cell (`cell(column)`), never the whole read."""
-    good: list[T] = []
-    bad: list[Quarantined] = []
-    for where, row, cell in rows:
-        try:
-            good.append(convert(row))
-        except InputError as exc:
-            problems = [cell_problem(cell(name), row.get(name, ""), message) for name, message in exc.problems]
-            bad.append(quarantined_registration(row, where, problems) if table == "registrations"
-                       else quarantined_reference(table, row, where, problems))
-    return good, bad
-
-
-def cell_problem(cell: str, value: str, message: str) -> str:
-    """"duns (H7) '12': DUNS must have 9 digits, got 2": the cell, its value unless the message
-    quotes it already, and what is wrong, so a person can find and fix it."""
-    value = value.strip()
-    shown = f" {value!r}" if value and value not in message else ""
-    return f"{cell}{shown}: {message}"
 
 
 def _listed(text: str) -> frozenset[str]:
@@ -349,6 +302,21 @@ def decision_from_row(row: Mapping[str, str]) -> Decision:
     """The decision a Decisions row records."""
     reasons = [r for r in (row.get("reasons") or "").splitlines() if r.strip()]
     return decision_from_fields(row, reasons, row.get("party") or "")
+
+
+def log_to_row(entry: LogEntry) -> dict[str, str]:
+    return {"kind": entry.kind, "key": entry.key, "status": entry.status, "at": entry.at.isoformat(),
+            "detail": entry.detail}
+
+
+def log_from_row(row: Mapping[str, str]) -> LogEntry | None:
+    """A log row as an entry; None for a row that cannot be one (edited by hand): the sweep then
+    treats its key as not delivered, which at worst sends a message again rather than never."""
+    try:
+        return LogEntry(row["kind"].strip(), row["key"].strip(), row["status"].strip(),
+                        parse_datetime(row["at"].strip()), row.get("detail", ""))
+    except (KeyError, ValueError):
+        return None
 
 
 def check_table(table: str) -> str:

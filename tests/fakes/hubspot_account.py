@@ -920,6 +920,22 @@ class Account:
             if prop is None:
                 raise _not_found(f"Unable to find property {args[1]} on object type {otype}")
             return 200, prop.view()
+        if kind == "properties.update":
+            # PATCH /crm/v3/properties/{objectType}/{propertyName}: `options` replaces the list
+            # (https://developers.hubspot.com/docs/api/crm/properties, "Update a property"); the
+            # type of a property cannot change, and a unique one stays unique.
+            prop = self._props[otype].get(args[1])
+            if prop is None:
+                raise _not_found(f"Unable to find property {args[1]} on object type {otype}")
+            if "options" in body:
+                options = body.get("options") or []
+                if any(not isinstance(o, dict) or not o.get("value") or not o.get("label") for o in options):
+                    raise _bad("Every option needs a 'label' and a 'value'")
+                prop.options = [{"label": o["label"], "value": o["value"], "displayOrder": o.get("displayOrder", n),
+                                 "hidden": bool(o.get("hidden", False))} for n, o in enumerate(options)]
+            if body.get("label"):
+                prop.label = body["label"]
+            return 200, prop.view()
         return 201, self._create_property(otype, body).view()
 
     def _create_property(self, otype: str, body: dict[str, Any]) -> Prop:

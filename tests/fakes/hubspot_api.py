@@ -183,6 +183,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", r"/crm/v3/properties/([^/]+)", "properties.list"),
         ("POST", r"/crm/v3/properties/([^/]+)", "properties.create"),
         ("GET", r"/crm/v3/properties/([^/]+)/([^/]+)", "properties.read"),
+        ("PATCH", r"/crm/v3/properties/([^/]+)/([^/]+)", "properties.update"),
         ("GET", r"/crm/v3/pipelines/([^/]+)", "pipelines.list"),
         ("POST", r"/crm/v3/pipelines/([^/]+)", "pipelines.create"),
         ("GET", r"/crm/v3/pipelines/([^/]+)/([^/]+)", "pipelines.read"),
@@ -202,6 +203,7 @@ _WRITES = {
     "assoc.batch.default",
     "groups.create",
     "properties.create",
+    "properties.update",
     "pipelines.create",
 }
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from handlers.cli import main
 from integrations.typeform import DEFAULT_MAPPING
-from integrations.typeform_api import QUESTIONS, TypeformAPI
+from integrations.typeform.api import QUESTIONS, TypeformAPI
 from tests.fakes.typeform_api import FakeTypeformAPI
 from tests.handlers.support import API_KEY, AUTH, TYPEFORM_SECRET
 from tests.handlers.test_docs_clay import ROW, as_clay_sends_it

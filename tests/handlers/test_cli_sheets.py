@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from handlers.cli import main
 from integrations.sheets import TAB_TITLES
+from integrations.sheets.layout import ALL_TABS
 from integrations.store.rows import COLUMNS
 from tests.fakes.sheets_api import FakeSheetsAPI
 from tests.handlers.support import environment_without_settings, write_rules
@@ -50,9 +51,9 @@ def test_init_sheet_on_an_empty_spreadsheet_creates_every_tab_with_its_header(ap
     api.create_spreadsheet(SID)  # a new spreadsheet: one empty "Sheet1"
     result = run(["init-sheet"], env)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [f"{title}: created, with its header row" for title in TAB_TITLES.values()]
-    assert api.sheet_titles(SID) == ["Sheet1", *TAB_TITLES.values()]
-    for table, title in TAB_TITLES.items():
+    assert result.stdout.splitlines() == [f"{title}: created, with its header row" for title in ALL_TABS.values()]
+    assert api.sheet_titles(SID) == ["Sheet1", *ALL_TABS.values()]
+    for table, title in ALL_TABS.items():
         assert api.values(SID, title) == [list(COLUMNS[table])]
     again = run(["init-sheet"], env)  # safe to repeat: nothing more is written
     assert again.exit_code == 0
@@ -76,7 +77,7 @@ def test_init_sheet_accepts_another_column_order_and_extra_columns_and_changes_n
     before = api.values(SID, "Registrations")
     result = run(["init-sheet"], env)
     assert result.exit_code == 0, result.output
-    assert "Registrations: ok (26 dealreg columns; other columns kept: notes, region owner)" in result.stdout
+    assert "Registrations: ok (31 dealreg columns; other columns kept: notes, region owner)" in result.stdout
     assert writes(api) == 0
     assert api.values(SID, "Registrations") == before
 
@@ -115,7 +116,7 @@ def test_a_subprocess_is_pointed_at_the_fake_by_the_environment_alone(api):
     done = subprocess.run([sys.executable, "-m", "handlers.cli", "init-sheet"], cwd=ROOT, env=environ,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert api.sheet_titles(SID) == ["Sheet1", *TAB_TITLES.values()]
+    assert api.sheet_titles(SID) == ["Sheet1", *ALL_TABS.values()]
 
 
 # -- dealreg check --registry sheets ------------------------------------------------------------

@@ -276,6 +276,26 @@ def test_a_second_serve_on_the_same_store_answers_the_same(tmp_path):
     assert store_from(env).count("registrations") == 7  # the six samples and one Typeform registration
 
 
+def test_serve_starts_on_a_store_holding_a_row_it_cannot_read_and_names_the_cell(tmp_path):
+    import sqlite3
+
+    env = {**environment_without_settings(), "DEALREG_DB": str(tmp_path / "serve.db")}
+    with serving(["--examples", str(EXAMPLES), "--dev-secrets"], env, tmp_path):
+        pass  # loads the examples
+    with sqlite3.connect(tmp_path / "serve.db") as conn:  # a hand edit, and a submission that named no company
+        conn.execute("INSERT INTO registrations (registration_id, submitted_at, partner, company_name, deal_value) "
+                     "VALUES ('R-hand', '2026-12-01', 'Contoso Consulting', 'Globex', 'TBD')")
+        conn.execute("INSERT INTO registrations (registration_id, submitted_at, state, status) "
+                     "VALUES ('R-empty', '2026-12-01', 'rejected', 'rejected')")
+    with serving(["--examples", str(EXAMPLES), "--dev-secrets"], env, tmp_path) as output:
+        assert "6 registrations in the sqlite store; serving on" in "".join(output)
+        _, clay = curls(output)
+        assert replay(clay).json()["status"] == "conflict"  # decisions go on
+    log = (tmp_path / "serve.log").read_text()
+    assert "1 stored row cannot be read" in log and "R-hand" in log and "deal_value: 'TBD' is not a number" in log
+    assert "R-empty" not in log  # a rejected submission is a record, not a problem
+
+
 README_CLAY_ANSWER = re.search(r"so the SDR sees the\s+conflict:\s+```json\n(.*?)\n```", README, re.S)
 
 

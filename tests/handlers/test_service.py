@@ -337,8 +337,8 @@ def test_a_race_decides_again_and_the_claim_keeps_its_stamp(rules):
         def competing(self, write):  # a rival written meanwhile, stamped earlier
             return [rival, write.registration]
 
-        def correct(self, rows, event):
-            corrected.append((rows, event))
+        def amend(self, rows, events=()):
+            corrected.append((rows, events[0] if events else None))
 
     decision = Service(Racy(), rules, clock=StepClock(), new_id=Ids()).register(ACME)  # 1 s per clock reading
     assert (decision.status, decision.owner) == (Status.CONFLICT, "Contoso")

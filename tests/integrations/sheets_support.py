@@ -12,6 +12,7 @@ from dealreg.models import Decision
 from dealreg.rules import RuleSet
 from handlers.service import Service
 from integrations.sheets import TAB_TITLES, SheetsStore
+from integrations.sheets.layout import ALL_TABS
 from integrations.store import Write
 from integrations.store.rows import COLUMNS
 from tests.fakes.sheets_api import FakeSheetsAPI, gspread_client_for
@@ -45,11 +46,11 @@ def tab_rows(table: str, rows: Sequence[Mapping[str, Any]] = (), columns: Sequen
 
 def new_sheet(api: FakeSheetsAPI, sid: str = SID, *, locale: str = "en_US", time_zone: str = "Etc/GMT",
               **tabs: list[list[Any]] | None) -> str:
-    """A spreadsheet with every dealreg tab (SPEC headers), `tabs` overriding some by table
+    """A spreadsheet with every dealreg tab (SPEC headers, and the operations' Log), `tabs` overriding some by table
     name with underscores (named_accounts=…); None leaves that tab out. `locale` and
     `time_zone` are the spreadsheet's settings (File → Settings)."""
     sheets: dict[str, list[list[Any]] | None] = {}
-    for table, title in TAB_TITLES.items():
+    for table, title in ALL_TABS.items():
         key = table.replace("-", "_")
         if key in tabs and tabs[key] is None:
             continue

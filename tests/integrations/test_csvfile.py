@@ -16,7 +16,7 @@ from integrations.store.rows import registration_from_row
 FULL_HEADER = ",".join(REGISTRATION_COLUMNS)
 FULL_ROW = ",".join({"registration_id": "R1", "submitted_at": "2026-03-02T10:00:00Z", "partner": "Northwind",
                      "company_name": "Acme", "employees": "12", "deal_value": "48000.0", "state": "won",
-                     "expires_at": "2026-06-01", "duns": "15-048-3782"}.get(name, f"{name}-x")
+                     "expires_at": "2026-06-01", "duns": "15-048-3782", "extensions": "1"}.get(name, f"{name}-x")
                     for name in REGISTRATION_COLUMNS)
 
 

@@ -63,13 +63,16 @@ def test_a_property_of_the_wrong_kind_is_named_with_the_fix(fake):
     fake.create_property("deals", "dealreg_external_id")  # not unique
     fake.create_property("deals", "dealreg_state", "enumeration", "select", options=["open", "won"])
     report = run_init(fake)
-    assert len(report.problems) == 3
-    status, external, state = sorted(report.problems, key=lambda p: ["status", "external", "state"].index(
+    assert len(report.problems) == 2
+    status, external = sorted(report.problems, key=lambda p: ["status", "external"].index(
         p.split()[2].removeprefix("dealreg_").split("_")[0]))
     assert "dealreg_status is string/text; dealreg needs enumeration/select" in status and "delete it" in status
     assert "cannot make an existing property unique" in external and "init-hubspot" in external
-    assert "lacks the option(s) approved, lost, pending, rejected, withdrawn" in state
     assert "deals.dealreg_status" not in report.created  # what exists is never overwritten
+    # A dropdown that lacks options (a state added since, `expired`) gets them, its own kept first.
+    assert report.updated == ["deals.dealreg_state"]
+    assert [o["value"] for o in properties(fake, "deals")["dealreg_state"]["options"]] == [
+        "open", "won", "approved", "expired", "lost", "pending", "rejected", "withdrawn"]
 
 
 def test_a_property_hubspot_makes_otherwise_than_asked_is_named(fake, monkeypatch):

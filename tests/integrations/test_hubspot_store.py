@@ -286,7 +286,7 @@ def test_a_deal_deleted_in_hubspot_stops_counting_at_the_next_full_read(fake, cl
     fake.advance(120)
     clock.advance(60)
     assert service.check(siemens).owner == "direct"  # a search never shows what was deleted
-    clock.advance(store.full_reload_seconds)
+    clock.advance(store.reader.full_reload_seconds)
     assert service.check(siemens).status is Status.CLEAR
 
 
@@ -315,6 +315,20 @@ def test_a_deal_edited_by_hand_into_something_unreadable_is_quarantined(service,
     assert health.status == "degraded"
     assert health.facts["fix"] == [f"HubSpot deal {deal} (R-hand): duns (property dealreg_duns) '12': DUNS must have "
                                    f"9 digits, got 2"]
+
+
+def test_a_redelivery_of_a_deal_edited_by_hand_into_something_unreadable_is_needs_review_naming_it(service, fake):
+    deal = seed_registration(fake, {"registration_id": "R-hand", "submitted_at": "2026-01-01T00:00:00+00:00",
+                                    "partner": "Contoso", "company_name": "Acme Robotics GmbH", "source": "typeform",
+                                    "external_id": "tok-7", "status": "clear", "owner": "Contoso",
+                                    "rule": "no_match", "reason": "No claim.", "expires_at": "soon"})
+    decision = service.register(partner("Northwind Partners", source="typeform", external_id="tok-7"))
+    assert (decision.status, decision.rule, decision.owner, decision.matched_registration_id) == (
+        Status.NEEDS_REVIEW, "quarantine", "", "R-hand")
+    assert decision.reason.startswith(f"This submission was registered before as R-hand (HubSpot deal {deal}), "
+                                      f"which cannot be read; a person should check it. Fix: HubSpot deal {deal} "
+                                      f"(R-hand): expires_at (property dealreg_expires_at): 'soon' is not a date")
+    assert len(deals(fake)) == 1  # never registered twice
 
 
 def test_a_named_account_company_that_cannot_be_read_is_quarantined(service, fake):
@@ -504,7 +518,7 @@ def test_a_note_whose_company_was_deleted_meanwhile_is_written_without_it(fake, 
 def test_a_registration_imported_with_an_id_like_a_direct_deals_is_found_by_it(store):
     store.write_rows("registrations", [{"registration_id": "deal-771", "submitted_at": "2026-01-01",
                                         "source": "hubspot", "partner": "direct", "company_name": "Canva"}])
-    deal = store._current().deal_of("deal-771")  # what a race correction and a check note look up
+    deal = store.reader.current().deal_of("deal-771")  # what a race correction and a check note look up
     assert deal is not None and deal.props["dealreg_registration_id"] == "deal-771"
 
 

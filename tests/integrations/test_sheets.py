@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from config.rules import load_rules
 from config.settings import Settings
 from dealreg.errors import InputError, StoreError, StoreUnavailable
-from dealreg.models import Record
+from dealreg.models import Record, Status
 from dealreg.normalise import undefang
 from handlers.service import Service
 from integrations.sheets import SheetsStore, read_layout
@@ -170,7 +170,7 @@ REG = list(COLUMNS["registrations"])
         "Rename the header cell, or add the missing column 'company_name'"], ("notes", "compnay_name")),
     ([c for c in REG if c != "duns"], [
         "Registrations: missing column 'duns'; add a header cell 'duns' (any position; extra columns are fine)"], ()),
-    (REG + ["owner"], ["Registrations: column 'owner' appears twice (S1 and AA1); delete or rename one"], ()),
+    (REG + ["owner"], ["Registrations: column 'owner' appears twice (S1 and AF1); delete or rename one"], ()),
     ([], ["Registrations: the header row (row 1) is empty; run `dealreg init-sheet` to create the tabs and check "
           "the headers"], ()),
 ])
@@ -481,6 +481,17 @@ def test_a_redelivery_returns_the_first_decision_and_writes_nothing(store, servi
     assert service.register(acme("Contoso Consulting", source="typeform", external_id="tok-1")) == first
     assert (len(rows_of(api, "Registrations")), len(rows_of(api, "Decisions"))) == (1, 1)
     assert rows_of(api, "Registrations")[0]["external_id"] == "tok-1"
+
+
+def test_a_redelivery_of_a_row_edited_by_hand_into_something_unreadable_is_needs_review(store, service, api):
+    row = reg_row("R-7", "Acme Robotics GmbH", "acme-robotics.de", "Contoso Consulting", "2026-03-01T10:00:00+00:00",
+                  source="typeform", external_id="tok-7", status="approved")  # no register event for it either
+    api.set_values(SID, "Registrations", tab_rows("registrations", [row]))
+    decision = service.register(acme(source="typeform", external_id="tok-7"))
+    assert (decision.status, decision.rule, decision.owner, decision.matched_registration_id) == (
+        Status.NEEDS_REVIEW, "quarantine", "", "R-7")
+    assert decision.reason.startswith("This submission was registered before as R-7, which cannot be read")
+    assert len(rows_of(api, "Registrations")) == 1  # never registered twice
 
 
 def test_a_late_claim_wins_and_its_displaced_rows_are_rewritten_in_the_same_request(store, service, api):

@@ -87,7 +87,7 @@ def _full_row() -> dict[str, str]:
     """A distinct, valid value in every column, so a column read into the wrong field shows."""
     row = {name: f"{name}-value" for name in REGISTRATION_COLUMNS}
     row.update(submitted_at="2026-03-02T16:09:47+02:00", expires_at="2026-06-01", employees="12",
-               deal_value="48000.5", state="Won", duns="15-048-3782")
+               deal_value="48000.5", state="Won", duns="15-048-3782", extensions="2")
     return row
 
 
@@ -95,7 +95,7 @@ def _expected_registration(row: dict[str, str]) -> Registration:
     """The same row built the plain way: keywords, through Registration's own __init__."""
     values: dict[str, object] = {name: value.strip() for name, value in row.items()}
     values.update(submitted_at=parse_datetime(row["submitted_at"]), expires_at=parse_datetime(row["expires_at"]),
-                  employees=12, deal_value=48000.5, state="won")
+                  employees=12, deal_value=48000.5, state="won", extensions=2)
     return Registration(**values)  # type: ignore[arg-type]
 
 

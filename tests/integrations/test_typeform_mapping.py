@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.typeform import DEFAULT_MAPPING, parse_typeform
-from integrations.typeform_mapping import Question, _guess, read_form, suggest
+from integrations.typeform.suggest import Question, _guess, read_form, suggest
 from tests.payloads import load_json
 
 FORM = "typeform_form_definition.json"  # a builder-made form: Typeform generated every ref

@@ -2,7 +2,8 @@
 
 Typeform generates each question's `ref` (e.g. `01H531GWT0DN41H4C16PFP05NS`); readable refs
 are set through its Create API. So a form owner who built the form in Typeform's builder has
-refs the default mapping does not know, and without a mapping every answer is dropped. This module reads what the owner has at hand (one webhook payload as saved from
+refs the default mapping does not know, and without a mapping every answer is dropped. This
+module reads what the owner has at hand (one webhook payload as saved from
 the webhook's delivery log, or the form definition from `GET /forms/{form_id}`), places
 each question on a dealreg field by its title and type, and says what it could not place.
 
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.typeform import DEFAULT_MAPPING, MAPPABLE_FIELDS
+from integrations.typeform.mapping import DEFAULT_MAPPING, MAPPABLE_FIELDS
 
 _TEXT = frozenset({"short_text", "dropdown", "multiple_choice"})  # questions whose answer is a name
 

@@ -37,7 +37,7 @@ FORM_TITLE = "Partner deal registration"
 TIMEOUT_SECONDS = 30
 MAX_RETRIES = 4
 
-# The questions, by the refs the default mapping reads (integrations/typeform.DEFAULT_MAPPING).
+# The questions, by the refs the default mapping reads (integrations/typeform/mapping.py, DEFAULT_MAPPING).
 QUESTIONS: tuple[dict[str, Any], ...] = (
     {"ref": "company_name", "type": "short_text", "title": "Prospect company name", "required": True},
     {"ref": "company_website", "type": "website", "title": "Prospect company website", "required": True},
@@ -123,8 +123,9 @@ class TypeformAPI:
         return self.call("PUT", f"/forms/{quote(form_id, safe='')}", registration_form(title, current)), False
 
     def ensure_webhook(self, form_id: str, url: str, secret: str) -> dict[str, Any]:
-        return self.call("PUT", f"/forms/{quote(form_id, safe='')}/webhooks/{WEBHOOK_TAG}",  # type: ignore[no-any-return]  # the API's JSON object
-                         {"url": url, "enabled": True, "secret": secret, "verify_ssl": True})
+        hook: dict[str, Any] = self.call("PUT", f"/forms/{quote(form_id, safe='')}/webhooks/{WEBHOOK_TAG}",
+                                         {"url": url, "enabled": True, "secret": secret, "verify_ssl": True})
+        return hook
 
 
 def registration_form(title: str, current: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -164,7 +165,7 @@ def _retry_after(response: requests.Response, attempt: int) -> float:
     try:
         return min(float(response.headers.get("Retry-After", "")), 30.0)
     except ValueError:
-        return min(0.5 * 2 ** attempt, 8.0)  # type: ignore[no-any-return]  # int ** int is Any to mypy; a float here
+        return min(0.5 * 2.0 ** attempt, 8.0)
 
 
 def _described(response: requests.Response) -> str:

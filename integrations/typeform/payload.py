@@ -1,11 +1,11 @@
-"""Typeform webhooks: verify the signature, then turn a `form_response` into a Record.
+"""A Typeform webhook's `form_response` as a Record (`parse_typeform`), once its signature is
+verified (integrations/typeform/signature.py).
 
 Pure: no I/O, no clock, no environment. The route (handlers/) reads the raw body and
 the `Typeform-Signature` header, calls `verify_signature`, parses the JSON and calls
 `parse_typeform`; it decides the HTTP status.
 
-Vendor facts: https://www.typeform.com/developers/webhooks/ (delivery and retries),
-https://www.typeform.com/developers/webhooks/secure-your-webhooks/ (signature) and
+Vendor facts: https://www.typeform.com/developers/webhooks/ (delivery and retries) and
 https://www.typeform.com/developers/webhooks/example-payload/ (payload).
 
 What `parse_typeform` raises and returns:
@@ -31,10 +31,6 @@ whoever fills in the form), and among answers the first non-empty one wins.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
@@ -45,113 +41,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, Va
 from dealreg.errors import DealregError, InputError
 from dealreg.models import Record, is_direct
 from dealreg.records import parse_record
+from integrations.typeform.mapping import DEFAULT_MAPPING, validate_mapping
 
 SOURCE = "typeform"
-SIGNATURE_HEADER = "Typeform-Signature"
-SIGNATURE_PREFIX = "sha256="
-
-
-# --- signature --------------------------------------------------------------------
-
-
-class SignatureError(DealregError):
-    """The request is not signed by Typeform with a secret we hold. `reason` says why."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(reason)
-
-
-def sign(raw: bytes, secret: str) -> str:
-    """The `Typeform-Signature` header value Typeform sends for `raw` under `secret`."""
-    digest = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).digest()
-    return SIGNATURE_PREFIX + base64.b64encode(digest).decode("ascii")
-
-
-def verify_signature(raw: bytes, header: str | None, secrets: Sequence[str]) -> None:
-    """Raise SignatureError unless `header` is a valid signature of `raw` under one of `secrets`.
-
-    Several secrets are accepted so the secret can be rotated without dropping calls.
-    No secret configured refuses everything. Never raises anything but SignatureError.
-    """
-    if isinstance(secrets, (str, bytes)):
-        # A bare string is a Sequence[str] of one-character secrets: accepting it would make
-        # every single-character key valid. Treat it as one secret instead.
-        secrets = [secrets.decode("utf-8") if isinstance(secrets, bytes) else secrets]
-    keys = [s.encode("utf-8") for s in secrets if isinstance(s, str) and s]
-    if not keys:
-        raise SignatureError("no Typeform secret is configured (set DEALREG_TYPEFORM_SECRET)")
-    if header is None or (isinstance(header, str) and not header.strip()):
-        raise SignatureError(f"missing {SIGNATURE_HEADER} header")
-    try:
-        given = _decode_header(header)
-    except (ValueError, TypeError, binascii.Error):
-        raise SignatureError(
-            f"malformed {SIGNATURE_HEADER} header (expected {SIGNATURE_PREFIX}<base64 of HMAC-SHA256>)"
-        ) from None
-    matched = False
-    for key in keys:  # no early exit: the time taken does not depend on which secret matched
-        expected = hmac.new(key, bytes(raw), hashlib.sha256).digest()
-        matched |= hmac.compare_digest(expected, given)
-    if not matched:
-        raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
-
-
-def _decode_header(header: str) -> bytes:
-    """The 32 digest bytes of a `sha256=<base64>` header; ValueError when it is not one."""
-    if not isinstance(header, str):
-        raise TypeError("the header is not text")
-    value = header.strip().encode("ascii")  # UnicodeEncodeError is a ValueError
-    prefix = SIGNATURE_PREFIX.encode("ascii")
-    if not value.startswith(prefix):
-        raise ValueError("wrong prefix")
-    encoded = value[len(prefix) :]
-    digest = base64.b64decode(encoded, validate=True)
-    # b64decode ignores the unused low bits of the last character, so two headers can
-    # decode to the same digest; only the canonical spelling (what Typeform sends) counts.
-    if len(digest) != hashlib.sha256().digest_size or base64.b64encode(digest) != encoded:
-        raise ValueError("not a canonical base64 SHA-256 digest")
-    return digest
-
-
-# --- mapping ----------------------------------------------------------------------
-
-MAPPABLE_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(Record) if f.name not in {"submitted_at", "source", "external_id"}
-)
-"""Record fields an answer or hidden field can fill. `submitted_at` comes from the envelope."""
-
-DEFAULT_MAPPING: dict[str, str] = {
-    "company_name": "company_name",
-    "company_website": "company_domain",
-    "company_domain": "company_domain",
-    "website": "company_domain",
-    "contact_email": "contact_email",
-    "email": "contact_email",
-    "contact_name": "contact_name",
-    "partner": "partner",  # also the hidden field of partner-specific links (#partner=northwind)
-    "partner_name": "partner",
-    "deal_value": "deal_value",
-    "currency": "currency",
-    "country": "country",
-    "region": "region",
-    "industry": "industry",
-    "employees": "employees",
-    "linkedin_url": "linkedin_url",
-    "duns": "duns",
-}
-"""Question ref (or hidden field name) -> Record field. SPEC's defaults: refs named after the fields.
-A config mapping is merged over this one; mapping a ref to "" switches it off."""
-
-
-def validate_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
-    """The mapping as a dict; ValueError naming the first ref that maps to no Record field."""
-    for ref, target in mapping.items():
-        if target and target not in MAPPABLE_FIELDS:
-            raise ValueError(
-                f"Typeform ref {ref!r} maps to unknown field {target!r}; use one of: {', '.join(MAPPABLE_FIELDS)}"
-            )
-    return dict(mapping)
 
 
 # --- envelope ---------------------------------------------------------------------

@@ -1,28 +1,23 @@
-"""The embedded default store: one local SQLite file, no set-up.
-
-The tables mirror the Sheet layout of SPEC (every Sheet column is a TEXT column, so a
-row reads back exactly as it was written), plus a `seq` column that orders appends.
+"""The embedded default store: one local SQLite file, no set-up, behind the store contract
+(integrations/store/contract.py). Its tables and their migrations: integrations/sqlite/schema.py.
 
 Concurrency: WAL journal (readers never wait for the writer), one connection per thread
-and process, `busy_timeout` bounded by the store deadline. `register` holds SQLite's
+and process, `busy_timeout` bounded by the store deadline. A session holds SQLite's
 write lock (`BEGIN IMMEDIATE`) from reading the claims to committing the registration
 and its event, so registrations are serialised across threads and processes alike.
-
-The schema is created on first use and versioned with `PRAGMA user_version`: MIGRATIONS
-is an ordered list and a file at version n gets migrations n+1… applied in one
-transaction. Append a migration, never edit one that has shipped.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import (
@@ -34,7 +29,9 @@ from dealreg.models import (
     Registration,
     Territory,
 )
-from integrations.store.contract import Changes, Cursor, Health, Write
+from integrations.sqlite.schema import ID_COLUMN, MIGRATIONS, TABLE_NAMES, log, migrate
+from integrations.store.contract import LOG_COLUMNS, Changes, Cursor, Health, LogEntry, Write
+from integrations.store.first_decisions import row_decision
 from integrations.store.rows import (
     COLUMNS,
     DECISION_COLUMNS,
@@ -43,7 +40,6 @@ from integrations.store.rows import (
     cell_problem,
     check_table,
     converted,
-    decision_from_fields,
     decision_from_row,
     event_to_row,
     named_account_from_row,
@@ -54,42 +50,8 @@ from integrations.store.rows import (
     validated_rows,
 )
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-
-def _text_columns(columns: Sequence[str]) -> str:
-    return ", ".join(f"{name} TEXT NOT NULL DEFAULT ''" for name in columns)
-
-
-# Each migration is a list of statements run in one transaction; user_version = its number.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 1: the Sheet tabs, the event ledger, and meta
-        f"""CREATE TABLE registrations (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            {_text_columns(REGISTRATION_COLUMNS)}, UNIQUE (registration_id))""",
-        """CREATE UNIQUE INDEX registrations_external ON registrations (source, external_id)
-           WHERE external_id <> ''""",
-        f"""CREATE TABLE decision_events (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            {_text_columns(DECISION_COLUMNS)}, event_json TEXT NOT NULL DEFAULT '{{}}', UNIQUE (event_id))""",
-        "CREATE INDEX decision_events_external ON decision_events (source, external_id, action)",
-        # the columns as shipped (migration 2 adds joined_at): a migration never changes once shipped
-        f"CREATE TABLE partners (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-        f"{_text_columns(('partner', 'contact_email', 'note'))})",
-        f"CREATE TABLE territories (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(TERRITORY_COLUMNS)})",
-        f"CREATE TABLE named_accounts (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(NAMED_ACCOUNT_COLUMNS)})",
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        # The epoch names the current non-append history; see integrations.store.Cursor.
-        "INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))))",
-    ),
-    (  # 2: the day each partner joined (the report's 90-day activation); empty for partners already on file
-        "ALTER TABLE partners ADD COLUMN joined_at TEXT NOT NULL DEFAULT ''",
-    ),
-)
-
-_TABLE_NAMES = {
-    "registrations": "registrations", "partners": "partners", "territories": "territories",
-    "named-accounts": "named_accounts", "decisions": "decision_events",
-}
-_ID_COLUMN = {"registrations": "registration_id", "decisions": "event_id"}
 _REG_SELECT = "SELECT seq, " + ", ".join(REGISTRATION_COLUMNS) + " FROM registrations"
 _DECISION_SELECT = "SELECT " + ", ".join(DECISION_COLUMNS) + " FROM decision_events"
 
@@ -149,7 +111,7 @@ class SQLiteStore:
                     return
                 conn.execute("BEGIN IMMEDIATE")  # re-checked under the lock: another process may have migrated
                 try:
-                    self._migrate(conn)
+                    migrate(conn, self.migrations, self.path)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -158,31 +120,20 @@ class SQLiteStore:
                 raise _translate(exc, self.path) from exc
             self._schema_ready = True
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(self.migrations):
-            raise StoreError(f"{self.path} has schema version {version}, newer than this dealreg knows "
-                             f"({len(self.migrations)}); upgrade dealreg or point DEALREG_DB at another file")
-        for number, statements in enumerate(self.migrations[version:], start=version + 1):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-            log.info("sqlite store %s migrated to schema version %d", self.path, number)
-
     def schema_version(self) -> int:
         return int(self._run(lambda c: c.execute("PRAGMA user_version").fetchone()[0]))
 
-    def _run(self, work):  # type: ignore[no-untyped-def]
+    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(conn)` (autocommit), with sqlite3 errors translated."""
         try:
             return work(self._conn())
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
 
-    def _transaction(self, work, *, write: bool):  # type: ignore[no-untyped-def]
+    def _transaction(self, work: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run `work(conn)` in one transaction: IMMEDIATE takes the write lock up front, so
         a read-then-write can never be overtaken; DEFERRED reads one consistent snapshot."""
-        def run(conn: sqlite3.Connection):  # type: ignore[no-untyped-def]
+        def run(conn: sqlite3.Connection) -> T:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 result = work(conn)
@@ -206,7 +157,7 @@ class SQLiteStore:
     # -- reading ---------------------------------------------------------------------
 
     def changes(self, since: Cursor | None) -> Changes:
-        return self._transaction(lambda conn: self._changes(conn, since), write=False)  # type: ignore[no-any-return]
+        return self._transaction(lambda conn: self._changes(conn, since), write=False)
 
     def _changes(self, conn: sqlite3.Connection, since: Cursor | None) -> Changes:
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
@@ -228,7 +179,7 @@ class SQLiteStore:
     def first_decision(self, source: str, external_id: str) -> Decision | None:
         if not external_id:
             return None
-        return self._run(lambda conn: self._first_decision(conn, source, external_id))  # type: ignore[no-any-return]
+        return self._run(lambda conn: self._first_decision(conn, source, external_id))
 
     def _first_decision(self, conn: sqlite3.Connection, source: str, external_id: str) -> Decision | None:
         row = conn.execute(
@@ -242,17 +193,16 @@ class SQLiteStore:
                            (source, external_id)).fetchone()
         if row is None:
             return None
-        reg = dict(zip(("seq", *REGISTRATION_COLUMNS), row))
-        return decision_from_fields({**reg, "status": reg["status"] or "clear"}, party=reg["partner"])
+        return row_decision(dict(zip(REGISTRATION_COLUMNS, row[1:])))
 
     def partners(self) -> tuple[str, ...]:
-        return self._run(self._partners)  # type: ignore[no-any-return]
+        return self._run(self._partners)
 
     def territories(self) -> tuple[Territory, ...]:
-        return self._run(self._territories)  # type: ignore[no-any-return]
+        return self._run(self._territories)
 
     def named_accounts(self) -> tuple[NamedAccount, ...]:
-        return self._run(self._named_accounts)  # type: ignore[no-any-return]
+        return self._run(self._named_accounts)
 
     @staticmethod
     def _partners(conn: sqlite3.Connection) -> tuple[str, ...]:
@@ -280,7 +230,7 @@ class SQLiteStore:
 
     def count(self, table: str) -> int:
         """Rows in one of TABLES (for /healthz, the CLI and tests)."""
-        name = _TABLE_NAMES[table]
+        name = TABLE_NAMES[table]
         return int(self._run(lambda conn: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]))
 
     def is_empty(self) -> bool:
@@ -323,6 +273,22 @@ class SQLiteStore:
     def record_event(self, event: DecisionEvent) -> None:
         self._run(lambda conn: self._insert_event(conn, event))
 
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        """Rows rewritten and events appended in one transaction."""
+        self._transaction(lambda conn: _amend(self, conn, rows, events), write=True)
+
+    def log(self, entries: Sequence[LogEntry]) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for entry in entries:
+                _insert(conn, "log", LOG_COLUMNS, {"kind": entry.kind, "key": entry.key, "status": entry.status,
+                                                   "at": entry.at.isoformat(), "detail": entry.detail})
+        self._transaction(work, write=True)
+
+    def logged(self, kind: str) -> list[LogEntry]:
+        rows = self._run(lambda conn: conn.execute(
+            "SELECT key, status, at, detail FROM log WHERE kind = ? ORDER BY seq", (kind,)).fetchall())
+        return [LogEntry(kind, key, status, datetime.fromisoformat(at), detail) for key, status, at, detail in rows]
+
     @staticmethod
     def _insert_event(conn: sqlite3.Connection, event: DecisionEvent) -> None:
         from dealreg.events import event_to_dict  # the one JSON form of an event
@@ -336,7 +302,7 @@ class SQLiteStore:
     def read_rows(self, table: str) -> Iterator[dict[str, str]]:
         columns = COLUMNS[check_table(table)]
         rows = self._run(lambda conn: conn.execute(
-            f"SELECT {', '.join(columns)} FROM {_TABLE_NAMES[table]} ORDER BY seq").fetchall())
+            f"SELECT {', '.join(columns)} FROM {TABLE_NAMES[table]} ORDER BY seq").fetchall())
         for row in rows:
             yield dict(zip(columns, row))
 
@@ -345,10 +311,10 @@ class SQLiteStore:
         in one transaction. Any import is a non-append change: readers rebuild."""
         columns = COLUMNS[check_table(table)]
         clean = validated_rows(table, rows)
-        name = _TABLE_NAMES[table]
+        name = TABLE_NAMES[table]
 
         def work(conn: sqlite3.Connection) -> int:
-            key = _ID_COLUMN.get(table)
+            key = ID_COLUMN.get(table)
             if key is None:
                 conn.execute(f"DELETE FROM {name}")  # reference lists are replaced whole
             for row in clean:
@@ -357,7 +323,7 @@ class SQLiteStore:
                 _insert(conn, name, columns, row)
             conn.execute("UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
             return len(clean)
-        return self._transaction(work, write=True)  # type: ignore[no-any-return]
+        return self._transaction(work, write=True)
 
 
 class _Session:
@@ -382,6 +348,23 @@ class _Session:
         _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(write.registration))
         self._store._insert_event(conn, write.event)
         return None  # under the lock, nobody else can have registered the key meanwhile
+
+    def amend(self, rows: Sequence[Registration], events: Sequence[DecisionEvent] = ()) -> None:
+        _amend(self._store, self._conn, rows, events)
+
+
+def _amend(store: SQLiteStore, conn: sqlite3.Connection, rows: Sequence[Registration],
+           events: Sequence[DecisionEvent]) -> None:
+    for row in rows:
+        # Re-appended rather than updated in place, as a displaced row is: warm readers take the
+        # new version as an appended row (Engine.add replaces a row with the same id).
+        gone = conn.execute("DELETE FROM registrations WHERE registration_id = ?", (row.registration_id,)).rowcount
+        if not gone:
+            log.warning("registration %s to rewrite is not in the SQLite store; left out", row.registration_id)
+            continue
+        _insert(conn, "registrations", REGISTRATION_COLUMNS, registration_to_row(row))
+    for event in events:
+        store._insert_event(conn, event)
 
 
 def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: Mapping[str, str]) -> None:
