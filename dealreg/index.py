@@ -110,9 +110,9 @@ class AccountIndex:
         earlier one with its id."""
         tables, words_table = self._post, self._post[TOKEN]
         for claim_id, keys in claims:
-            if claim_id in self.keys:
+            if self.keys.setdefault(claim_id, keys) is not keys:  # an earlier claim with this id: replace it
                 self.remove(claim_id)
-            self.keys[claim_id] = keys
+                self.keys[claim_id] = keys
             singles, words = postings(keys)
             # `setdefault` posts a new key and hands back this very claim id in one dict operation;
             # anything else means the key is shared.
