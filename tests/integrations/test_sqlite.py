@@ -365,3 +365,14 @@ def test_registration_rows_round_trip():
 def test_a_stored_decision_rebuilds_exactly():
     original = rejected(["a", "b"], party="Northwind", registration_id="R-1")
     assert decision_from_fields(original.fields(), original.reasons, "Northwind") == original
+
+
+def test_the_alias_table_is_reference_data_and_a_bad_row_is_reported_not_claimed(store):
+    store.changes(None)  # the file and its tables are made on first use
+    with sqlite3.connect(store.path) as conn:
+        conn.executemany("INSERT INTO aliases (alias, account_domain, account_name, note) VALUES (?, ?, ?, ?)",
+                         [("Philip Morris Companies", "altria.com", "", "until 2003"), ("Orphan", "", "", "")])
+    changes = store.changes(None)
+    assert [(a.alias, a.account_domain) for a in changes.aliases] == [("Philip Morris Companies", "altria.com")]
+    bad = [q for q in changes.quarantined if q.table == "aliases"]
+    assert len(bad) == 1 and not bad[0].claim and "account_domain" in bad[0].problems[0]
