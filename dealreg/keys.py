@@ -22,7 +22,7 @@ STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des",
 GENERIC = frozenset({
     "group", "groupe", "gruppe", "grupo", "holding", "holdings", "international", "global", "worldwide",
     "technologies", "technology", "labs", "industries", "industry", "enterprises", "platforms", "com", "io",
-    "operations", "companies",  # "Microsoft Ireland Operations Limited", "The Estée Lauder Companies Inc."
+    "operations", "companies", "gesellschaft",  # "Microsoft Ireland Operations Limited", "… Companies Inc."
 })
 LEADING_GENERIC = frozenset({"groupe", "grupo", "gruppo"})  # "Groupe Danone"
 
