@@ -26,6 +26,10 @@ REGISTRY = {
     "embraer": dict(company_name="Embraer S.A.", company_domain="embraer.com"),
     "telkom": dict(company_name="PT Telkom Indonesia (Persero) Tbk", company_domain="https://www.telkom.co.id"),
     "canon": dict(company_name="Canon Inc.", company_domain="http://global.canon/"),
+    "electrolux": dict(company_name="AB Electrolux", company_domain="https://www.electroluxgroup.com/"),
+    "lidl": dict(company_name="Lidl Stiftung & Co. KG", company_domain="https://www.lidl.com"),
+    "rolex": dict(company_name="Rolex SA", company_domain="www.rolex.com"),
+    "heineken": dict(company_name="Heineken N.V.", company_domain="www.theheinekencompany.com"),
 }
 
 
@@ -79,6 +83,15 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="Telkom Indonesia"), "telkom", MatchLevel.MATCH),
         (dict(company_name="Telkom SA SOC Ltd"), "", MatchLevel.NONE),  # the claim's own country tells them apart
         (dict(company_name="Canon (UK) Ltd"), "canon", MatchLevel.MATCH),  # global.canon: the brand is the suffix
+        # issue 12's look-alikes: every relaxation keeps them apart
+        (dict(company_name="Canonical Ltd"), "", MatchLevel.NONE),
+        (dict(company_name="Heinemann"), "", MatchLevel.NONE),
+        (dict(company_name="Heinekn"), "heineken", MatchLevel.MATCH),
+        (dict(company_name="Electrolab"), "", MatchLevel.NONE),
+        (dict(company_name="Electrolux"), "electrolux", MatchLevel.MATCH),
+        (dict(company_name="Rolec"), "", MatchLevel.NONE),
+        (dict(company_name="Lidl & Co Investments"), "", MatchLevel.NONE),
+        (dict(company_name="Lidll Stiftung"), "lidl", MatchLevel.MATCH),
         (dict(company_name="Fidelity International", company_domain="fidelity.co.uk"), "", MatchLevel.NONE),
         # different companies
         (dict(company_name="Apple Bank for Savings"), "", MatchLevel.NONE),
