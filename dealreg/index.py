@@ -32,7 +32,7 @@ NAME_PREFILTER_CUTOFF = 55
 # spells is its label for nearly every claim, so BRAND holds it only where it differs
 # ("the-acme-group.com" -> "acme"), and a brand lookup reads LABEL as well.
 LABEL, MAIL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(9)
-PROVIDER = MAIL
+PROVIDER = MAIL  # the provider's own claims share the contact domains' table (see above)
 
 Ids = str | set[str]
 """The claims posted under one key: one claim id, or a set of them once the key is shared. Most

@@ -1,5 +1,7 @@
-"""The keys of one record or claim (`Keys`): its domain, LinkedIn page, DUNS and name, in the
-forms the index posts and the scorer compares ("Airbus Group" -> core "airbus", initials "ag" …).
+"""The keys of one record or claim (`Keys`): its domains, LinkedIn page, DUNS and name, in the
+forms the index posts and the scorer compares ("Airbus Group" -> core "airbus", initials "ag" …,
+"Heineken UK" -> base "heineken"), and the word lists they read: country and region names
+(dealreg/data/country_words.txt), a name's words in other languages (word_forms.txt).
 
 Pure; built by `keys_of` from the fields as received.
 """
@@ -51,8 +53,6 @@ COUNTRY_PHRASES, COUNTRY_CODES, _COUNTRY_OF_WORD = _country_words()
 # languages ("banco" -> "bank", "brasil" -> "br").
 WORD_FORM = {word: line.split()[0] for line in data.lines("word_forms.txt") for word in line.split()} \
     | {word: "=" + code for word, code in _COUNTRY_OF_WORD.items()}
-# What may follow a country in a national company's name ("Microsoft Ireland Operations Limited").
-QUALIFIERS = GENERIC
 _COUNTRY_ENDS = frozenset(COUNTRY_PHRASES) | COUNTRY_CODES  # the last words of a core that `base_of` may take off
 
 
@@ -70,7 +70,7 @@ def base_of(tokens: tuple[str, ...]) -> tuple[str, ...]:
     end = len(tokens)
     while end > 1:
         last = tokens[end - 1]
-        if last in QUALIFIERS:
+        if last in GENERIC:  # what may follow a country: "Microsoft Ireland Operations Limited"
             end -= 1
             continue
         n = 1 if last in COUNTRY_CODES and end == len(tokens) else 0

@@ -1,5 +1,7 @@
 """How alike two company names are: `name_similarity` (0-100) and the tests that tell a typo
-or a dropped legal word from another company ("Starbucks Coffee" is not "Starbucks Bank").
+or a dropped legal word from another company ("Starbucks Coffee" is not "Starbucks Bank"). The
+record is `a` and the claim `b` throughout: a country may follow the claim's name in the record,
+and the record may abbreviate the claim's words, never the other way round.
 
 Pure; rapidfuzz does the string distances.
 """
@@ -22,11 +24,13 @@ BRAND_TYPO_MIN_LEN = 4  # a name one slip from a domain counts as that brand fro
 
 
 def name_similarity(a: Keys, b: Keys) -> int:
-    """0-100. The same key, or the same letters with other spacing ("Hub Spot"), is 100;
-    the same core once generic trailing words are set aside is 97. Otherwise the best of
-    ratio / token_sort_ratio, capped below the fuzzy band when a word on one side has no
-    near-spelling on the other: a different company (First National Bank of *Omaha* vs
-    *Pennsylvania*) or a missing word ("Starbucks Coffee" vs "Starbucks"), never a typo."""
+    """0-100, for the record `a` against the claim `b`. The same key, or the same letters with
+    other spacing ("Hub Spot"), is 100; the same core once generic words, a country after the
+    claim's name or a legal form written first are set aside is 97. When every word pairs with an
+    equal word, a slip, an abbreviation or initials (`slips_between`), each such word costs
+    SLIP_COST. Otherwise the best of ratio / token_sort_ratio, capped below the fuzzy band: a
+    different company (First National Bank of *Omaha* vs *Pennsylvania*) or a missing word
+    ("Starbucks Coffee" vs "Starbucks"), never a typo."""
     if a.name == b.name or a.compact == b.compact:
         return 100
     if not a.name or not b.name:
@@ -34,9 +38,9 @@ def name_similarity(a: Keys, b: Keys) -> int:
     if a.core == b.core or (a.base != a.core and a.base in (b.compact, b.core)) or (
             a.lead == b.lead and (a.lead != a.core or b.lead != b.core)):
         # the same core once generic words (or a legal form written first) are set aside, or the
-        # record is the claim's name with a
-        # country after it ("Heineken UK" / Heineken N.V.): never the other way round, since a
-        # country in the claim's own name tells it apart (Telkom Indonesia is not Telkom SA)
+        # record is the claim's name with a country after it ("Heineken UK" / Heineken N.V.):
+        # never the other way round, since a country in the claim's own name tells it apart
+        # (Telkom Indonesia is not Telkom SA)
         return CORE_SIMILARITY
     ratio = max(fuzz.ratio(a.compact, b.compact), fuzz.token_sort_ratio(a.name, b.name))
     if a.core != a.compact or b.core != b.compact:
