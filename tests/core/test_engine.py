@@ -278,6 +278,19 @@ def test_qualification_rejects_with_every_reason(record, reason):
     assert reason in d.reason and d.registration_id == "R-new"
 
 
+@pytest.mark.parametrize(("email", "registering", "status"), [
+    ("www.canva.com", False, Status.CONFLICT),  # a website in the email column: read as the website
+    ("www.canva.com", True, Status.CONFLICT),
+    ("j.doe at canva.com", False, Status.CONFLICT),  # a malformed email: a check is decided on the rest
+    ("j.doe at canva.com", True, Status.REJECTED),  # a registration's contact must be reachable
+])
+def test_a_careless_email_field_rejects_only_a_registration_that_cannot_reach_its_contact(email, registering, status):
+    e = engine(reg("R1", "Northwind", "Canva Pty Ltd", "canva.com"))
+    record = Record(company_name="Canva", contact_email=email, partner="Contoso", deal_value=5000)
+    d = e.decide(record, AS_OF, registration_id="R2" if registering else "")
+    assert d.status is status, d.reason
+
+
 def test_qualification_requirements_apply_to_registrations_not_checks():
     record = Record(company_domain="acme-robotics.de")
     assert engine().decide(record, AS_OF).status is Status.CLEAR
