@@ -60,6 +60,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
     "log": LOG_COLUMNS,  # the operations log (not imported or exported: `TABLES`)
+    "aliases": ALIAS_COLUMNS,  # the alias table (a tab of the Sheet, a SQLite table; not in `TABLES` yet)
 }
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",), "registrations": OPERATION_COLUMNS}
 """Columns added after a layout shipped: a tab, table or file without them still reads (the cell is
