@@ -139,7 +139,7 @@ class Engine:
         self.index.add(claim_id, keys)
 
     def add_alias(self, alias: Alias) -> None:
-        """Another name of an account (the alias table, or a pair a review confirmed)."""
+        """Another name of an account, from the alias table (the rules file's, or the store's)."""
         try:
             self.index.add_alias(keys_of(alias.alias), keys_of(alias.account_name, alias.account_domain))
         except ValueError as exc:  # not reachable today: an alias carries no DUNS

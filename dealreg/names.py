@@ -124,7 +124,7 @@ def name_key(name: str) -> NameKey:
 
 def name_words(name: str) -> tuple[str, ...]:
     """The words of `name_key` alone, for the keys of a whole registry, which never read the legal
-    form: 0.02 s of the 100,000-registration index build (bench/RESULTS.md)."""
+    form: 0.04 s of the 100,000-registration index build (bench/RESULTS.md)."""
     tokens = _words(name)
     start, end, _ = _name_span(tokens)
     return _standard(tokens[start:end])
