@@ -14,7 +14,7 @@ import yaml
 
 from dealreg.errors import RulesError
 from dealreg.rules import RuleSet, parse_rules
-from integrations.csvfile import CSVFileError, read_named_accounts, read_partners, read_territories
+from integrations.csvfile import CSVFileError, read_aliases, read_named_accounts, read_partners, read_territories
 
 EXAMPLE_RULES = Path(__file__).with_name("rules.example.yaml")
 
@@ -44,6 +44,10 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         if isinstance(data.get("partners_file"), str):
             file = base / data.pop("partners_file")
             data["partners"] = list(data.get("partners") or []) + _read(file, read_partners, "partners_file", digest)
+        if isinstance(data.get("aliases_file"), str):
+            file = base / data.pop("aliases_file")
+            rows = [vars_of(a) for a in _read(file, read_aliases, "aliases_file", digest)]
+            data["aliases"] = list(data.get("aliases") or []) + rows
         items = data.get("rules")
         if isinstance(items, list):
             data["rules"] = [_resolve(i, item, base, digest) for i, item in enumerate(items)]

@@ -170,15 +170,30 @@ def account_domain(website: str = "", email: str = "") -> str | None:
     none, the email's. Free-mail domains and profile pages (linkedin.com/company/…) are never keys.
 
     Not cached: a registry's websites are each read once, and would only churn the cache."""
-    if website:
-        domain = _registered_domain(website)
-        if domain and domain not in _free_mail() and not (domain in _PROFILE_SITES and _is_page(website)):
-            return domain
-    if email:
-        domain = email_domain(email)
-        if domain and domain not in _free_mail():
-            return domain
-    return None
+    return account_domains(website, email)[0]
+
+
+def account_domains(website: str = "", email: str = "") -> tuple[str | None, str | None, str | None, str | None]:
+    """The account's domains: (its domain key as `account_domain` gives it; the email's domain
+    when that is another company domain than the website's; the website's domain and the email's
+    when they are free-mail or ISP domains). The second is a domain of the account too: staff
+    write from bloomberg.net beside bloomberg.com. The last two are no account keys, but one is
+    the provider's own website when the record is the provider's (Proton at proton.me), which a
+    name that agrees can tell."""
+    free = _free_mail()
+    site = _registered_domain(website) if website else None
+    site_provider = None
+    if site is not None and (site in free or (site in _PROFILE_SITES and _is_page(website))):
+        site, site_provider = None, (site if site in free else None)
+    if not email:  # most registrations
+        return site, None, site_provider, None
+    mail = email_domain(email)
+    mail_provider = None
+    if mail is not None and mail in free:
+        mail, mail_provider = None, mail
+    if site is None:
+        return mail, None, site_provider, mail_provider
+    return site, (mail if mail != site else None), site_provider, mail_provider
 
 
 def _is_page(url: str) -> bool:

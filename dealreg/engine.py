@@ -21,6 +21,7 @@ from dealreg.keys import Keys, keys_many, keys_of
 from dealreg.models import (
     CLOSED_STATES,
     EXPIRED,
+    Alias,
     Candidate,
     Decision,
     MatchLevel,
@@ -59,6 +60,7 @@ class Engine:
         territories: Iterable[Territory] = (),
         partners: Iterable[str] = (),
         quarantined: Iterable[Quarantined] = (),
+        aliases: Iterable[Alias] = (),
     ) -> None:
         self.rules = rules
         self.window = timedelta(days=rules.protection_days)
@@ -74,6 +76,8 @@ class Engine:
         self.partners = {party_key(p): p.strip() for p in names if p.strip() and not is_direct(p)}
         for n, account in enumerate((*rules.named_accounts, *named_accounts), start=1):
             self._add_named(f"named-{n}", account)
+        for alias in (*rules.aliases, *aliases):
+            self.add_alias(alias)
         self._add_many(registrations)
         for row in quarantined:
             self.quarantine(row)
@@ -133,6 +137,13 @@ class Engine:
         claim_id = f"{QUARANTINE_PREFIX}{len(self.quarantined)}"
         self._quarantined[claim_id] = row
         self.index.add(claim_id, keys)
+
+    def add_alias(self, alias: Alias) -> None:
+        """Another name of an account, from the alias table (the rules file's, or the store's)."""
+        try:
+            self.index.add_alias(keys_of(alias.alias), keys_of(alias.account_name, alias.account_domain))
+        except ValueError as exc:  # not reachable today: an alias carries no DUNS
+            raise InputError([(f"alias {alias.alias}", str(exc))]) from None
 
     def _add_named(self, claim_id: str, account: NamedAccount) -> None:
         try:
@@ -216,11 +227,19 @@ class Engine:
                 expired.append((hit, claim))  # a claim the sweep marked expired, or one whose window ended
             else:
                 active.append((hit, claim))
-        expired_matches = [(h, c) for h, c in expired if h.level is MatchLevel.MATCH]
+        # The expired claims that say whose the account was: the matches, else the possible ones
+        # (SPEC: when every matching claim has expired, the most recent of them is named).
+        expired_matches = ([(h, c) for h, c in expired if h.level is MatchLevel.MATCH]
+                           or [(h, c) for h, c in expired if h.level is MatchLevel.POSSIBLE])
         common["candidates"] = tuple(_candidate(h, c) for h, c in (*active, *expired, *inactive))
         common["expired"] = tuple(c.claim_id for _, c in expired_matches)
         matches = [(h, c) for h, c in active if h.level is MatchLevel.MATCH]
         considered = matches or [(h, c) for h, c in active if h.level is MatchLevel.POSSIBLE]
+        if not matches and considered and expired_matches and expired_matches[0][0].level is MatchLevel.MATCH \
+                and expired_matches[0][0].score > considered[0][0].score:
+            # An expired claim matched on stronger evidence (its domain: Nokian Tyres at nokiantyres.com)
+            # than any active claim (Nokia, by a name alone): the record is the expired claim's account.
+            considered = []
         if not considered:
             return self._expired_or_clear(record, party, expired_matches, common)
 
@@ -259,8 +278,13 @@ class Engine:
         when a matching claim has expired (the most recent one is named)."""
         if expired_matches and self.rules.first("expiry") is not None:
             hit, claim = max(expired_matches, key=lambda hc: age(hc[1]))
-            reason = (f"{possessive(claim.party)} registration {claim.claim_id} for {label(record)} expired on "
-                      f"{day(claim.expires_at)}; {party} owns it now.")
+            if hit.level is MatchLevel.MATCH:
+                reason = (f"{possessive(claim.party)} registration {claim.claim_id} for {label(record)} expired on "
+                          f"{day(claim.expires_at)}; {party} owns it now.")
+            else:
+                reason = (f"{label(record)} may be the account of {possessive(claim.party)} registration "
+                          f"{claim.claim_id} ({claim.name}), which expired on {day(claim.expires_at)}; {party} owns "
+                          f"it now.")
             return Decision(Status.CLEAR, party, primary(party), "", claim.claim_id, hit.level, hit.confidence,
                             hit.evidence, "expiry", reason, **common)
         if expired_matches:

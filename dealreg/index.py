@@ -17,16 +17,22 @@ from dealreg.keys import STOPWORDS, Keys
 from dealreg.score import Hit, score
 from dealreg.similarity import TYPO_MIN_LEN, near_spelling
 
+COMMON_SHARE = 0.002  # a word in more than 0.2% of a registry's names (200 of 100,000) names no company alone
 NAME_PREFILTER_FROM = 20  # many word-sharing candidates: drop far-off names first
 NAME_PREFILTER_CUTOFF = 55
 
-# The kinds of index key, one table each: a domain's label, a LinkedIn reference ("li:acme"),
-# a DUNS, a compact name, a core name, the name a domain spells, an acronym, a name word.
+# The kinds of index key, one table each: a domain's label; the label of a contact's email domain
+# where it differs from the website's, or else a free-mail or ISP provider's domain that is the
+# claim's own website (a claim has at most one of the two, and a label holds no dot where a domain
+# does, so they share a table); a LinkedIn reference ("li:acme"); a DUNS; a compact name; the core
+# name, or where it differs the core without a legal form written first (both find the same claims:
+# a lookup asks for both); the name a domain spells; an acronym; a name word.
 # The domain itself is not posted: every claim with a record's domain shares its label
 # ("acme" for acme.com, acme.de, acme.co.uk), which is looked up anyway. The name a domain
 # spells is its label for nearly every claim, so BRAND holds it only where it differs
 # ("the-acme-group.com" -> "acme"), and a brand lookup reads LABEL as well.
-LABEL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(8)
+LABEL, MAIL, LINKEDIN, DUNS, COMPACT, CORE, BRAND, ACRONYM, TOKEN = range(9)
+PROVIDER = MAIL  # the provider's own claims share the contact domains' table (see above)
 
 Ids = str | set[str]
 """The claims posted under one key: one claim id, or a set of them once the key is shared. Most
@@ -41,10 +47,11 @@ def postings(k: Keys) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
     word would find every claim without a name."""
     singles = (
         k.domain_label,
+        k.mail_domain.split(".", 1)[0] if k.mail_domain else k.provider,
         k.linkedin,
         k.duns,
         k.compact,
-        k.core if k.core != k.compact else None,
+        k.lead if k.lead != k.core else k.core if k.core != k.compact else None,
         k.label_core if k.label_core != k.domain_label else None,  # see BRAND
         k.acronym,
     )
@@ -86,6 +93,7 @@ class AccountIndex:
         self.keys: dict[str, Keys] = {}
         self._post: tuple[dict[str, Ids], ...] = tuple({} for _ in range(TOKEN + 1))
         self._deletes: dict[str, set[str]] | None = None  # built on the first typo lookup
+        self._aliases: dict[str, list[Keys]] = {}  # an alias's compact name -> the accounts it names
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -102,9 +110,9 @@ class AccountIndex:
         earlier one with its id."""
         tables, words_table = self._post, self._post[TOKEN]
         for claim_id, keys in claims:
-            if claim_id in self.keys:
+            if self.keys.setdefault(claim_id, keys) is not keys:  # an earlier claim with this id: replace it
                 self.remove(claim_id)
-            self.keys[claim_id] = keys
+                self.keys[claim_id] = keys
             singles, words = postings(keys)
             # `setdefault` posts a new key and hands back this very claim id in one dict operation;
             # anything else means the key is shared.
@@ -113,7 +121,12 @@ class AccountIndex:
                     _share(table, key, ids, claim_id)
             for word in words:
                 if (ids := words_table.setdefault(word, claim_id)) is not claim_id:
-                    _share(words_table, word, ids, claim_id)
+                    # `_share` written out: nine words in ten are shared (industry words, common
+                    # names), and the call costs 0.02 s of the 100,000-registration build
+                    if isinstance(ids, set):
+                        ids.add(claim_id)
+                    elif ids != claim_id:
+                        words_table[word] = {ids, claim_id}
             if self._deletes is not None:  # the deletion index is built: keep it up to date
                 for word in words:
                     self._add_deletes(word)
@@ -126,6 +139,27 @@ class AccountIndex:
         for word in words:
             _unpost(self._post[TOKEN], word, claim_id)
         # The deletion index may keep stale vocabulary; lookups confirm through the postings.
+
+    def add_alias(self, alias: Keys, account: Keys) -> None:
+        """Another name of an account (the alias table): a record named `alias` is looked up as
+        the account, found by its domain or, when the alias names none, by its name. Claims made
+        later are found too: the account is resolved at each lookup."""
+        if alias.compact and (account.domain or account.compact):
+            self._aliases.setdefault(alias.compact, []).append(account)
+
+    def alias_targets(self, q: Keys) -> set[str]:
+        """The claims on the accounts the record's name is an alias of."""
+        accounts = self._aliases.get(q.compact) if q.compact and self._aliases else None
+        if not accounts:
+            return set()
+        found: set[str] = set()
+        for account in accounts:
+            if account.domain:
+                found.update(i for i in _posted(self._post[LABEL], account.domain_label or "")
+                             if self.keys[i].domain == account.domain)
+            else:
+                found.update(_posted(self._post[COMPACT], account.compact))
+        return found
 
     def _add_deletes(self, token: str) -> None:
         if len(token) >= TYPO_MIN_LEN and self._deletes is not None:
@@ -156,6 +190,13 @@ class AccountIndex:
         lookups: list[tuple[int, str]] = []
         if q.domain_label:
             lookups.append((LABEL, q.domain_label))  # the domain's own claims among them
+            lookups.append((MAIL, q.domain_label))  # claims whose contacts write from it
+        if q.mail_domain:
+            label = q.mail_domain.split(".", 1)[0]
+            lookups += [(LABEL, label), (MAIL, label)]
+        for provider in (q.provider, q.mail_provider):
+            if provider:
+                lookups.append((PROVIDER, provider))  # the provider's own claims (Proton at proton.me)
         if q.linkedin:
             lookups.append((LINKEDIN, q.linkedin))
         if q.duns:
@@ -168,9 +209,13 @@ class AccountIndex:
             if q.core != q.compact:
                 lookups.append((COMPACT, q.core))  # "Airbus Group" -> "Airbus"
             lookups.append((CORE, q.core))  # "Airbus" -> "Airbus Group"
+        if q.base != q.core:  # "Heineken UK" -> "Heineken"
+            lookups += [(COMPACT, q.base), (CORE, q.base)]
+        if q.lead != q.core:  # "AB Sagax" -> "Sagax AB" ("Sagax AB" -> "AB Sagax": CORE holds "sagax")
+            lookups += [(COMPACT, q.lead), (CORE, q.lead)]
         if q.acronym:
             lookups.append((COMPACT, q.acronym))  # International Business Machines -> "IBM"
-        found: set[str] = set()
+        found = self.alias_targets(q)
         if not q.domain:  # "Bosch" -> Robert Bosch GmbH at bosch.com
             for word in {q.core, *q.core_tokens}:
                 lookups.append((BRAND, word))
@@ -215,8 +260,22 @@ class AccountIndex:
 
     def lookup(self, q: Keys) -> list[Hit]:
         """Every claim the record may be, best first; only `match` and `possible` levels."""
-        hits = [hit for claim_id in self.candidates(q) if (hit := score(q, claim_id, self.keys[claim_id]))]
+        aliased = self.alias_targets(q)
+        common = self.common_name(q)
+        hits = [hit for claim_id in self.candidates(q)
+                if (hit := score(q, claim_id, self.keys[claim_id], alias=claim_id in aliased, common_name=common))]
         return sorted(hits, key=lambda h: (-h.score, h.claim_id))
+
+    def common_name(self, q: Keys) -> bool:
+        """Whether every word of the record's name is common in this registry's own names: in more
+        than COMMON_SHARE of them, and more than two ("Global Solutions", or "Phoenix" where many
+        firms are called so). Such a name tells no company apart, whatever it spells."""
+        words = [t for t in q.core_tokens if t not in STOPWORDS]
+        if not words:
+            return False
+        limit = max(2, int(len(self.keys) * COMMON_SHARE))
+        vocabulary = self._post[TOKEN]
+        return all(not isinstance(ids := vocabulary.get(word, ""), str) and len(ids) > limit for word in words)
 
 
 def _deletes(token: str) -> set[str]:

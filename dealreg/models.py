@@ -152,6 +152,19 @@ class NamedAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class Alias:
+    """Another name of an account, from the alias table the user owns (a former name, a brand, a
+    trading name: "Philip Morris Companies" for Altria Group at altria.com). A record under that
+    name is matched to every claim on the account, which `account_domain` names (or, without one,
+    `account_name`). A confirmed review will add rows here too."""
+
+    alias: str
+    account_domain: str = ""
+    account_name: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Territory:
     """A partner's designated territory. Empty criteria match anything; the
     non-empty ones must all match the account (values compare case-insensitively)."""

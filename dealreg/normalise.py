@@ -10,9 +10,9 @@ from __future__ import annotations
 from dealreg.domains import account_domain, email_domain, is_free_mail, registered_domain
 from dealreg.ids import duns_key, linkedin_key
 from dealreg.names import NameKey, name_key
-from dealreg.text import clean_text, defang, undefang
+from dealreg.text import clean_text, defang, repair_mojibake, undefang
 
 __all__ = [
     "NameKey", "account_domain", "clean_text", "defang", "duns_key", "email_domain", "is_free_mail",
-    "linkedin_key", "name_key", "registered_domain", "undefang",
+    "linkedin_key", "name_key", "registered_domain", "repair_mojibake", "undefang",
 ]

@@ -46,7 +46,11 @@ def qualification_problems(record: Record, rule: Qualification | None, registeri
     if rule is None:
         return problems
     mail = email_domain(record.contact_email) if record.contact_email.strip() else None
-    if record.contact_email.strip() and mail is None:
+    if record.contact_email.strip() and mail is None and registering \
+            and registered_domain(record.contact_email) is None:
+        # A registration's contact must be reachable. A website typed into the email column is read
+        # as the website, and a check (a Clay row) is decided on its other keys: neither is refused
+        # for a careless field (issue 12).
         problems.append(f"the contact email {record.contact_email.strip()!r} is not an email address")
     if registering or rule.apply_to_checks:
         if rule.reject_free_mail_without_website and mail and is_free_mail(mail) and website is None:

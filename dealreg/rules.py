@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails
 
 from dealreg.errors import RulesError
-from dealreg.models import NamedAccount, Territory
+from dealreg.models import Alias, NamedAccount, Territory
 
 RULE_KINDS = (
     "qualification",
@@ -150,6 +150,8 @@ class RuleSet(BaseModel):
     version: Literal[1] = 1
     protection_days: Annotated[int, Field(gt=0, le=3650)] = 90
     partners: tuple[str, ...] = ()
+    aliases: tuple[Alias, ...] = ()
+    """Other names of accounts (alias, account_domain, account_name, note): `aliases_file` in the YAML."""
     rules: tuple[Rule, ...]
     rules_hash: str = ""
 

@@ -13,16 +13,18 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from dealreg.keys import Keys
+from dealreg.keys import NAMELESS_LABELS, Keys
 from dealreg.models import MatchLevel
-from dealreg.similarity import FUZZY_HIGH, FUZZY_MID, name_part_spells_brand, name_similarity, spells_brand
+from dealreg.similarity import FUZZY_HIGH, FUZZY_MID, division_of, name_part_spells_brand, name_similarity, spells_brand
 
 # Evidence weights (log-odds points). Calibrated on tests/data/matching (see bench/RESULTS.md).
 W_DUNS = 10.0
 W_DUNS_DIFF = -8.0
 W_DOMAIN = 9.0
 W_DOMAIN_DIFF = -6.0
-W_DOMAIN_LABEL = 1.0  # acme.de vs acme.com: often, not always, one company
+W_DOMAIN_LABEL = 1.0  # acme.net vs acme.com: often, not always, one company
+W_DOMAIN_NATIONAL = 3.0  # acme.de vs acme.com: a brand's national site, alone a possible match (issue 12)
+W_NATIONAL_NAME = 3.0  # … and the names agree: the brand's company in that country
 W_LINKEDIN = 9.0
 W_LINKEDIN_DIFF = -4.0
 W_NAME_EXACT_MULTI = 9.0
@@ -33,6 +35,9 @@ W_NAME_FUZZY_ONE = 4.0
 W_ACRONYM = 4.0
 W_BRAND = 4.0  # a name-only record whose name is the candidate's own domain: "Zalando" vs zalando.com
 W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")
+W_PROVIDER = 4.0  # a mail provider's own claim (Proton at proton.me) and a record at that provider, names agreeing
+W_DIVISION = 2.0  # the record is the claim's name and more words: a division, or another company; alone no possible match
+W_ALIAS = 9.0  # the record's name is one the alias table gives the account: the user's own word
 W_COUNTRY = 1.0
 MATCH_AT = 8.0
 POSSIBLE_AT = 3.0
@@ -48,16 +53,43 @@ class Hit(NamedTuple):
     evidence: tuple[str, ...]
 
 
+# Suffixes that are country codes but sold as generic ones (.io for tech, .co for "company").
+_GENERIC_USE = frozenset({"io", "co", "ai", "me", "tv", "cc", "ly", "fm", "gg", "so", "to", "sh", "ws", "app"})
+
+
+def _country_suffix(domain: str) -> bool:
+    """Whether a registered domain is on a country's suffix (amazon.de, amazon.co.uk), not a
+    generic one (.com, .net, .app, or a ccTLD sold as generic: .io, .co)."""
+    tld = domain.rsplit(".", 1)[-1]
+    return len(tld) == 2 and tld not in _GENERIC_USE
+
+
+def national_site(record_domain: str, claim_domain: str) -> bool:
+    """Whether the record's site is the claim's brand on a country's own suffix while the claim's
+    is on a generic one: a global brand's national site (asos.de for asos.com). Two generic
+    suffixes (pandora.com / pandora.net, ramp.com / ramp.network) are as often two companies, and
+    so is a global .com beside a national registration (prudential.com / prudential.co.uk)."""
+    return _country_suffix(record_domain) and not _country_suffix(claim_domain)
+
+
 def confidence_of(score: float) -> int:
     """Map log-odds points to 0-100 (logistic; MATCH_AT is about 88, POSSIBLE_AT about 12)."""
     return max(0, min(100, round(100 / (1 + math.exp(-0.8 * (score - 5.5))))))
 
 
-def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
-    """Score one candidate; None below the possible band."""
+def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: bool = False) -> Hit | None:
+    """Score one candidate; None below the possible band. `alias`: the record's name is an alias
+    of the claim's account (the alias table). `common_name`: every word of the record's name is
+    common in the registry's names (`AccountIndex.common_name`), so the name alone is never enough
+    for a match."""
     points = 0.0
     evidence: list[str] = []
     strong_agree = False
+    national = False  # the record's site is the claim's brand on a country's domain (amazon.de / amazon.com)
+    if alias:
+        points += W_ALIAS
+        evidence.append("alias")
+        strong_agree = True
 
     if q.duns and c.duns:
         if q.duns == c.duns:
@@ -68,12 +100,17 @@ def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
             points += W_DUNS_DIFF
             evidence.append("-duns")
     if q.domain and c.domain:
-        if q.domain == c.domain:
+        # A contact's email domain is a domain of the account too (staff of Bloomberg at bloomberg.com
+        # write from bloomberg.net): either of a side's domains may be the other's.
+        if q.domain in (c.domain, c.mail_domain) or (q.mail_domain and q.mail_domain in (c.domain, c.mail_domain)):
             points += W_DOMAIN
             evidence.append("domain")
             strong_agree = True
-        elif q.domain_label == c.domain_label:
-            points += W_DOMAIN_LABEL
+        elif q.domain_label == c.domain_label or (c.domain_label in NAMELESS_LABELS and q.domain_label == c.label_core):
+            # the same label on another suffix (zalando.de, zalando.com), or the brand of a brand's own
+            # suffix (canon.de, global.canon); a national site only under the very same label
+            national = q.domain_label == c.domain_label and national_site(q.domain, c.domain)
+            points += W_DOMAIN_NATIONAL if national else W_DOMAIN_LABEL
             evidence.append("domain_label")
         else:
             points += W_DOMAIN_DIFF
@@ -98,13 +135,22 @@ def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
     elif q.compact and (q.compact == c.acronym or c.compact == q.acronym):
         points += W_ACRONYM
         evidence.append("acronym")
+    elif division_of(q, c):
+        # the claim's whole name and more: a product or division of the company ("Canon Medical
+        # Systems", "Uber Eats") as often as another company under a shared word ("Siemens Energy",
+        # "Visa Lighting", "Hilton Grand Vacations"): evidence only beside another signal
+        points += W_DIVISION
+        evidence.append("division")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")
-    # The second signal for a record without a domain: its name spells the candidate's own
-    # domain, which no other company can hold ("Zalando" / zalando.com, "Bosch" / Robert
-    # Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
-    if not q.domain and c.label_core:
-        if sim >= FUZZY_MID and spells_brand(q.core, c.label_core):
+    if national and sim >= FUZZY_HIGH:
+        # the brand's national site, under the brand's name: "Amazon UK" at amazon.co.uk
+        points += W_NATIONAL_NAME
+    # The second signal for a record without a domain (or with the brand's national site): its
+    # name spells the candidate's own domain, which no other company can hold ("Zalando" /
+    # zalando.com, "Bosch" / Robert Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
+    if (not q.domain or national) and c.label_core:
+        if sim >= FUZZY_MID and any(spells_brand(name, c.label_core) for name in {q.core, q.base, q.lead}):
             points += W_BRAND
             evidence.append("name=domain")
         elif sim < FUZZY_MID and "acronym" in evidence and q.acronym == c.label_core:
@@ -114,12 +160,18 @@ def score(q: Keys, claim_id: str, c: Keys) -> Hit | None:
             points += W_NAME_PART + W_BRAND
             evidence += ["name_part", "name=domain"]
 
+    # The claim's website is a mail provider's (Proton at proton.me) and the record is at that
+    # provider: every customer of the provider is too, so it counts only beside an agreeing name.
+    if c.provider and c.provider in (q.provider, q.mail_provider) and (sim >= FUZZY_MID or "name=domain" in evidence):
+        points += W_PROVIDER
+        evidence.append("provider")
+
     # Only agreement counts: "DE" and "Germany" are the same country written two ways.
     if q.country and q.country == c.country and (points > 0 or strong_agree):
         points += W_COUNTRY
         evidence.append("country")
 
-    if points >= MATCH_AT:
+    if points >= MATCH_AT and (strong_agree or not common_name):
         level = MatchLevel.MATCH
     elif points >= POSSIBLE_AT:
         level = MatchLevel.POSSIBLE

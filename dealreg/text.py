@@ -1,11 +1,13 @@
 """Text as people type it and as spreadsheets read it: `clean_text` folds case, accents, width
-and look-alike letters; `defang` keeps a cell from being read as a formula.
+and look-alike letters; `repair_mojibake` undoes UTF-8 read as Windows-1252; `defang` keeps a
+cell from being read as a formula.
 
 Pure functions, no I/O.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Invisible characters that survive NFKC; pasted into a name they split or disguise words.
@@ -50,6 +52,25 @@ def clean_text(s: str) -> str:
     s = unicodedata.normalize("NFKC", s.translate(_BEFORE_NFKC)).casefold()
     s = unicodedata.normalize("NFKD", s).translate(_AFTER_NFKD)
     return " ".join(unicodedata.normalize("NFC", s).split())
+
+
+# UTF-8 read as Windows-1252 or Latin-1 (Excel opening a UTF-8 CSV): the first byte of a UTF-8 sequence
+# (Ã, Å, Ä, â …) shows as a Latin-1 letter, each continuation byte (0x80-0xBF) as a Windows-1252
+# symbol or a Latin-1 one. Text without such a pair ("SÃO", "Kärcher") is left as it is, and ftfy,
+# whose import costs about 50 ms, is loaded only when one is found.
+_MOJIBAKE_PAIR = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+                            "\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+
+
+def repair_mojibake(s: str) -> str:
+    """Text whose UTF-8 was read as Windows-1252 (once or twice) as it was written: "KÃ¤rcher"
+    -> "Kärcher". ftfy decides, from how unlikely the characters are in real text, whether to
+    re-decode; text that only looks alike ("SÃO MARTINHO") is returned unchanged."""
+    if s.isascii() or not _MOJIBAKE_PAIR.search(s):
+        return s
+    from ftfy import fix_encoding  # only here: see _MOJIBAKE_PAIR
+
+    return fix_encoding(s)
 
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula.

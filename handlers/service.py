@@ -77,7 +77,7 @@ class Service:
             if not changes.reset:  # cannot happen with a conforming store: no cursor means reset
                 changes = read(None)
             self._engine = Engine(self.rules, changes.registrations, changes.named_accounts,
-                                  changes.territories, changes.partners, changes.quarantined)
+                                  changes.territories, changes.partners, changes.quarantined, changes.aliases)
             self._reference = changes
             log.info("engine rebuilt: %d registrations, %d rows quarantined", len(self._engine),
                      len(changes.quarantined))
@@ -234,5 +234,5 @@ class Service:
             reference, quarantined = self._reference, tuple(self._engine.quarantined if self._engine else ())
         engine = Engine(self.rules, view, reference.named_accounts if reference else (),
                         reference.territories if reference else (), reference.partners if reference else (),
-                        quarantined)
+                        quarantined, reference.aliases if reference else ())
         return self._write(engine, record, decide_one, registration_id, now, extra)

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 from dealreg.errors import DealregError, InputError
-from dealreg.models import REGISTRATION_COLUMNS, NamedAccount, Quarantined, Registration, Territory
+from dealreg.models import REGISTRATION_COLUMNS, Alias, NamedAccount, Quarantined, Registration, Territory
 from dealreg.normalise import defang
 from dealreg.records import canonical_key, field_for
 from integrations.store.rows import (
+    ALIAS_COLUMNS,
     NAMED_ACCOUNT_COLUMNS,
     PARTNER_COLUMNS,
     TERRITORY_COLUMNS,
+    alias_from_row,
     cell_problem,
     named_account_from_row,
     quarantined_registration,
@@ -259,6 +261,16 @@ def read_named_accounts(path: str | Path) -> list[NamedAccount]:
         raise CSVFileError(f"{path}: missing column 'owner' (who holds the account: a partner or direct)")
     rows = _renamed(_as_dicts(header, lines), cols)
     return [account for _, account in _parsed(path, rows, numbers, cols, named_account_from_row)]
+
+
+def read_aliases(path: str | Path) -> list[Alias]:
+    """The alias table (alias, account_domain, account_name, note), refused whole on a bad row."""
+    header, lines, numbers = read_lines(path)
+    cols = _columns(path, header, ALIAS_COLUMNS)
+    if "alias" not in cols:
+        raise CSVFileError(f"{path}: missing column 'alias' (the other name of the account)")
+    rows = _renamed(_as_dicts(header, lines), cols)
+    return [alias for _, alias in _parsed(path, rows, numbers, cols, alias_from_row)]
 
 
 def read_territories(path: str | Path) -> list[Territory]:

@@ -55,4 +55,4 @@ def sheet_engine(rules: RuleSet) -> Engine:
     finally:
         store.close()
     return Engine(rules, changes.registrations, changes.named_accounts, changes.territories, changes.partners,
-                  changes.quarantined)
+                  changes.quarantined, changes.aliases)

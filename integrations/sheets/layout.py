@@ -22,9 +22,10 @@ TAB_TITLES: dict[str, str] = {
     "named-accounts": "Named accounts",
 }
 """SPEC's tab for each of `integrations.store.rows.TABLES`: every one must exist."""
-OPERATIONS_TABS: dict[str, str] = {"log": "Log"}
-"""Tabs the operations need (the log of notification deliveries); a Sheet without them still
-serves registrations, and `dealreg init-sheet` adds them."""
+OPERATIONS_TABS: dict[str, str] = {"log": "Log", "aliases": "Aliases"}
+"""Tabs a Sheet made before them lacks: the operations' log of notification deliveries, and the
+alias table the user owns (other names of accounts, read with the reference tabs when the tab is
+there). A Sheet without them still serves registrations, and `dealreg init-sheet` adds them."""
 ALL_TABS: dict[str, str] = {**TAB_TITLES, **OPERATIONS_TABS}
 REFERENCE = ("partners", "territories", "named-accounts")
 INIT_HELP = "run `dealreg init-sheet` to create the tabs and check the headers"

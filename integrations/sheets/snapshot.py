@@ -9,15 +9,21 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from dealreg.errors import StoreError
-from dealreg.models import NamedAccount, Quarantined, Registration, Territory
+from dealreg.models import Alias, NamedAccount, Quarantined, Registration, Territory
 from integrations.sheets.cells import Reading, row_dicts
 from integrations.sheets.layout import REFERENCE, Layout, layout_error, letter, read_layout
 from integrations.store.contract import Changes, Cursor
-from integrations.store.rows import converted, named_account_from_row, registration_from_row, territory_from_row
+from integrations.store.rows import (
+    alias_from_row,
+    converted,
+    named_account_from_row,
+    registration_from_row,
+    territory_from_row,
+)
 
 log = logging.getLogger("integrations.sheets")
 
@@ -52,16 +58,23 @@ class _Reference:
     named_accounts: tuple[NamedAccount, ...] = ()
     digest: str = ""
     quarantined: tuple[Quarantined, ...] = ()  # rows of the reference tabs that cannot be read
+    aliases: tuple[Alias, ...] = ()
 
 
 def _reference(layouts: Mapping[str, Layout], values: Mapping[str, Sequence[Sequence[object]]]) -> _Reference:
-    rows = {table: row_dicts(layouts[table], values[table]) for table in REFERENCE}
+    tables = (*REFERENCE, "aliases") if "aliases" in values else REFERENCE  # the Aliases tab is optional
+    rows = {table: row_dicts(layouts[table], values[table]) for table in tables}
     partners = tuple(r["partner"].strip() for r in rows["partners"] if r and r["partner"].strip())
     territories, bad_territories = _converted("territories", layouts["territories"], rows["territories"],
                                               territory_from_row)
     named, bad_named = _converted("named-accounts", layouts["named-accounts"], rows["named-accounts"],
                                   named_account_from_row)
-    return _Reference(partners, tuple(territories), tuple(named), _digest(rows), (*bad_named, *bad_territories))
+    aliases, bad_aliases = (_converted("aliases", layouts["aliases"], rows["aliases"], alias_from_row)
+                            if "aliases" in rows else ([], []))
+    # an alias row that cannot be read names no account: reported, never a claim
+    unread_aliases = [replace(q, claim=False) for q in bad_aliases]
+    return _Reference(partners, tuple(territories), tuple(named), _digest(rows),
+                      (*bad_named, *bad_territories, *unread_aliases), tuple(aliases))
 
 
 T = TypeVar("T")
@@ -107,7 +120,7 @@ class Snapshot:
         unread = (*(q for _, q in sorted(self.unread.items())), *ref.quarantined)
         return Changes(Cursor(epoch or self.epoch, self.position), registrations, reset=True,
                        named_accounts=ref.named_accounts, territories=ref.territories, partners=ref.partners,
-                       quarantined=unread)
+                       quarantined=unread, aliases=ref.aliases)
 
 
 def _indexes(registrations: Sequence[Registration | None], rows: Sequence[Mapping[str, str]],

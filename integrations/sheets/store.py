@@ -92,9 +92,11 @@ class SheetsStore:
         Decisions header (or, with reference=False, one values.get of Registrations)."""
         api = self.api
         tabs = {t: api.tab(t, deadline) for t in TAB_TITLES}  # every tab must exist
+        if "aliases" in (present := api.metadata(deadline)):  # the alias table, where the Sheet has one
+            tabs["aliases"] = present["aliases"]
         started, generation = self._clock(), self._generation
         if reference:
-            order = ("registrations", *REFERENCE)
+            order = ("registrations", *REFERENCE, *(("aliases",) if "aliases" in tabs else ()))
             ranges = [api.range(tabs[t]) for t in order] + [api.range(tabs["decisions"], "1:1")]
             values = dict(zip((*order, "decisions"), api.batch_get(ranges, "the registrations read", deadline)))
         else:

@@ -17,7 +17,7 @@ from pathlib import Path
 from dealreg.errors import StoreError
 from dealreg.models import OPERATION_COLUMNS, REGISTRATION_COLUMNS
 from integrations.store.contract import LOG_COLUMNS
-from integrations.store.rows import DECISION_COLUMNS, NAMED_ACCOUNT_COLUMNS, TERRITORY_COLUMNS
+from integrations.store.rows import ALIAS_COLUMNS, DECISION_COLUMNS, NAMED_ACCOUNT_COLUMNS, TERRITORY_COLUMNS
 
 log = logging.getLogger("integrations.sqlite")
 
@@ -56,6 +56,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         *(f"ALTER TABLE registrations ADD COLUMN {name} TEXT NOT NULL DEFAULT ''" for name in OPERATION_COLUMNS),
         f"CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(LOG_COLUMNS)})",
         "CREATE INDEX log_kind ON log (kind, key)",
+    ),
+    (  # 4: the alias table (issue 12): other names of accounts, which the user owns
+        f"CREATE TABLE aliases (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_text_columns(ALIAS_COLUMNS)})",
     ),
 )
 

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -22,6 +23,7 @@ from typing import TypeVar
 from dealreg.errors import InputError, StoreError, StoreUnavailable
 from dealreg.models import (
     REGISTRATION_COLUMNS,
+    Alias,
     Decision,
     DecisionEvent,
     NamedAccount,
@@ -33,10 +35,12 @@ from integrations.sqlite.schema import ID_COLUMN, MIGRATIONS, TABLE_NAMES, log, 
 from integrations.store.contract import LOG_COLUMNS, Changes, Cursor, Health, LogEntry, Write
 from integrations.store.first_decisions import row_decision
 from integrations.store.rows import (
+    ALIAS_COLUMNS,
     COLUMNS,
     DECISION_COLUMNS,
     NAMED_ACCOUNT_COLUMNS,
     TERRITORY_COLUMNS,
+    alias_from_row,
     cell_problem,
     check_table,
     converted,
@@ -171,9 +175,11 @@ class SQLiteStore:
         registrations, quarantined = _registrations(rows)
         named, bad_named = self._read_named_accounts(conn)
         territories, bad_territories = self._read_territories(conn)
+        aliases, bad_aliases = self._read_aliases(conn)
         return Changes(
             Cursor(epoch, position), registrations, reset=True, named_accounts=named, territories=territories,
-            partners=self._partners(conn), quarantined=(*quarantined, *bad_named, *bad_territories),
+            partners=self._partners(conn), quarantined=(*quarantined, *bad_named, *bad_territories, *bad_aliases),
+            aliases=aliases,
         )
 
     def first_decision(self, source: str, external_id: str) -> Decision | None:
@@ -227,6 +233,13 @@ class SQLiteStore:
         good, bad = converted("named-accounts", _reference_rows(conn, "named_accounts", NAMED_ACCOUNT_COLUMNS),
                               named_account_from_row)
         return tuple(good), bad
+
+    @staticmethod
+    def _read_aliases(conn: sqlite3.Connection) -> tuple[tuple[Alias, ...], list[Quarantined]]:
+        """The alias table (issue 12). A row that cannot be read names no account: it is reported
+        (`/healthz`), never a claim."""
+        good, bad = converted("aliases", _reference_rows(conn, "aliases", ALIAS_COLUMNS), alias_from_row)
+        return tuple(good), [replace(q, claim=False) for q in bad]
 
     def count(self, table: str) -> int:
         """Rows in one of TABLES (for /healthz, the CLI and tests)."""

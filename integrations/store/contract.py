@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from dealreg.errors import StoreError, StoreUnavailable
-from dealreg.models import Decision, DecisionEvent, NamedAccount, Quarantined, Registration, Territory
+from dealreg.models import Alias, Decision, DecisionEvent, NamedAccount, Quarantined, Registration, Territory
 
 __all__ = ["Changes", "Cursor", "Health", "LogEntry", "Racing", "Session", "Store", "StoreError", "StoreUnavailable",
            "Tables", "Write"]
@@ -72,6 +72,8 @@ class Changes:
     quarantined: tuple[Quarantined, ...] = ()
     """Rows that could not be read (appended since the cursor, or all of them on a reset):
     `Engine.quarantine` each. A backend never refuses a whole read for one bad row."""
+    aliases: tuple[Alias, ...] = ()
+    """The store's alias table (other names of accounts), on a reset; a backend without one leaves it empty."""
 
 
 @dataclass(frozen=True, slots=True)

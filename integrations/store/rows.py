@@ -15,6 +15,7 @@ from dealreg.models import (
     DIRECT,
     OPERATION_COLUMNS,
     REGISTRATION_COLUMNS,
+    Alias,
     STATES,
     Decision,
     DecisionEvent,
@@ -45,6 +46,8 @@ PARTNER_COLUMNS = ("partner", "contact_email", "note", "joined_at")
 """`joined_at`: the day the partner signed (the report's 90-day activation); optional, see OPTIONAL_COLUMNS."""
 TERRITORY_COLUMNS = ("partner", "countries", "regions", "industries", "min_employees", "max_employees")
 NAMED_ACCOUNT_COLUMNS = ("owner", "company_name", "company_domain", "linkedin_url", "duns", "note")
+ALIAS_COLUMNS = ("alias", "account_domain", "account_name", "note")
+"""The alias table: another name of an account (a former name, a brand), the account named by its domain."""
 DECISION_COLUMNS = (
     "event_id", "decided_at", "action", "source", "external_id", "party", "company_name", "company_domain",
     *DECISION_FIELDS, "reasons", "rules_hash",
@@ -57,6 +60,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
     "log": LOG_COLUMNS,  # the operations log (not imported or exported: `TABLES`)
+    "aliases": ALIAS_COLUMNS,  # the alias table (a tab of the Sheet, a SQLite table; not in `TABLES` yet)
 }
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",), "registrations": OPERATION_COLUMNS}
 """Columns added after a layout shipped: a tab, table or file without them still reads (the cell is
@@ -267,6 +271,19 @@ def named_account_from_row(row: Mapping[str, str]) -> NamedAccount:
         raise InputError([("company_name", "a company name, domain, LinkedIn URL or DUNS is required")])
     _check_duns(values["duns"])
     return NamedAccount(**values)
+
+
+def alias_to_row(a: Alias) -> dict[str, str]:
+    return {name: text_of(getattr(a, name)) for name in ALIAS_COLUMNS}
+
+
+def alias_from_row(row: Mapping[str, str]) -> Alias:
+    values = {name: (row.get(name) or "").strip() for name in ALIAS_COLUMNS}
+    if not values["alias"]:
+        raise InputError([("alias", "is required: the other name of the account")])
+    if not (values["account_domain"] or values["account_name"]):
+        raise InputError([("account_domain", "the account's domain (or its account_name) is required")])
+    return Alias(**values)
 
 
 def event_to_row(event: DecisionEvent) -> dict[str, str]:

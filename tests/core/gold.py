@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dealreg.engine import Engine
-from dealreg.models import MatchLevel, Record, Registration
+from dealreg.models import Alias, MatchLevel, Record, Registration
 from dealreg.normalise import email_domain, is_free_mail
 from dealreg.rules import parse_rules
 
@@ -170,9 +170,17 @@ class Outcome:
     candidates: frozenset[str]  # every registration at `match` or `possible`: what a reviewer is shown
 
 
-def decide_dealreg(registry: list[dict[str, str]]) -> Callable[[dict[str, str]], Outcome]:
-    """dealreg's decision for each record: the engine with the expiry and first-to-register rules."""
-    engine = Engine(parse_rules({"rules": ["expiry", "first_to_register"]}), registrations=registrations(registry))
+def aliases(rows: list[dict[str, str]]) -> list[Alias]:
+    return [Alias(alias=a["alias"], account_domain=a["account_domain"], account_name=a["account_name"],
+                  note=a["note"]) for a in rows]
+
+
+def decide_dealreg(registry: list[dict[str, str]],
+                   alias_rows: list[dict[str, str]] = ()) -> Callable[[dict[str, str]], Outcome]:  # type: ignore[assignment]
+    """dealreg's decision for each record: the engine with the expiry and first-to-register rules,
+    and the alias table."""
+    engine = Engine(parse_rules({"rules": ["expiry", "first_to_register"]}), registrations=registrations(registry),
+                    aliases=aliases(list(alias_rows)))
 
     def decide(q: dict[str, str]) -> Outcome:
         record = Record(company_name=q["company_name"], company_domain=q["company_domain"],

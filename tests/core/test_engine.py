@@ -109,6 +109,22 @@ def test_expiry_reports_the_most_recent_of_several_expired_claims():
     assert (d.rule, d.matched_registration_id) == ("expiry", "R2")
 
 
+def test_an_expired_claim_found_by_name_alone_is_reported_with_its_id():
+    """SPEC: when every matching claim has expired, matched_registration_id is the most recent of
+    them, a `possible` one too (a one-word name without a second signal)."""
+    d = engine(reg("R1", "Northwind", "Kering SA", age=300)).decide(Record(company_name="Kering"), AS_OF)
+    assert (d.status, d.rule, d.matched_registration_id, d.match) == (Status.CLEAR, "expiry", "R1",
+                                                                       MatchLevel.POSSIBLE)
+    assert "expired" in d.reason
+
+
+def test_an_expired_claim_found_by_its_domain_beats_a_weaker_name_hit_on_another_active_claim():
+    regs = (reg("R1", "Northwind", "Nokia Oyj"),  # no website: the name alone makes it a possible match
+            reg("R2", "Contoso", "Nokian Tyres plc", "www.nokiantyres.com", age=200))
+    d = engine(*regs).decide(Record(company_name="Nokia", company_domain="nokiantyres.com"), AS_OF)
+    assert (d.status, d.rule, d.matched_registration_id, d.match) == (Status.CLEAR, "expiry", "R2", MatchLevel.MATCH)
+
+
 def test_explicit_expires_at_extends_the_window():
     r = reg("R1", "Northwind", "Miro", "miro.com", age=120, expires_at=AS_OF + timedelta(days=10))
     d = engine(r).decide(Record(company_name="Miro", company_domain="miro.com"), AS_OF)
@@ -260,6 +276,19 @@ def test_qualification_rejects_with_every_reason(record, reason):
     d = engine().decide(record, AS_OF, registration_id="R-new")
     assert (d.status, d.rule, d.owner) == (Status.REJECTED, "qualification", "")
     assert reason in d.reason and d.registration_id == "R-new"
+
+
+@pytest.mark.parametrize(("email", "registering", "status"), [
+    ("www.canva.com", False, Status.CONFLICT),  # a website in the email column: read as the website
+    ("www.canva.com", True, Status.CONFLICT),
+    ("j.doe at canva.com", False, Status.CONFLICT),  # a malformed email: a check is decided on the rest
+    ("j.doe at canva.com", True, Status.REJECTED),  # a registration's contact must be reachable
+])
+def test_a_careless_email_field_rejects_only_a_registration_that_cannot_reach_its_contact(email, registering, status):
+    e = engine(reg("R1", "Northwind", "Canva Pty Ltd", "canva.com"))
+    record = Record(company_name="Canva", contact_email=email, partner="Contoso", deal_value=5000)
+    d = e.decide(record, AS_OF, registration_id="R2" if registering else "")
+    assert d.status is status, d.reason
 
 
 def test_qualification_requirements_apply_to_registrations_not_checks():
@@ -436,3 +465,17 @@ def test_building_an_engine_leaves_the_garbage_collector_as_it_was(collecting):
     finally:
         gc.unfreeze()  # whatever an engine froze goes back, for the tests that follow
         gc.enable() if was else gc.disable()
+
+
+def test_an_alias_in_the_rules_file_or_from_the_store_decides_like_the_account_name():
+    from dealreg.models import Alias
+
+    ruleset = rules("expiry", "first_to_register",
+                    aliases=[{"alias": "Philip Morris Companies", "account_domain": "altria.com"}])
+    e = engine(reg("R1", "Northwind", "Altria Group, Inc.", "altria.com"),
+               reg("R2", "Contoso", "Meta Platforms, Inc.", "meta.com"),
+               ruleset=ruleset, aliases=[Alias(alias="Facebook", account_domain="meta.com")])
+    former = e.decide(Record(company_name="Philip Morris Companies Inc."), AS_OF)
+    assert (former.status, former.owner, former.matched_registration_id) == (Status.CONFLICT, "Northwind", "R1")
+    assert "alias" in former.match_evidence
+    assert e.decide(Record(company_name="Facebook"), AS_OF).matched_registration_id == "R2"

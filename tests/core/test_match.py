@@ -24,6 +24,12 @@ REGISTRY = {
     "salesforce": dict(company_name="Salesforce, Inc.", company_domain="salesforce.com"),
     "mercury": dict(company_name="Mercury Technologies, Inc.", company_domain="mercury.com"),
     "embraer": dict(company_name="Embraer S.A.", company_domain="embraer.com"),
+    "telkom": dict(company_name="PT Telkom Indonesia (Persero) Tbk", company_domain="https://www.telkom.co.id"),
+    "canon": dict(company_name="Canon Inc.", company_domain="http://global.canon/"),
+    "electrolux": dict(company_name="AB Electrolux", company_domain="https://www.electroluxgroup.com/"),
+    "lidl": dict(company_name="Lidl Stiftung & Co. KG", company_domain="https://www.lidl.com"),
+    "rolex": dict(company_name="Rolex SA", company_domain="www.rolex.com"),
+    "heineken": dict(company_name="Heineken N.V.", company_domain="www.theheinekencompany.com"),
 }
 
 
@@ -59,10 +65,34 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="Bosch"), "bosch", MatchLevel.MATCH),  # "Bosch" is Robert Bosch at bosch.com
         (dict(company_name="Data Dog Inc"), "datadog", MatchLevel.MATCH),
         (dict(company_name="Salesfroce"), "salesforce", MatchLevel.MATCH),
+        (dict(company_name="Slaesforce Inc"), "salesforce", MatchLevel.MATCH),
+        (dict(company_name="Zalnado"), "zalando", MatchLevel.MATCH),
+        (dict(company_name="Aplpe Inc"), "apple", MatchLevel.MATCH),  # a swap in a five-letter name
+        (dict(company_name="Detla Air Lines"), "delta", MatchLevel.MATCH),
+        (dict(company_name="Genreal Motors"), "gm", MatchLevel.MATCH),
         (dict(company_name="International Business Machines"), "ibm", MatchLevel.MATCH),
         # one word without a second signal: review, never automatic
         (dict(company_name="Stripe"), "stripe", MatchLevel.POSSIBLE),
-        (dict(company_name="Zalando", company_domain="zalando.de"), "zalando", MatchLevel.POSSIBLE),
+        # another country: the brand's national site, the group's company there (issue 12)
+        (dict(company_name="Zalando", company_domain="zalando.de"), "zalando", MatchLevel.MATCH),
+        (dict(company_domain="zalando.de"), "zalando", MatchLevel.POSSIBLE),  # the site alone
+        (dict(company_name="Zalando Deutschland SE"), "zalando", MatchLevel.MATCH),
+        (dict(company_name="Siemens (UK) Limited"), "siemens", MatchLevel.MATCH),
+        (dict(company_name="Apple Ireland Operations"), "apple", MatchLevel.MATCH),
+        (dict(company_name="Bank of America"), "", MatchLevel.NONE),  # a country after "of" is the name
+        (dict(company_name="Telkom Indonesia"), "telkom", MatchLevel.MATCH),
+        (dict(company_name="Telkom SA SOC Ltd"), "", MatchLevel.NONE),  # the claim's own country tells them apart
+        (dict(company_name="Canon (UK) Ltd"), "canon", MatchLevel.MATCH),  # global.canon: the brand is the suffix
+        # issue 12's look-alikes: every relaxation keeps them apart
+        (dict(company_name="Canonical Ltd"), "", MatchLevel.NONE),
+        (dict(company_name="Heinemann"), "", MatchLevel.NONE),
+        (dict(company_name="Heinekn"), "heineken", MatchLevel.MATCH),
+        (dict(company_name="Electrolab"), "", MatchLevel.NONE),
+        (dict(company_name="Electrolux"), "electrolux", MatchLevel.MATCH),
+        (dict(company_name="Rolec"), "", MatchLevel.NONE),
+        (dict(company_name="Lidl & Co Investments"), "", MatchLevel.NONE),
+        (dict(company_name="Lidll Stiftung"), "lidl", MatchLevel.MATCH),
+        (dict(company_name="Fidelity International", company_domain="fidelity.co.uk"), "", MatchLevel.NONE),
         # different companies
         (dict(company_name="Apple Bank for Savings"), "", MatchLevel.NONE),
         (dict(company_name="Apple Bank for Savings", company_domain="applebank.com"), "", MatchLevel.NONE),
@@ -151,6 +181,167 @@ def test_typo_shapes(typed, real, slip):
     assert typo_shaped(typed, real) is slip
 
 
+@pytest.mark.parametrize(
+    ("typed", "real", "near"),
+    [
+        ("ikae", "ikea", True),  # four letters: a swap
+        ("shel", "shell", True),  # one of a double dropped
+        ("rolx", "rolex", True),  # a vowel dropped
+        ("lidll", "lidl", True),  # doubled
+        ("cava", "canva", False),  # a consonant dropped from a short word makes another name
+        ("rolec", "rolex", False),  # a changed letter in a short word: another company
+        ("signa", "cigna", False),
+        ("dell", "deel", False),
+        ("xerox", "xero", False),  # an added letter
+        ("ups", "ubs", False),  # three letters must be equal
+        ("salesfroce", "salesforce", True),  # long words: any one edit
+        ("heinekan", "heineken", True),
+    ],
+)
+def test_near_spelling_is_a_typo_model(typed, real, near):
+    from dealreg.similarity import near_spelling
+
+    assert near_spelling(typed, real) is near
+
+
+# --- abbreviations, initials, translations, word order -------------------------------------
+
+WORDING_REGISTRY = {
+    "cba": dict(company_name="Commonwealth Bank of Australia", company_domain="commbank.com.au"),
+    "michelin": dict(company_name="Compagnie Générale des Établissements Michelin", company_domain="michelin.com"),
+    "hkex": dict(company_name="Hong Kong Exchanges and Clearing Limited", company_domain="hkex.com.hk"),
+    "fph": dict(company_name="Fisher & Paykel Healthcare Corporation Limited", company_domain="fphcare.com"),
+    "lvmh": dict(company_name="LVMH Moët Hennessy Louis Vuitton SE", company_domain="lvmh.com"),
+    "bb": dict(company_name="Banco do Brasil S.A.", company_domain="bb.com.br"),
+    "bimbo": dict(company_name="Grupo Bimbo, S.A.B. de C.V.", company_domain="grupobimbo.com"),
+    "bo": dict(company_name="Bang & Olufsen A/S", company_domain="bang-olufsen.com"),
+    "rbc": dict(company_name="Royal Bank of Canada", company_domain="rbc.com"),
+    "sagax": dict(company_name="Sagax AB", company_domain="sagax.se"),
+    "alko": dict(company_name="Alko Oy", company_domain="www.alko.fi"),
+    "ns": dict(company_name="Nederlandse Spoorwegen", company_domain="www.ns.nl"),
+}
+
+
+@pytest.fixture(scope="module")
+def wording_index() -> AccountIndex:
+    idx = AccountIndex()
+    for claim_id, fields in WORDING_REGISTRY.items():
+        idx.add(claim_id, keys_of(**fields))
+    return idx
+
+
+@pytest.mark.parametrize(("name", "claim", "level"), [
+    ("Commonwealth Bk of Australia", "cba", MatchLevel.MATCH),  # an abbreviation beside equal words
+    ("Cie Generale des Etablissements Michelin", "michelin", MatchLevel.MATCH),
+    ("HK Exchanges & Clearing", "hkex", MatchLevel.MATCH),  # initials of two words
+    ("F&P Healthcare", "fph", MatchLevel.MATCH),
+    ("Louis Vuitton Moët Hennessy", "lvmh", MatchLevel.MATCH),  # the other order; LVMH is its initials
+    ("Bank of Brazil", "bb", MatchLevel.MATCH),  # translated, the country in another language
+    ("Bimbo Group", "bimbo", MatchLevel.MATCH),
+    ("Bang og Olufsen", "bo", MatchLevel.MATCH),  # "og" is Danish "and"
+    ("Royal Bk of Scotland Grp", "", MatchLevel.NONE),  # every word must pair: Scotland does not
+    ("AB Sagax", "sagax", MatchLevel.MATCH),  # a legal form written first
+    ("Oy Alko Ab", "alko", MatchLevel.MATCH),
+    ("N.V. Nederlandse Spoorwegen", "ns", MatchLevel.MATCH),
+    ("Commonwealth Bk", "", MatchLevel.NONE),  # Australia is missing
+])
+def test_abbreviations_initials_translations(wording_index, name, claim, level):
+    found, found_level, evidence = best(wording_index, company_name=name)
+    assert (found, found_level) == (claim, level), evidence
+
+
+@pytest.mark.parametrize(("short", "word", "abbreviates"), [
+    ("bk", "bank", True), ("finl", "financial", True), ("ntwks", "networks", True), ("gen", "generali", True),
+    ("cie", "compagnie", True), ("hlthcr", "healthcare", True),
+    ("bank", "bank", False),  # not shorter
+    ("nk", "bank", False),  # another first letter
+    ("bak", "bank", False),  # one letter shorter is a typo's business, not an abbreviation's
+])
+def test_abbreviation_model(short, word, abbreviates):
+    from dealreg.similarity import abbreviates as model
+
+    assert model(short, word) is abbreviates
+
+
+# --- the domains of an account: a contact's mail domain, a provider's own site, careless fields --
+
+DOMAINS_REGISTRY = {
+    "bloomberg": dict(company_name="Bloomberg L.P.", company_domain="https://www.bloomberg.com/company/",
+                      contact_email="j.ortiz@bloomberg.net"),
+    "audi": dict(company_name="AUDI AG", company_domain="audi.com", contact_email="jonas.becker@audi.de"),
+    "proton": dict(company_name="Proton AG", company_domain="https://proton.me"),
+    "tuta": dict(company_name="Tutao GmbH", company_domain="tuta.com"),
+    "seznam": dict(company_name="Seznam.cz, a.s.", company_domain="https://www.seznam.cz"),
+    "stripe": dict(company_name="Stripe, Inc.", company_domain="stripe.com",
+                   linkedin_url="https://www.linkedin.com/company/stripe/"),
+    "bird": dict(company_name="Bird", company_domain="https://www.bird.com"),
+}
+
+
+@pytest.fixture(scope="module")
+def domains_index() -> AccountIndex:
+    idx = AccountIndex()
+    for claim_id, fields in DOMAINS_REGISTRY.items():
+        idx.add(claim_id, keys_of(**fields))
+    return idx
+
+
+@pytest.mark.parametrize(("record", "claim", "level"), [
+    # a registration's contact writes from another domain of the company
+    (dict(contact_email="m.hansen@bloomberg.net"), "bloomberg", MatchLevel.MATCH),
+    (dict(company_name="Audi", company_domain="audi.de"), "audi", MatchLevel.MATCH),
+    (dict(company_name="Bloomberg LP", company_domain="bloomberg.com"), "bloomberg", MatchLevel.MATCH),
+    # a mail provider's own claim, and a record at the provider whose name agrees
+    (dict(company_name="Proton", contact_email="partnerships@proton.me"), "proton", MatchLevel.MATCH),
+    (dict(company_name="Tuta", contact_email="procurement@tuta.com"), "tuta", MatchLevel.MATCH),  # its site's name
+    (dict(company_name="Seznam", contact_email="t.suzuki@seznam.cz"), "seznam", MatchLevel.MATCH),
+    (dict(company_name="Škoda Auto", contact_email="pavel.kral@seznam.cz"), "", MatchLevel.NONE),  # a customer
+    # careless fields: what was typed into the wrong column is read where it belongs
+    (dict(company_name="stripe.com"), "stripe", MatchLevel.MATCH),
+    (dict(company_name="Stripe", contact_email="www.stripe.com"), "stripe", MatchLevel.MATCH),
+    (dict(company_name="Stripe", company_domain="https://www.linkedin.com/company/stripe/"), "stripe",
+     MatchLevel.MATCH),
+    (dict(company_name="Bird", contact_email="www.bird.co"), "bird", MatchLevel.POSSIBLE),  # another Bird's site
+    (dict(company_name="bolt.com"), "", MatchLevel.NONE),
+])
+def test_every_domain_of_an_account(domains_index, record, claim, level):
+    found, found_level, evidence = best(domains_index, **record)
+    assert (found, found_level) == (claim, level), evidence
+
+
+# --- the alias table: other names of an account, which the user owns ------------------------
+
+
+@pytest.fixture()
+def aliased() -> AccountIndex:
+    idx = AccountIndex()
+    idx.add("altria", keys_of(company_name="Altria Group, Inc.", company_domain="altria.com"))
+    idx.add("meta", keys_of(company_name="Meta Platforms, Inc.", company_domain="meta.com"))
+    idx.add_alias(keys_of(company_name="Philip Morris Companies"), keys_of(company_domain="altria.com"))
+    idx.add_alias(keys_of(company_name="Facebook"), keys_of(company_name="Meta Platforms"))  # named by name only
+    return idx
+
+
+@pytest.mark.parametrize(("name", "claim", "level"), [
+    ("Philip Morris Companies Inc.", "altria", MatchLevel.MATCH),
+    ("Philip Morris Cos", "altria", MatchLevel.MATCH),  # "Cos" is "Companies" at the end of a name
+    ("Facebook, Inc.", "meta", MatchLevel.MATCH),
+    ("Philip Morris International Inc.", "", MatchLevel.NONE),  # another company: not the alias
+])
+def test_an_alias_finds_its_account(aliased, name, claim, level):
+    found, found_level, evidence = best(aliased, company_name=name)
+    assert (found, found_level) == (claim, level), evidence
+    assert claim == "" or "alias" in evidence
+
+
+def test_an_alias_finds_claims_made_after_it():
+    idx = AccountIndex()
+    idx.add_alias(keys_of(company_name="Taxify"), keys_of(company_domain="bolt.eu"))
+    assert idx.lookup(keys_of(company_name="Taxify")) == []
+    idx.add("bolt", keys_of(company_name="Bolt Technology OÜ", company_domain="https://bolt.eu/en"))
+    assert [(h.claim_id, h.level) for h in idx.lookup(keys_of(company_name="Taxify"))] == [("bolt", MatchLevel.MATCH)]
+
+
 # --- building a registry at once gives what building it one claim at a time gives ----------
 
 
@@ -202,3 +393,17 @@ def test_no_key_is_posted_empty_and_removal_leaves_no_posting():
     for i in range(len(rows)):
         index.remove(f"c{i}")
     assert all(table == {} for table in index._post)
+
+
+def test_a_name_common_in_the_registry_is_never_enough_alone():
+    """Distinctiveness is measured on the registry's own names: where many firms are called
+    Phoenix, "Phoenix" names none of them, however exactly it is spelt."""
+    idx = AccountIndex()
+    for i, name in enumerate(["Phoenix Group Holdings plc", "Phoenix Pharma SE", "Phoenix Contact GmbH",
+                              "Phoenix Media", "Zalando SE"]):
+        idx.add(f"c{i}", keys_of(company_name=name, company_domain=f"{name.split()[0].lower()}{i}.com"))
+    idx.add("phoenix", keys_of(company_name="Phoenix", company_domain="phoenix.com"))
+    assert [(h.claim_id, h.level) for h in idx.lookup(keys_of(company_name="Phoenix Inc"))][0] == (
+        "phoenix", MatchLevel.POSSIBLE)
+    assert idx.lookup(keys_of(company_name="Phoenix", company_domain="https://phoenix.com"))[0].level is MatchLevel.MATCH
+    assert idx.lookup(keys_of(company_name="Zalando"))[0].level is MatchLevel.MATCH  # one word, but a rare one

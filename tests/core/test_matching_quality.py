@@ -35,3 +35,53 @@ def test_we_beat_the_exact_string_baseline(scores):
     registry, queries = gold.load()
     baseline = gold.evaluate_exact(registry, queries)
     assert scores.recall > baseline.recall + 0.3
+
+
+# --- the extended set of issue 12 (name-only heavy, tagged by kind) --------------------------------
+#
+# Floors at what the matcher reaches (bench/RESULTS.md, "Matching per kind"), so that no change
+# loses ground unseen. Issue 12's targets are higher for precision (99.5%), recall (95%, 90%
+# name-only) and recall with review (98%): on this set they need what no rule on the record can
+# know (which of two real companies called Discovery, Phoenix or Mercury a record is, whether
+# "Siemens Mobility" is Siemens and "Siemens Energy" is not). RESULTS says which records those are.
+
+EXTENDED_FLOORS = dict(precision=0.98, recall=0.90, recall_name_only=0.85, recall_with_review=0.90)
+EXTENDED_REVIEW_CEILING = 0.05
+KIND_RECALL_FLOORS = {  # automatic recall per kind of positive
+    "typo_short": 0.95, "one_word_exact": 0.95, "expired_by_name": 0.80, "other_country": 0.85,
+    "legal_form_front": 0.95, "mojibake": 0.95, "product_division": 0.35, "brand_former": 0.95,
+    "abbreviation_order": 0.95, "careless_fields": 0.90, "contact_email_domain": 0.95, "isp_mail_domain": 0.95,
+}
+WRONG_CEILINGS = {  # wrong automatic matches among the hard negatives guarding each kind
+    "typo_short": 0, "one_word_exact": 8, "expired_by_name": 0, "other_country": 1, "legal_form_front": 0,
+    "mojibake": 0, "product_division": 0, "brand_former": 0, "abbreviation_order": 1, "careless_fields": 0,
+    "contact_email_domain": 0, "isp_mail_domain": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def extended():
+    data = gold.load_extended()
+    decide = gold.decide_dealreg(data.registry, data.aliases)
+    return gold.score_extended(data.queries, [decide(q) for q in data.queries])
+
+
+@pytest.mark.parametrize("figure", sorted(EXTENDED_FLOORS))
+def test_extended_set_floors(extended, figure):
+    wrong = [e for e in extended["all"].examples if e[2].startswith("wrong")]
+    assert getattr(extended["all"], figure) >= EXTENDED_FLOORS[figure], wrong
+
+
+def test_extended_set_share_sent_to_review(extended):
+    assert extended["all"].review_rate <= EXTENDED_REVIEW_CEILING
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_RECALL_FLOORS))
+def test_extended_set_recall_per_kind(extended, kind):
+    assert extended[kind].recall >= KIND_RECALL_FLOORS[kind], extended[kind].examples
+
+
+@pytest.mark.parametrize("kind", sorted(WRONG_CEILINGS))
+def test_extended_set_hard_negatives_per_kind(extended, kind):
+    guarded = extended.get(f"hard_negative:{kind}")
+    assert guarded is not None and guarded.wrong_pairs <= WRONG_CEILINGS[kind], guarded and guarded.examples

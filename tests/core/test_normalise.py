@@ -13,6 +13,7 @@ from dealreg.normalise import (
     account_domain,
     clean_text,
     defang,
+    repair_mojibake,
     duns_key,
     email_domain,
     is_free_mail,
@@ -63,6 +64,28 @@ CLEAN_TEXT = [
 def test_clean_text(text, expected):
     assert clean_text(text) == expected
     assert clean_text(expected) == expected  # idempotent
+
+
+# --- repair_mojibake -----------------------------------------------------------------------
+
+MOJIBAKE = [
+    P("K\u00c3\u00a4rcher", "Kärcher", id="UTF-8 read as Windows-1252"),
+    P("Nestl\u00c3\u0192\u00c2\u00a9", "Nestlé", id="read as Windows-1252 twice"),
+    P("\u00c3\u02dcrsted", "Ørsted", id="a Windows-1252 symbol as the second byte"),
+    P("\u00c5\u00bbabka Polska", "Żabka Polska", id="Polish"),
+    P("T\u00c3\u00bcrk Hava Yollar\u00c4\u00b1", "Türk Hava Yolları", id="Turkish dotless i"),
+    P("Konf\u00c3\u00ado", "Konfío", id="a soft hyphen as the second byte"),
+    P("S\u00c3O MARTINHO S.A.", "S\u00c3O MARTINHO S.A.", id="a real Portuguese \u00c3 stays"),
+    P("JO\u00c3O FORTES", "JO\u00c3O FORTES", id="another real \u00c3"),
+    P("Kärcher", "Kärcher", id="already right"),
+    P("Acme", "Acme", id="ASCII"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MOJIBAKE)
+def test_repair_mojibake(text, expected):
+    assert repair_mojibake(text) == expected
+    assert name_key(text) == name_key(expected)  # names are repaired before they are keyed
 
 
 # --- name_key ----------------------------------------------------------------------------
@@ -147,6 +170,7 @@ NAMES = [
     P("Web 2.0 Inc", "web 2 0", "inc", id="a version number is not initials"),
     P("E.ON SE", "e on", "se", id="a dotted word is not initials"),
     P("Salesforce.com, Inc.", "salesforce", "inc", id="web suffix styled into the name"),
+    P("Seznam.cz, a.s.", "seznam", "as", id="a country's web suffix styled into the name"),
     P("Just Eat Takeaway.com N.V.", "just eat takeaway", "nv", id="web suffix before a legal form"),
     # diacritics, scripts, invisible characters
     P("Société Générale", "societe generale", "", id="accents"),
@@ -161,6 +185,8 @@ NAMES = [
     P("Acme Mfg. Co.", "acme manufacturing", "co", id="Mfg"),
     P("First Natl Bank", "first national bank", "", id="Natl"),
     P("Acme Tech Svcs", "acme tech services", "", id="Svcs; tech stays"),
+    P("Philip Morris Cos", "philip morris companies", "", id="Cos at the end"),
+    P("COS", "cos", "", id="COS alone is a name"),
     # nothing to key on
     P("", "", "", id="empty"),
     P(" - / . ", "", "", id="punctuation only"),
@@ -326,6 +352,24 @@ ACCOUNT_DOMAINS = [
     P("https://www.facebook.com/", "", "facebook.com", id="the platform itself"),
     P("", "", None, id="nothing"),
 ]
+
+
+ACCOUNT_DOMAINS_ALL = [
+    P("bloomberg.com", "j.ortiz@bloomberg.net", ("bloomberg.com", "bloomberg.net", None, None), id="a second domain"),
+    P("bloomberg.com", "j.ortiz@bloomberg.com", ("bloomberg.com", None, None, None), id="the same domain once"),
+    P("", "j.ortiz@bloomberg.net", ("bloomberg.net", None, None, None), id="the email alone"),
+    P("https://proton.me", "", (None, None, "proton.me", None), id="a provider's own site"),
+    P("acme.com", "jane@gmail.com", ("acme.com", None, None, "gmail.com"), id="a private address"),
+    P("linkedin.com/company/acme", "jane@acme.io", ("acme.io", None, None, None), id="a profile page"),
+]
+
+
+@pytest.mark.parametrize(("website", "email", "expected"), ACCOUNT_DOMAINS_ALL)
+def test_account_domains(website, email, expected):
+    from dealreg.domains import account_domains
+
+    assert account_domains(website, email) == expected
+    assert account_domain(website, email) == expected[0]
 
 
 @pytest.mark.parametrize(("website", "email", "expected"), ACCOUNT_DOMAINS)

@@ -76,10 +76,25 @@ def test_csv_files_are_resolved_relative_to_the_rules_file_and_hashed(tmp_path):
     assert load_rules(rules).rules_hash != first.rules_hash  # the hash covers the referenced CSVs
 
 
+def test_the_alias_table_is_read_from_its_csv_and_hashed(tmp_path):
+    (tmp_path / "aliases.csv").write_text("Alias,Account Domain,note\nPhilip Morris Companies,altria.com,until 2003\n")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("aliases_file: aliases.csv\nrules: [first_to_register]\n")
+    first = load_rules(rules)
+    assert [(a.alias, a.account_domain, a.note) for a in first.aliases] == [
+        ("Philip Morris Companies", "altria.com", "until 2003")]
+    (tmp_path / "aliases.csv").write_text("alias,account_domain\nFacebook,meta.com\n")
+    assert load_rules(rules).rules_hash != first.rules_hash
+
+
 @pytest.mark.parametrize(
     ("text", "files", "message"),
     [
         ("rules: [first_to_register\n", {}, "not valid YAML at line 2"),
+        ("aliases_file: a.csv\nrules: [first_to_register]\n", {"a.csv": "alias,account_domain\nFacebook,\n"},
+         "aliases_file: "),
+        ("aliases_file: a.csv\nrules: [first_to_register]\n", {"a.csv": "name,account_domain\nFacebook,meta.com\n"},
+         "missing column 'alias'"),
         ("rules:\n  - named_accounts: {file: missing.csv}\n", {}, "rules[0].named_accounts.file: cannot read"),
         ("rules:\n  - named_accounts: {file: n.csv}\n", {"n.csv": "company_name\nSiemens\n"},
          "rules[0].named_accounts.file: "),

@@ -554,7 +554,7 @@ def test_healthz_reports_the_store(client, backend):
     post_typeform(client)
     response = client.get("/healthz")
     assert response.status_code == 200
-    facts = {"sqlite": {"schema_version": 3, "registrations": 1},
+    facts = {"sqlite": {"schema_version": 4, "registrations": 1},
              "sheets": {"registrations": 1, "buffered_events": 0},
              "hubspot": {"registrations": 1, "direct_deals": 0, "buffered_events": 0}}[backend]
     assert response.json == {"status": "ok", "store": backend, **facts}

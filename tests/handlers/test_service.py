@@ -346,3 +346,20 @@ def test_a_race_decides_again_and_the_claim_keeps_its_stamp(rules):
     assert [r.submitted_at for r in (written[0].registration, *rows)] == [NOW, NOW]  # the same stamp, re-decided
     assert event.decided_at == NOW and event.decision.owner == "Contoso"
 
+
+
+def test_the_store_alias_table_reaches_the_engine(service, store):
+    from integrations.sqlite import SQLiteStore
+
+    if not isinstance(store, SQLiteStore):
+        pytest.skip("the alias table is a SQLite table for now; Sheets and HubSpot read the rules file's")
+    import sqlite3
+
+    service.register(as_partner(Record(company_name="Altria Group, Inc.", company_domain="altria.com"),
+                                "Northwind Partners"))
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("INSERT INTO aliases (alias, account_domain) VALUES ('Philip Morris Companies', 'altria.com')")
+        conn.execute("UPDATE meta SET value = 'aliases-changed' WHERE key = 'epoch'")  # a non-append change
+    decision = service.check(Record(company_name="Philip Morris Companies Inc."))
+    assert (decision.status, decision.owner) == (Status.CONFLICT, "Northwind Partners")
+    assert "alias" in decision.match_evidence

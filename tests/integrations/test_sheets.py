@@ -201,7 +201,7 @@ def test_a_cold_read_is_one_batch_get_of_every_tab_and_a_warm_one_is_free(store,
     assert changes.reset and changes.registrations == ()
     assert kinds(api) == ["spreadsheets.get", "values.batchGet"]  # the metadata only once per process
     assert api.requests[1].query["ranges"] == ["'Registrations'", "'Partners'", "'Territories'",
-                                               "'Named accounts'", "'Decisions'!1:1"]
+                                               "'Named accounts'", "'Aliases'", "'Decisions'!1:1"]
     assert api.requests[1].param("valueRenderOption") == "UNFORMATTED_VALUE"
     api.reset_log()
     assert store.changes(changes.cursor).registrations == ()
@@ -876,3 +876,24 @@ def test_whole_tabs_are_read_replaced_and_upserted(store, api):
     assert store.count("registrations") == 1 and not store.is_empty()
     with pytest.raises(InputError, match="row 2 partner: is required"):
         store.write_rows("partners", [{"partner": ""}])
+
+
+def test_the_aliases_tab_is_read_with_the_reference_tabs_and_is_optional(store, service, api, clock):
+    api.set_values(SID, "Registrations", tab_rows("registrations", [
+        reg_row("R-000000000001", "Altria Group, Inc.", "altria.com", "Northwind Partners", "2026-03-01")]))
+    api.set_values(SID, "Aliases", tab_rows("aliases", [
+        {"alias": "Philip Morris Companies", "account_domain": "altria.com", "note": "until 2003"},
+        {"alias": "Orphan"}]))  # names no account: reported, never a claim
+    changes = store.changes(None)
+    assert [(a.alias, a.account_domain) for a in changes.aliases] == [("Philip Morris Companies", "altria.com")]
+    assert [q.claim for q in changes.quarantined if q.table == "aliases"] == [False]
+    decision = service.check(Record(company_name="Philip Morris Companies Inc."))
+    assert (decision.status, decision.owner) == (Status.CONFLICT, "Northwind Partners")
+    assert "alias" in decision.match_evidence
+
+    new_sheet(api, "other", aliases=None)  # a Sheet made before the Aliases tab
+    older = store_for(api, "other", clock=clock)
+    try:
+        assert older.changes(None).aliases == ()
+    finally:
+        older.close()

@@ -349,7 +349,8 @@ def test_a_bad_row_is_refused_naming_row_and_column_and_nothing_is_written(store
 def test_unknown_table_is_refused(store):
     with pytest.raises(StoreError, match="unknown table"):
         list(store.read_rows("accounts"))
-    assert set(TABLES) == set(COLUMNS) - {"log"}  # the operations log is no table to import or export
+    # the operations log is no table to import or export, nor (yet) the alias table
+    assert set(TABLES) == set(COLUMNS) - {"log", "aliases"}
 
 
 # -- the shared row helpers ----------------------------------------------------------------------
@@ -365,3 +366,14 @@ def test_registration_rows_round_trip():
 def test_a_stored_decision_rebuilds_exactly():
     original = rejected(["a", "b"], party="Northwind", registration_id="R-1")
     assert decision_from_fields(original.fields(), original.reasons, "Northwind") == original
+
+
+def test_the_alias_table_is_reference_data_and_a_bad_row_is_reported_not_claimed(store):
+    store.changes(None)  # the file and its tables are made on first use
+    with sqlite3.connect(store.path) as conn:
+        conn.executemany("INSERT INTO aliases (alias, account_domain, account_name, note) VALUES (?, ?, ?, ?)",
+                         [("Philip Morris Companies", "altria.com", "", "until 2003"), ("Orphan", "", "", "")])
+    changes = store.changes(None)
+    assert [(a.alias, a.account_domain) for a in changes.aliases] == [("Philip Morris Companies", "altria.com")]
+    bad = [q for q in changes.quarantined if q.table == "aliases"]
+    assert len(bad) == 1 and not bad[0].claim and "account_domain" in bad[0].problems[0]
