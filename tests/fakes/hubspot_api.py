@@ -80,7 +80,6 @@ import json
 import re
 import socket
 import struct
-import sys
 import threading
 import time
 import traceback
@@ -88,10 +87,10 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from tests.fakes.server import Handler, Server
 from tests.fakes.hubspot_account import Account, ApiError, _bad, object_type, rate_limit_error
 
 DEFAULT_TOKEN = "pat-na1-00000000-0000-0000-0000-000000000000"
@@ -219,59 +218,6 @@ def _route(method: str, path: str) -> tuple[str, list[str]]:
 # --------------------------------------------------------------------------- HTTP server
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    server: "_Server"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle + delayed ACK stall
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def _any(self) -> None:
-        self.server.api._handle(self)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
-        pass  # the request log is on the API object
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, api: "FakeHubSpotAPI"):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.api = api
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return  # a client that hung up is not an error
-        super().handle_error(request, client_address)
-
-    def track(self, conn: socket.socket, alive: bool) -> None:
-        with self._connections_lock:
-            (self._connections.add if alive else self._connections.discard)(conn)
-
-    def drop_connections(self) -> None:
-        with self._connections_lock:
-            conns = list(self._connections)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 # --------------------------------------------------------------------------- the fake
 
 
@@ -285,7 +231,7 @@ class FakeHubSpotAPI(Account):
 
     def __init__(self) -> None:
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self.base_url: str | None = None
         self.token = DEFAULT_TOKEN
@@ -298,7 +244,7 @@ class FakeHubSpotAPI(Account):
         """Serve on 127.0.0.1 with an OS-assigned port; returns the base URL."""
         if self._server is None:
             self._stopping.clear()
-            self._server = _Server(self)
+            self._server = Server(self)
             host, port = self._server.server_address[:2]
             self.base_url = f"http://{host}:{port}"
             self._thread = threading.Thread(
@@ -382,7 +328,7 @@ class FakeHubSpotAPI(Account):
 
     # ---- HTTP handling
 
-    def _handle(self, handler: _Handler) -> None:
+    def _handle(self, handler: Handler) -> None:
         method = handler.command.upper()
         raw_path, _, raw_query = handler.path.partition("?")
         length = int(handler.headers.get("Content-Length") or 0)

@@ -97,14 +97,12 @@ import json
 import re
 import socket
 import struct
-import sys
 import threading
 import time
 import traceback
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 from urllib.parse import parse_qs, unquote
 
@@ -112,6 +110,8 @@ import google.auth.credentials
 import gspread
 import requests
 from requests.adapters import HTTPAdapter
+
+from tests.fakes.server import Handler, Server
 
 SHEETS_ORIGIN = "https://sheets.googleapis.com"
 API_PREFIX = "/v4/spreadsheets/"
@@ -994,62 +994,6 @@ def _one(query: dict[str, list[str]], name: str, default: str) -> str:
 # --------------------------------------------------------------------------- HTTP server
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
-    timeout = 30  # idle keep-alive connections give their thread back eventually
-    server: "_Server"
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without NODELAY, Nagle plus the
-        # client's delayed ACK would add ~40 ms to every request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def _any(self) -> None:
-        self.server.api._handle(self)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
-        pass  # keep test output quiet; the request log is on the API object
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, api: "FakeSheetsAPI"):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.api = api
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hung up (or stop() cutting a connection) is not an error.
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-    def track(self, conn: socket.socket, alive: bool) -> None:
-        with self._connections_lock:
-            (self._connections.add if alive else self._connections.discard)(conn)
-
-    def drop_connections(self) -> None:
-        with self._connections_lock:
-            conns = list(self._connections)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 # --------------------------------------------------------------------------- the fake
 
 
@@ -1069,7 +1013,7 @@ class FakeSheetsAPI:
         self._faults: list[_FaultRule] = []
         self._quota_hits: dict[str, deque[float]] = {"read": deque(), "write": deque()}
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self.base_url: str | None = None
         self.errors: list[str] = []  # tracebacks of bugs in the fake itself (answered 500)
@@ -1085,7 +1029,7 @@ class FakeSheetsAPI:
         if self._server is not None:
             return self.base_url  # type: ignore[return-value]
         self._stopping.clear()
-        self._server = _Server(self)
+        self._server = Server(self)
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
         self._thread = threading.Thread(
@@ -1324,7 +1268,7 @@ class FakeSheetsAPI:
 
     # ---- HTTP handling
 
-    def _handle(self, handler: _Handler) -> None:
+    def _handle(self, handler: Handler) -> None:
         method = handler.command.upper()
         raw_path, _, raw_query = handler.path.partition("?")
         length = int(handler.headers.get("Content-Length") or 0)
@@ -1358,7 +1302,7 @@ class FakeSheetsAPI:
         handler.end_headers()
         handler.wfile.write(data)
 
-    def _answer(self, handler: _Handler, record: RecordedRequest, body_error: ApiError | None) -> tuple[int, Any, bool]:
+    def _answer(self, handler: Handler, record: RecordedRequest, body_error: ApiError | None) -> tuple[int, Any, bool]:
         """(status, JSON payload, drop the connection?)"""
         auth = handler.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth[7:].strip():

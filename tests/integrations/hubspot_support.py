@@ -11,27 +11,10 @@ from integrations.hubspot import HubSpotAPI, HubSpotStore
 from integrations.hubspot import mapping as m
 from integrations.hubspot.setup import GROUP, GROUP_LABEL, PROPERTIES
 from tests.fakes.hubspot_api import FakeHubSpotAPI, RecordedRequest
+from tests.clocks import FakeClock  # noqa: F401  (re-exported for the tests that import it from here)
 
 NOT_ABOUT_QUOTA = 1_000_000
 """Rate limits for tests that are not about quota (the fake's defaults are HubSpot's: 100 per 10 s)."""
-
-
-class FakeClock:
-    """Monotonic seconds that only move when told to, or when the store sleeps."""
-
-    def __init__(self, start: float = 10_000.0) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def new_account(api: FakeHubSpotAPI, *, quota: bool = False) -> FakeHubSpotAPI:

@@ -11,31 +11,14 @@ from typing import Any
 from dealreg.models import Decision
 from dealreg.rules import RuleSet
 from handlers.service import Service
-from integrations.sheets import TAB_TITLES, SheetsStore
+from integrations.sheets import SheetsStore
 from integrations.sheets.layout import ALL_TABS
 from integrations.store import Write
 from integrations.store.rows import COLUMNS
 from tests.fakes.sheets_api import FakeSheetsAPI, gspread_client_for
+from tests.clocks import FakeClock  # noqa: F401  (re-exported for the tests that import it from here)
 
 SID = "1dealregSheetsStoreTest"
-
-
-class FakeClock:
-    """Monotonic seconds that only move when told to, or when the store sleeps."""
-
-    def __init__(self, start: float = 10_000.0) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def tab_rows(table: str, rows: Sequence[Mapping[str, Any]] = (), columns: Sequence[str] | None = None) -> list[list[Any]]:

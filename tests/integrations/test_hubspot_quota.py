@@ -6,7 +6,6 @@ nothing, a registration at most 4 calls without a race."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -14,25 +13,12 @@ import pytest
 from config.rules import load_rules
 from dealreg.models import Record
 from handlers.service import Service
-from tests.fakes.hubspot_api import FakeHubSpotAPI, fake_hubspot_api
+from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.handlers.support import Ids, StepClock, write_rules
-from tests.integrations.hubspot_support import FakeClock, calls, new_account, store_for
+from tests.integrations.hubspot_support import calls, store_for
 
 ACME = Record(company_name="Acme Robotics GmbH", company_domain="acme-robotics.de", source="api")
 CACHE = 30.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeHubSpotAPI]:
-    for api in fake_hubspot_api():
-        new_account(api)
-        yield api
-        assert api.errors == [], "the fake itself raised:\n" + "\n".join(api.errors)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ company, and the reference lists on companies."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,26 +17,13 @@ from dealreg.models import Record, Status
 from handlers.service import Service
 from integrations.hubspot import mapping as m
 from integrations.store import Racing, Store
-from tests.fakes.hubspot_api import FakeHubSpotAPI, fake_hubspot_api
+from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.handlers.support import Ids, StepClock, write_rules
-from tests.integrations.hubspot_support import FakeClock, new_account, seed_registration, store_for
+from tests.integrations.hubspot_support import seed_registration, store_for
 from tests.integrations.sheets_support import PausingService
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ACME = Record(company_name="Acme Robotics GmbH", company_domain="https://www.acme-robotics.de", source="api")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeHubSpotAPI]:
-    for api in fake_hubspot_api():
-        new_account(api)
-        yield api
-        assert api.errors == [], "the fake itself raised:\n" + "\n".join(api.errors)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -3,27 +3,13 @@ what is retried and for how long, what is not, and errors that name the fix."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
 from dealreg.errors import StoreError, StoreUnavailable
 from integrations.hubspot.transport import Ambiguous, BatchRefused, HubSpotAPI, UniqueConflict
-from tests.fakes.hubspot_api import FakeHubSpotAPI, fake_hubspot_api
-from tests.integrations.hubspot_support import FakeClock, hubspot_api, new_account
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeHubSpotAPI]:
-    for api in fake_hubspot_api():
-        new_account(api)
-        yield api
-        assert api.errors == [], "the fake itself raised:\n" + "\n".join(api.errors)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from tests.fakes.hubspot_api import FakeHubSpotAPI
+from tests.integrations.hubspot_support import FakeClock, hubspot_api
 
 
 @pytest.fixture
