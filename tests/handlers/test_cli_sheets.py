@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from handlers.cli import main
-from integrations.sheets import TAB_TITLES
 from integrations.sheets.layout import ALL_TABS
 from integrations.store.rows import COLUMNS
 from tests.fakes.sheets_api import FakeSheetsAPI

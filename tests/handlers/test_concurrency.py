@@ -22,7 +22,7 @@ from handlers.stores import open_store
 from integrations.store import Store
 from tests.handlers.support import AUTH, live_server, signed
 from tests.integrations.sheets_support import SID
-from tests.payloads import delivered_now, load_payload
+from tests.payloads import delivered_now
 
 N = 20
 ACCOUNT = {"company_name": "Acme Robotics GmbH", "website": "https://www.acme-robotics.de"}
