@@ -15,42 +15,30 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from dealreg.errors import InputError, StoreError, StoreUnavailable
+from dealreg.errors import StoreError, StoreUnavailable
 from dealreg.models import (
     REGISTRATION_COLUMNS,
-    Alias,
     Decision,
     DecisionEvent,
     NamedAccount,
-    Quarantined,
     Registration,
     Territory,
 )
+from integrations.sqlite import reading
 from integrations.sqlite.schema import ID_COLUMN, MIGRATIONS, TABLE_NAMES, log, migrate
 from integrations.store.contract import LOG_COLUMNS, Changes, Cursor, Health, LogEntry, Write
 from integrations.store.first_decisions import row_decision
 from integrations.store.rows import (
-    ALIAS_COLUMNS,
     COLUMNS,
     DECISION_COLUMNS,
-    NAMED_ACCOUNT_COLUMNS,
-    TERRITORY_COLUMNS,
-    alias_from_row,
-    cell_problem,
     check_table,
-    converted,
     decision_from_row,
     event_to_row,
-    named_account_from_row,
-    quarantined_registration,
-    registration_from_cells,
     registration_to_row,
-    territory_from_row,
     validated_rows,
 )
 
@@ -168,17 +156,17 @@ class SQLiteStore:
         if since is not None and since.epoch == epoch:
             rows = conn.execute(_REG_SELECT + " WHERE seq > ? ORDER BY seq", (since.position,)).fetchall()
             position = rows[-1][0] if rows else since.position
-            registrations, quarantined = _registrations(rows)
+            registrations, quarantined = reading.registrations(rows)
             return Changes(Cursor(epoch, position), registrations, quarantined=quarantined)
         rows = conn.execute(_REG_SELECT + " ORDER BY seq").fetchall()
         position = rows[-1][0] if rows else 0
-        registrations, quarantined = _registrations(rows)
-        named, bad_named = self._read_named_accounts(conn)
-        territories, bad_territories = self._read_territories(conn)
-        aliases, bad_aliases = self._read_aliases(conn)
+        registrations, quarantined = reading.registrations(rows)
+        named, bad_named = reading.named_accounts(conn)
+        territories, bad_territories = reading.territories(conn)
+        aliases, bad_aliases = reading.aliases(conn)
         return Changes(
             Cursor(epoch, position), registrations, reset=True, named_accounts=named, territories=territories,
-            partners=self._partners(conn), quarantined=(*quarantined, *bad_named, *bad_territories, *bad_aliases),
+            partners=reading.partners(conn), quarantined=(*quarantined, *bad_named, *bad_territories, *bad_aliases),
             aliases=aliases,
         )
 
@@ -202,44 +190,13 @@ class SQLiteStore:
         return row_decision(dict(zip(REGISTRATION_COLUMNS, row[1:])))
 
     def partners(self) -> tuple[str, ...]:
-        return self._run(self._partners)
+        return self._run(reading.partners)
 
     def territories(self) -> tuple[Territory, ...]:
-        return self._run(self._territories)
+        return self._run(lambda conn: reading.territories(conn)[0])
 
     def named_accounts(self) -> tuple[NamedAccount, ...]:
-        return self._run(self._named_accounts)
-
-    @staticmethod
-    def _partners(conn: sqlite3.Connection) -> tuple[str, ...]:
-        return tuple(r[0] for r in conn.execute("SELECT partner FROM partners WHERE partner <> '' ORDER BY seq"))
-
-    @staticmethod
-    def _territories(conn: sqlite3.Connection) -> tuple[Territory, ...]:
-        return SQLiteStore._read_territories(conn)[0]
-
-    @staticmethod
-    def _named_accounts(conn: sqlite3.Connection) -> tuple[NamedAccount, ...]:
-        return SQLiteStore._read_named_accounts(conn)[0]
-
-    @staticmethod
-    def _read_territories(conn: sqlite3.Connection) -> tuple[tuple[Territory, ...], list[Quarantined]]:
-        good, bad = converted("territories", _reference_rows(conn, "territories", TERRITORY_COLUMNS),
-                              territory_from_row)
-        return tuple(good), bad
-
-    @staticmethod
-    def _read_named_accounts(conn: sqlite3.Connection) -> tuple[tuple[NamedAccount, ...], list[Quarantined]]:
-        good, bad = converted("named-accounts", _reference_rows(conn, "named_accounts", NAMED_ACCOUNT_COLUMNS),
-                              named_account_from_row)
-        return tuple(good), bad
-
-    @staticmethod
-    def _read_aliases(conn: sqlite3.Connection) -> tuple[tuple[Alias, ...], list[Quarantined]]:
-        """The alias table (issue 12). A row that cannot be read names no account: it is reported
-        (`/healthz`), never a claim."""
-        good, bad = converted("aliases", _reference_rows(conn, "aliases", ALIAS_COLUMNS), alias_from_row)
-        return tuple(good), [replace(q, claim=False) for q in bad]
+        return self._run(lambda conn: reading.named_accounts(conn)[0])
 
     def count(self, table: str) -> int:
         """Rows in one of TABLES (for /healthz, the CLI and tests)."""
@@ -384,26 +341,3 @@ def _insert(conn: sqlite3.Connection, table: str, columns: Sequence[str], row: M
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", [row.get(c, "") for c in columns])
-
-
-def _registrations(rows: Sequence[Sequence[str]]) -> tuple[tuple[Registration, ...], tuple[Quarantined, ...]]:
-    """The rows as registrations; a row that cannot be read (written behind the store's back) is
-    quarantined, naming it, rather than refusing the whole read."""
-    good: list[Registration] = []
-    bad: list[Quarantined] = []
-    for row in rows:
-        try:
-            good.append(registration_from_cells(row[1:]))  # the columns are REGISTRATION_COLUMNS, never NULL
-        except InputError as exc:
-            rid = f" {row[1]}" if row[1] else ""
-            where = f"registration{rid} (row {row[0]} of the registrations table in the SQLite store)"
-            cells = dict(zip(REGISTRATION_COLUMNS, row[1:]))
-            bad.append(quarantined_registration(cells, where, [cell_problem(field, cells.get(field, ""), message)
-                                                               for field, message in exc.problems]))
-    return tuple(good), tuple(bad)
-
-
-def _reference_rows(conn: sqlite3.Connection, table: str,
-                    columns: Sequence[str]) -> list[tuple[str, dict[str, str], Callable[[str], str]]]:
-    rows = conn.execute(f"SELECT seq, {', '.join(columns)} FROM {table} ORDER BY seq").fetchall()
-    return [(f"row {r[0]} of the {table} table in the SQLite store", dict(zip(columns, r[1:])), str) for r in rows]
