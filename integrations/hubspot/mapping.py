@@ -34,6 +34,7 @@ from dealreg.models import (
     OPEN_STATES,
     REGISTRATION_COLUMNS,
     Decision,
+    Quarantined,
     Registration,
 )
 from dealreg.normalise import account_domain, duns_key, linkedin_key, name_key
@@ -41,7 +42,9 @@ from dealreg.records import parse_datetime
 from dealreg.values import number_text
 from integrations.store.rows import (
     DECISION_COLUMNS,
+    cell_problem,
     decision_from_fields,
+    quarantined_registration,
     registration_from_row,
     registration_to_row,
 )
@@ -202,10 +205,11 @@ def decision_from_deal(props: Mapping[str, object]) -> Decision:
 
 
 def direct_registration(deal_id: str, props: Mapping[str, object], company: Mapping[str, object],
-                        closed_as: str = "") -> Registration | None:
+                        closed_as: str = "") -> Registration | Quarantined | None:
     """A direct deal as the direct team's claim on its company's account; None when the company
     names no account (a deal without a company cannot be matched). A company key that cannot be
-    read (a DUNS of 10 digits) is left out rather than costing the deal its claim."""
+    read (a DUNS of 10 digits) is left out rather than costing the deal its claim; a deal still
+    unreadable without them is quarantined."""
     row = {c: text(props, DEAL[c]) for c in ("owner", "status", "attribution_primary", "attribution_secondary",
                                                "matched_registration_id", "rule", "reason")}
     created = text(props, "createdate")
@@ -214,12 +218,18 @@ def direct_registration(deal_id: str, props: Mapping[str, object], company: Mapp
                company_domain=text(company, "domain"), linkedin_url=text(company, COMPANY_LINKEDIN),
                duns=text(company, COMPANY_DUNS), deal_value=text(props, "amount"), state=closed_as or "open",
                expires_at=text(props, "closedate"))
+    problems: tuple[tuple[str, str], ...] = ()
     for drop in ((), ("duns",), ("duns", "linkedin_url", "deal_value", "expires_at")):
         try:
             return registration_from_row({**row, **dict.fromkeys(drop, "")})
-        except InputError:
-            continue
-    return None
+        except InputError as exc:
+            problems = exc.problems
+    if not (row["company_name"] or row["company_domain"] or row["linkedin_url"]):
+        return None  # its company names no account: nothing to match it by
+    # Unreadable even without its optional cells (its create date, say): quarantined, never left out,
+    # so a record of its account goes to review instead of reading as clear.
+    return quarantined_registration(row, f"HubSpot deal {deal_id} (the direct team's)",
+                                    [cell_problem(name, row.get(name, ""), message) for name, message in problems])
 
 
 # -- accounts ----------------------------------------------------------------------------

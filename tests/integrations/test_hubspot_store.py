@@ -173,6 +173,14 @@ def test_a_deal_without_a_company_names_no_account(service, fake, store):
     assert store.health().facts["direct_deals"] == 0 and store.health().status == "ok"
 
 
+def test_a_direct_deal_that_cannot_be_read_is_quarantined_never_left_out(service, fake):
+    _, deal = company_deal(fake, "Siemens AG", domain="siemens.com", created="1850-01-01")  # a date out of range
+    decision = service.check(Record(company_name="Siemens", company_domain="siemens.com", source="api"))
+    assert (decision.status, decision.rule) == (Status.NEEDS_REVIEW, "quarantine")
+    assert f"HubSpot deal {deal}" in decision.reason and "submitted_at" in decision.reason
+    assert service.health().status == "degraded"
+
+
 def test_the_close_date_is_how_long_a_direct_deal_protects_its_account(service, fake):
     company_deal(fake, "Siemens AG", domain="siemens.com", closedate="2026-02-20T00:00:00Z")  # its close has passed
     decision = service.register(partner("Northwind Partners", Record(company_name="Siemens AG",
