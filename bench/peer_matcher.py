@@ -113,13 +113,13 @@ class PeerMatcher:
         shown = frozenset(levels)
         if matches := [rid for rid in active if levels[rid] is MatchLevel.MATCH]:
             first = min(matches, key=lambda rid: (self.rows[rid]["submitted_at"], rid))  # first to register
-            return Outcome(MatchLevel.MATCH, first, auto, shown)
+            return Outcome(MatchLevel.MATCH, first, auto, shown, False)
         if possibles := [rid for rid in active if levels[rid] is MatchLevel.POSSIBLE]:
-            return Outcome(MatchLevel.POSSIBLE, max(possibles, key=lambda rid: rank.get(rid, 0.0)), auto, shown)
+            return Outcome(MatchLevel.POSSIBLE, max(possibles, key=lambda rid: rank.get(rid, 0.0)), auto, shown, True)
         if expired:  # every matching claim has expired: report one (a match before a possible, then the latest)
             ordered = sorted(expired, key=lambda rid: (levels[rid] is MatchLevel.MATCH, self._expires(rid)))
-            return Outcome(levels[ordered[-1]], ordered[-1], auto, shown)
-        return Outcome(MatchLevel.NONE, "", auto, shown)
+            return Outcome(levels[ordered[-1]], ordered[-1], auto, shown, False)
+        return Outcome(MatchLevel.NONE, "", auto, shown, False)
 
     def _expires(self, rid: str) -> datetime:
         return datetime.fromisoformat(self.rows[rid]["expires_at"]).replace(tzinfo=self.as_of.tzinfo)

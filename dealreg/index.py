@@ -191,6 +191,7 @@ class AccountIndex:
         if q.domain_label:
             lookups.append((LABEL, q.domain_label))  # the domain's own claims among them
             lookups.append((MAIL, q.domain_label))  # claims whose contacts write from it
+            lookups.append((BRAND, q.domain_label))  # a brand's own suffix: canon.de -> global.canon
         if q.mail_domain:
             label = q.mail_domain.split(".", 1)[0]
             lookups += [(LABEL, label), (MAIL, label)]

@@ -27,6 +27,17 @@ GENERIC = frozenset({
     "operations", "companies", "gesellschaft",  # "Microsoft Ireland Operations Limited", "… Companies Inc."
 })
 LEADING_GENERIC = frozenset({"groupe", "grupo", "gruppo"})  # "Groupe Danone"
+COMMON_WORDS = frozenset(data.lines("common_words.txt"))
+"""Common English words (dealreg/data/common_words.txt): a company named by one of them alone
+("Discovery", "Phoenix Group", "Compass") shares its name with unrelated firms; a coined name
+("Heineken", "Supercell") does not (`weak_word`)."""
+
+
+def weak_word(word: str) -> bool:
+    """Whether a name made of this word alone is a weak mark: a common word, which unrelated
+    companies share ("Discovery" in South Africa, "Discovery, Inc." in the US), so that its
+    spelling a claim's domain (discovery.co.za) says nothing of which of them a record is."""
+    return word in COMMON_WORDS
 
 
 def _country_words() -> tuple[dict[str, tuple[tuple[str, ...], ...]], frozenset[str], dict[str, str]]:
@@ -106,6 +117,7 @@ class Keys(NamedTuple):
     informative: int  # tokens that are not stop words
     acronym: str  # initials of a 3+ token name ("ibm"), else ""
     country: str
+    form: str  # the last word of the legal form ("inc" of "Visa Inc."; "ab" of "AB Electrolux"), else ""
 
 
 KeyFields = tuple[str, str, str, str, str, str]
@@ -122,7 +134,7 @@ def keys_of(
 ) -> Keys:
     """Normalise the identifying fields. Raises ValueError for a malformed DUNS."""
     name, website, email, linkedin = repaired(company_name, company_domain, contact_email, linkedin_url)
-    return _keys(name_words(name), account_domains(website, email), linkedin, duns, country)
+    return _keys(*name_words(name), account_domains(website, email), linkedin, duns, country)
 
 
 def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
@@ -135,7 +147,7 @@ def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
     names, websites, emails, linkedin_urls, dunses, countries = zip(*rows)
     name_keys = list(map(name_words, names))
     domains = list(map(account_domains, websites, emails))
-    return list(map(_keys, name_keys, domains, linkedin_urls, dunses, countries))
+    return list(map(_keys, *zip(*name_keys), domains, linkedin_urls, dunses, countries))
 
 
 def repaired(name: str, website: str, email: str, linkedin_url: str) -> tuple[str, str, str, str]:
@@ -168,7 +180,7 @@ def _is_host(text: str) -> bool:
     return bool(text) and " " not in text and registered_domain(text) is not None
 
 
-def _keys(tokens: tuple[str, ...], domains: tuple[str | None, str | None, str | None, str | None],
+def _keys(tokens: tuple[str, ...], form: str, domains: tuple[str | None, str | None, str | None, str | None],
           linkedin_url: str, duns: str, country: str) -> Keys:
     informative = tokens if STOPWORDS.isdisjoint(tokens) else tuple(t for t in tokens if t not in STOPWORDS)
     core = tokens
@@ -204,6 +216,7 @@ def _keys(tokens: tuple[str, ...], domains: tuple[str | None, str | None, str | 
         len(informative),
         "".join([t[0] for t in informative]) if len(informative) >= 3 else "",  # acronym
         country.strip().casefold() if country else "",
+        form or (core[0] if len(core) > 1 and core[0] in ONE_WORD_FORMS else ""),
     )
 
 

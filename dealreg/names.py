@@ -122,12 +122,36 @@ def name_key(name: str) -> NameKey:
     return NameKey(" ".join(words), words, " ".join(leading + tokens[end:]))
 
 
-def name_words(name: str) -> tuple[str, ...]:
-    """The words of `name_key` alone, for the keys of a whole registry, which never read the legal
-    form: 0.04 s of the 100,000-registration index build (bench/RESULTS.md)."""
+def name_words(name: str) -> tuple[tuple[str, ...], str]:
+    """The words of `name_key`, and the last word of the legal form at its end ("" without one),
+    for the keys of a whole registry, which compare no more of the form: joining it cost 0.04 s
+    of the 100,000-registration index build (bench/RESULTS.md)."""
     tokens = _words(name)
     start, end, _ = _name_span(tokens)
-    return _standard(tokens[start:end])
+    return _standard(tokens[start:end]), tokens[-1] if end < len(tokens) else ""
+
+
+# Legal forms by the kind of company law they come from, for telling whether two names' forms
+# disagree: "Inc" and "Corporation" are both American, "Ltd" and "plc" both British law's.
+_FORM_FAMILIES = (
+    "inc incorporated corp corporation co company llc lp llp",
+    "ltd limited plc pty pte bhd berhad",
+    "ag aktiengesellschaft gmbh mbh kg kgaa se ug",
+    "ab aktiebolag abp publ",
+    "oy oyj",
+    "as asa",
+    "sa sas sasu sarl sca",
+    "spa srl",
+    "nv bv",
+    "sl slu sau",
+)
+FORM_FAMILY = {form: i for i, line in enumerate(_FORM_FAMILIES) for form in line.split()}
+
+
+def forms_disagree(a: str, b: str) -> bool:
+    """Whether two legal forms (last words, as `name_words` gives them) come from different company
+    laws: "Inc" and "Limited", "SA" and "AB". Unknown or missing forms never disagree."""
+    return bool(a and b) and FORM_FAMILY.get(a, a) != FORM_FAMILY.get(b, b) and a in FORM_FAMILY and b in FORM_FAMILY
 
 
 def _name_span(tokens: list[str]) -> tuple[int, int, list[str]]:

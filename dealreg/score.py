@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from dealreg.keys import NAMELESS_LABELS, Keys
+from dealreg.keys import GENERIC, NAMELESS_LABELS, Keys, weak_word
+from dealreg.names import forms_disagree
 from dealreg.models import MatchLevel
 from dealreg.similarity import FUZZY_HIGH, FUZZY_MID, division_of, name_part_spells_brand, name_similarity, spells_brand
 
@@ -37,6 +38,7 @@ W_BRAND = 4.0  # a name-only record whose name is the candidate's own domain: "Z
 W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")
 W_PROVIDER = 4.0  # a mail provider's own claim (Proton at proton.me) and a record at that provider, names agreeing
 W_DIVISION = 2.0  # the record is the claim's name and more words: a division, or another company; alone no possible match
+W_DIVISION_STRONG = 3.0  # … of a claim whose name is no common word ("Siemens Mobility"): a possible match
 W_ALIAS = 9.0  # the record's name is one the alias table gives the account: the user's own word
 W_COUNTRY = 1.0
 MATCH_AT = 8.0
@@ -70,6 +72,11 @@ def national_site(record_domain: str, claim_domain: str) -> bool:
     suffixes (pandora.com / pandora.net, ramp.com / ramp.network) are as often two companies, and
     so is a global .com beside a national registration (prudential.com / prudential.co.uk)."""
     return _country_suffix(record_domain) and not _country_suffix(claim_domain)
+
+
+def _weak_claim(c: Keys) -> bool:
+    """Whether the claim is named by one common word, generic words aside (`weak_word`)."""
+    return len(c.core_tokens) == 1 and weak_word(c.core_tokens[0])
 
 
 def confidence_of(score: float) -> int:
@@ -108,10 +115,15 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
             strong_agree = True
         elif q.domain_label == c.domain_label or (c.domain_label in NAMELESS_LABELS and q.domain_label == c.label_core):
             # the same label on another suffix (zalando.de, zalando.com), or the brand of a brand's own
-            # suffix (canon.de, global.canon); a national site only under the very same label
-            national = q.domain_label == c.domain_label and national_site(q.domain, c.domain)
-            points += W_DOMAIN_NATIONAL if national else W_DOMAIN_LABEL
-            evidence.append("domain_label")
+            # suffix (canon.de, global.canon); a national site only under the very same brand
+            national = (q.domain_label == c.domain_label or c.domain_label in NAMELESS_LABELS) \
+                and national_site(q.domain, c.domain)
+            if national or not _weak_claim(c):
+                points += W_DOMAIN_NATIONAL if national else W_DOMAIN_LABEL
+                evidence.append("domain_label")
+            else:  # a common word on two generic suffixes: two companies (linear.com, linear.app)
+                points += W_DOMAIN_DIFF
+                evidence.append("-domain")
         else:
             points += W_DOMAIN_DIFF
             evidence.append("-domain")
@@ -125,7 +137,20 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
             evidence.append("-linkedin")
 
     sim = name_similarity(q, c) if q.name and c.name else 0
-    multi = min(q.informative, c.informative) >= 2
+    # A claim named by one common word ("Discovery Limited", "Phoenix Group Holdings", "Clay") is a
+    # weak mark (`weak_word`): unrelated firms share it. Its name counts as one word whatever generic
+    # words follow it, a record adding generic words of its own is another firm as often as not
+    # ("Clay Global" is not Clay), and its national site is no more than a domain label.
+    weak = _weak_claim(c)
+    if weak and FUZZY_MID <= sim < 100 and not GENERIC.isdisjoint(q.tokens) and not set(q.tokens) <= set(c.tokens) \
+            and not (q.form and c.form and not forms_disagree(q.form, c.form)):  # "Proton Technologies AG" / Proton AG
+        sim = FUZZY_MID - 1
+    multi = min(q.informative, c.informative) >= 2 and not weak
+    # ... and where two legal forms disagree ("Discovery, Inc." / Discovery Limited, "SEB SA" /
+    # Skandinaviska Enskilda Banken AB), a weak or three-letter name spelling the claim's domain is
+    # no second signal; a national company's name ("Oracle Nederland B.V.") has its own form.
+    weak_brand = (weak or len(q.compact) <= 3 or weak_word(q.core)) and q.base == q.core \
+        and forms_disagree(q.form, c.form)
     if sim == 100:
         points += W_NAME_EXACT_MULTI if multi else W_NAME_EXACT_ONE
     elif sim >= FUZZY_HIGH:
@@ -139,17 +164,17 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
         # the claim's whole name and more: a product or division of the company ("Canon Medical
         # Systems", "Uber Eats") as often as another company under a shared word ("Siemens Energy",
         # "Visa Lighting", "Hilton Grand Vacations"): evidence only beside another signal
-        points += W_DIVISION
+        points += W_DIVISION if weak and q.form else W_DIVISION_STRONG
         evidence.append("division")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")
-    if national and sim >= FUZZY_HIGH:
+    if national and sim >= FUZZY_HIGH and not weak:
         # the brand's national site, under the brand's name: "Amazon UK" at amazon.co.uk
         points += W_NATIONAL_NAME
     # The second signal for a record without a domain (or with the brand's national site): its
     # name spells the candidate's own domain, which no other company can hold ("Zalando" /
     # zalando.com, "Bosch" / Robert Bosch GmbH at bosch.com, "IBM" spelt out / ibm.com).
-    if (not q.domain or national) and c.label_core:
+    if (not q.domain or national) and c.label_core and not weak_brand and not (weak and national):
         if sim >= FUZZY_MID and any(spells_brand(name, c.label_core) for name in {q.core, q.base, q.lead}):
             points += W_BRAND
             evidence.append("name=domain")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from dealreg.keys import GENERIC, STOPWORDS, WORD_FORM, Keys, base_of, is_country_word
+from dealreg.keys import GENERIC, STOPWORDS, WORD_FORM, Keys, base_of, is_country_word, weak_word
 
 FUZZY_HIGH = 92  # name similarity bands (0-100)
 FUZZY_MID = 85
@@ -139,10 +139,24 @@ def _initials_of(initials: str, words: list[str]) -> bool:
 def division_of(q: Keys, c: Keys) -> bool:
     """Whether the record is the claim's whole name with words of its own: "Canon Medical Systems"
     for Canon Inc., "QuickBooks by Intuit" for Intuit. The claim's name must be more than a
-    common word of its own registry ("bank", "group"), which is not a name."""
+    common word of its own registry ("bank", "group"), which is not a name. For a record without
+    a website, the claim's brand (the name its domain spells) with words of its own counts too:
+    "Philips Healthcare" for Koninklijke Philips N.V. at philips.com, "Maersk Line" for A.P. Møller
+    - Mærsk A/S at maersk.com, "BMW Motorrad" for Bayerische Motoren Werke AG at bmwgroup.com."""
+    if not q.domain and brand_division(q, c):
+        return True
     if len(q.tokens) <= len(c.core_tokens) or not c.core_tokens or max(map(len, c.core_tokens)) < 3:
         return False
     return slips_between(c.core_tokens, q.tokens, subset=True) == 0
+
+
+def brand_division(q: Keys, c: Keys) -> bool:
+    """Whether one word of the record's name is the claim's brand, a name of three letters or more
+    and no common word (`weak_word`: "Delta Faucet" is no division of Delta Air Lines), and the
+    record has words of its own besides."""
+    brand = c.label_core
+    return len(brand) >= 3 and brand in q.tokens and len(q.core_tokens) >= 2 and not weak_word(brand) \
+        and not set(q.tokens) <= set(c.tokens)
 
 
 def near_spelling(typed: str, real: str) -> bool:

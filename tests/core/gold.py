@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dealreg.engine import Engine
-from dealreg.models import Alias, MatchLevel, Record, Registration
+from dealreg.models import Alias, MatchLevel, Record, Registration, Status
 from dealreg.normalise import email_domain, is_free_mail
 from dealreg.rules import parse_rules
 
@@ -168,6 +168,8 @@ class Outcome:
     matched: str  # the decision's `matched_registration_id`
     auto: frozenset[str]  # every registration matched automatically (any state): precision counts these
     candidates: frozenset[str]  # every registration at `match` or `possible`: what a reviewer is shown
+    queued: bool  # sent to the review queue: `needs_review`, a possible match on a claim still active (a
+    # possible match on an expired claim is `clear`: the account is free whichever company it is)
 
 
 def aliases(rows: list[dict[str, str]]) -> list[Alias]:
@@ -188,7 +190,8 @@ def decide_dealreg(registry: list[dict[str, str]],
         d = engine.decide(record, AS_OF)
         auto = frozenset(c.registration_id for c in d.candidates if c.level is MatchLevel.MATCH)
         seen = frozenset(c.registration_id for c in d.candidates if c.level is not MatchLevel.NONE)
-        return Outcome(d.match, d.matched_registration_id, auto, seen)  # a rejected record answers `none`
+        return Outcome(d.match, d.matched_registration_id, auto, seen,  # a rejected record answers `none`
+                       d.status is Status.NEEDS_REVIEW)
 
     return decide
 
@@ -202,6 +205,7 @@ class KindScores:
     auto_correct_name_only: int = 0
     found_with_review: int = 0  # matched automatically, or sent to review with the right registration shown
     review: int = 0  # queries answered `possible`
+    queued: int = 0  # queries sent to the review queue (`Outcome.queued`)
     auto_pairs: int = 0
     wrong_pairs: int = 0
     examples: list[tuple[str, str, str]] = field(default_factory=list)  # (query_id, record, what happened)
@@ -226,6 +230,10 @@ class KindScores:
     def review_rate(self) -> float:
         return self.review / self.queries if self.queries else 0.0
 
+    @property
+    def queue_rate(self) -> float:
+        return self.queued / self.queries if self.queries else 0.0
+
 
 def score_extended(queries: list[dict[str, str]], outcomes: list[Outcome]) -> dict[str, KindScores]:
     """Scores per kind ("hard_negative:<kind>" for the negatives guarding a kind) and "all"."""
@@ -245,6 +253,7 @@ def _tally_outcome(s: KindScores, q: dict[str, str], o: Outcome) -> None:
     s.wrong_pairs += len(o.auto - {expected})
     if o.level is MatchLevel.POSSIBLE:
         s.review += 1
+    s.queued += o.queued
     if o.auto - {expected}:
         s.examples.append((q["query_id"], record, f"wrong automatic match {sorted(o.auto - {expected})}"))
     if not expected:

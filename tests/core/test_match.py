@@ -90,11 +90,11 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="Electrolab"), "", MatchLevel.NONE),
         (dict(company_name="Electrolux"), "electrolux", MatchLevel.MATCH),
         (dict(company_name="Rolec"), "", MatchLevel.NONE),
-        (dict(company_name="Lidl & Co Investments"), "", MatchLevel.NONE),
+        (dict(company_name="Lidl & Co Investments"), "lidl", MatchLevel.POSSIBLE),  # the brand and more: review
         (dict(company_name="Lidll Stiftung"), "lidl", MatchLevel.MATCH),
         (dict(company_name="Fidelity International", company_domain="fidelity.co.uk"), "", MatchLevel.NONE),
         # different companies
-        (dict(company_name="Apple Bank for Savings"), "", MatchLevel.NONE),
+        (dict(company_name="Apple Bank for Savings"), "apple", MatchLevel.POSSIBLE),  # a division's shape: review
         (dict(company_name="Apple Bank for Savings", company_domain="applebank.com"), "", MatchLevel.NONE),
         (dict(company_name="Delta Dental", company_domain="deltadental.com"), "", MatchLevel.NONE),
         (dict(company_name="General Mills", company_domain="generalmills.com"), "", MatchLevel.NONE),
@@ -102,12 +102,13 @@ def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...
         (dict(company_name="First National Bank of Pennsylvania"), "", MatchLevel.NONE),
         (dict(company_name="Johnson Controls"), "", MatchLevel.NONE),
         (dict(company_name="Siemens Energy", company_domain="siemens-energy.com"), "", MatchLevel.NONE),
-        (dict(company_name="Siemens Energy"), "", MatchLevel.NONE),
+        (dict(company_name="Siemens Energy"), "siemens", MatchLevel.POSSIBLE),  # as "Siemens Mobility" is: review
         (dict(company_name="Pandora", company_domain="pandora.com"), "pandora", MatchLevel.POSSIBLE),  # same label
         (dict(company_name="Mercury", company_domain="mrcy.com"), "", MatchLevel.NONE),  # same name, other domain
         (dict(company_name="Embracer Group"), "embraer", MatchLevel.POSSIBLE),  # an added letter: another name
         (dict(company_name="Embraer"), "embraer", MatchLevel.MATCH),
-        (dict(company_name="Apple", company_domain="apple.org"), "apple", MatchLevel.POSSIBLE),  # same name, same label
+        (dict(company_name="Apple", company_domain="apple.org"), "", MatchLevel.NONE),  # a common word's other site
+        (dict(company_name="Pandora", company_domain="pandora.org"), "pandora", MatchLevel.POSSIBLE),  # a coined one's
     ],
 )
 def test_hard_cases(index, record, claim, level):
@@ -301,7 +302,7 @@ def domains_index() -> AccountIndex:
     (dict(company_name="Stripe", contact_email="www.stripe.com"), "stripe", MatchLevel.MATCH),
     (dict(company_name="Stripe", company_domain="https://www.linkedin.com/company/stripe/"), "stripe",
      MatchLevel.MATCH),
-    (dict(company_name="Bird", contact_email="www.bird.co"), "bird", MatchLevel.POSSIBLE),  # another Bird's site
+    (dict(company_name="Bird", contact_email="www.bird.co"), "", MatchLevel.NONE),  # a common word: another Bird's site
     (dict(company_name="bolt.com"), "", MatchLevel.NONE),
 ])
 def test_every_domain_of_an_account(domains_index, record, claim, level):
@@ -407,3 +408,69 @@ def test_a_name_common_in_the_registry_is_never_enough_alone():
         "phoenix", MatchLevel.POSSIBLE)
     assert idx.lookup(keys_of(company_name="Phoenix", company_domain="https://phoenix.com"))[0].level is MatchLevel.MATCH
     assert idx.lookup(keys_of(company_name="Zalando"))[0].level is MatchLevel.MATCH  # one word, but a rare one
+
+
+# --- weak names: a company named by one common word shares it with unrelated firms ----------------
+
+WEAK_REGISTRY = {
+    "discovery": dict(company_name="Discovery Limited", company_domain="https://www.discovery.co.za/en"),
+    "clay": dict(company_name="Clay", company_domain="http://www.clay.com/"),
+    "linear": dict(company_name="Linear", company_domain="linear.app"),
+    "mercury": dict(company_name="Mercury Technologies, Inc.", company_domain="mercury.com"),
+    "seb": dict(company_name="Skandinaviska Enskilda Banken AB", company_domain="http://www.sebgroup.com/"),
+    "visa": dict(company_name="Visa Inc.", company_domain="visa.com"),
+    "nestle": dict(company_name="Nestlé S.A.", company_domain="nestle.com"),
+    "philips": dict(company_name="Koninklijke Philips N.V.", company_domain="philips.com"),
+    "delta": dict(company_name="Delta Air Lines, Inc.", company_domain="delta.com"),
+    "canon": dict(company_name="Canon Inc.", company_domain="http://global.canon/"),
+    "siemens": dict(company_name="Siemens AG", company_domain="siemens.com"),
+}
+
+
+@pytest.fixture(scope="module")
+def weak_index() -> AccountIndex:
+    idx = AccountIndex()
+    for claim_id, fields in WEAK_REGISTRY.items():
+        idx.add(claim_id, keys_of(**fields))
+    return idx
+
+
+@pytest.mark.parametrize(("record", "claim", "level", "evidence"), [
+    # the common word alone, or with a form that agrees, is still the registered company
+    (dict(company_name="Discovery"), "discovery", MatchLevel.MATCH, ("name:100", "name=domain")),
+    (dict(company_name="Discovery Ltd"), "discovery", MatchLevel.MATCH, ("name:100", "name=domain")),
+    (dict(company_name="Vsia Inc"), "visa", MatchLevel.MATCH, ("name:96", "name=domain")),
+    (dict(company_name="Clay"), "clay", MatchLevel.MATCH, ("name:100", "name=domain")),
+    (dict(company_name="SEB"), "seb", MatchLevel.MATCH, ("acronym", "name_part", "name=domain")),
+    (dict(company_name="Nestlé Deutschland AG"), "nestle", MatchLevel.MATCH, ("name:97", "name=domain")),
+    # a form of another company law: another company as often as not, so a person looks
+    (dict(company_name="Discovery, Inc."), "discovery", MatchLevel.POSSIBLE, ("name:100",)),
+    (dict(company_name="SEB SA"), "seb", MatchLevel.POSSIBLE, ("acronym",)),
+    # generic words of its own: not the same name at all ("Clay Global" is a design agency)
+    (dict(company_name="Clay Global"), "clay", MatchLevel.POSSIBLE, ("division",)),
+    (dict(company_name="Linear Technology Corporation"), "", MatchLevel.NONE, ()),
+    # a common word on another generic suffix is another registrant; on a country's suffix a possible
+    (dict(company_name="Linear", company_domain="linear.com"), "", MatchLevel.NONE, ()),
+    (dict(company_name="Mercury", company_domain="mercury.co.nz"), "mercury", MatchLevel.POSSIBLE,
+     ("domain_label", "name:97")),
+    # a legal entity of its own under a common word: not even a division
+    (dict(company_name="Delta Faucet Company"), "", MatchLevel.NONE, ()),
+    (dict(company_name="Visa Lighting Corporation"), "", MatchLevel.NONE, ()),
+])
+def test_weak_names(weak_index, record, claim, level, evidence):
+    assert best(weak_index, **record) == (claim, level, evidence)
+
+
+@pytest.mark.parametrize(("record", "claim", "level"), [
+    # the company's name, or its brand (the name its domain spells), and words of its own: review
+    (dict(company_name="Siemens Mobility"), "siemens", MatchLevel.POSSIBLE),
+    (dict(company_name="Philips Healthcare"), "philips", MatchLevel.POSSIBLE),
+    (dict(company_name="Canon Medical Systems"), "canon", MatchLevel.POSSIBLE),
+    # … and a match where another signal agrees
+    (dict(company_name="Philips Healthcare", company_domain="philips.com"), "philips", MatchLevel.MATCH),
+    # the brand's own suffix: canon.de is Canon's national site of global.canon
+    (dict(company_domain="canon.de"), "canon", MatchLevel.POSSIBLE),
+])
+def test_divisions_go_to_review(weak_index, record, claim, level):
+    found, found_level, evidence = best(weak_index, **record)
+    assert (found, found_level) == (claim, level), evidence

@@ -40,21 +40,23 @@ def test_we_beat_the_exact_string_baseline(scores):
 # --- the extended set of issue 12 (name-only heavy, tagged by kind) --------------------------------
 #
 # Floors at what the matcher reaches (bench/RESULTS.md, "Matching per kind"), so that no change
-# loses ground unseen. Issue 12's targets are higher for precision (99.5%), recall (95%, 90%
-# name-only) and recall with review (98%): on this set they need what no rule on the record can
-# know (which of two real companies called Discovery, Phoenix or Mercury a record is, whether
-# "Siemens Mobility" is Siemens and "Siemens Energy" is not). RESULTS says which records those are.
+# loses ground unseen. Issue 12's precision (99.5%) and recall with review (98%) are met here. Its
+# automatic recall (95%, 90% name-only) and review share (5%) are not: a product or division named
+# alone ("Siemens Mobility", "Uber Eats") is a possible match, as the issue itself asks, because
+# other companies have the very same shape ("Siemens Energy", "Maersk Drilling"); RESULTS counts
+# what that costs and what it would take.
 
-EXTENDED_FLOORS = dict(precision=0.98, recall=0.90, recall_name_only=0.85, recall_with_review=0.90)
-EXTENDED_REVIEW_CEILING = 0.05
+EXTENDED_FLOORS = dict(precision=0.995, recall=0.90, recall_name_only=0.85, recall_with_review=0.98)
+EXTENDED_QUEUE_CEILING = 0.10  # sent to the review queue (`needs_review`)
+EXTENDED_POSSIBLE_CEILING = 0.12  # answered `possible`, the queue and possible matches on expired claims
 KIND_RECALL_FLOORS = {  # automatic recall per kind of positive
     "typo_short": 0.95, "one_word_exact": 0.95, "expired_by_name": 0.80, "other_country": 0.85,
     "legal_form_front": 0.95, "mojibake": 0.95, "product_division": 0.35, "brand_former": 0.95,
     "abbreviation_order": 0.95, "careless_fields": 0.90, "contact_email_domain": 0.95, "isp_mail_domain": 0.95,
 }
 WRONG_CEILINGS = {  # wrong automatic matches among the hard negatives guarding each kind
-    "typo_short": 0, "one_word_exact": 8, "expired_by_name": 0, "other_country": 1, "legal_form_front": 0,
-    "mojibake": 0, "product_division": 0, "brand_former": 0, "abbreviation_order": 1, "careless_fields": 0,
+    "typo_short": 0, "one_word_exact": 3, "expired_by_name": 0, "other_country": 0, "legal_form_front": 0,
+    "mojibake": 0, "product_division": 0, "brand_former": 0, "abbreviation_order": 0, "careless_fields": 0,
     "contact_email_domain": 0, "isp_mail_domain": 0,
 }
 
@@ -73,7 +75,8 @@ def test_extended_set_floors(extended, figure):
 
 
 def test_extended_set_share_sent_to_review(extended):
-    assert extended["all"].review_rate <= EXTENDED_REVIEW_CEILING
+    assert extended["all"].queue_rate <= EXTENDED_QUEUE_CEILING
+    assert extended["all"].review_rate <= EXTENDED_POSSIBLE_CEILING
 
 
 @pytest.mark.parametrize("kind", sorted(KIND_RECALL_FLOORS))

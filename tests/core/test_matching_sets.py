@@ -94,19 +94,21 @@ def _query(qid: str, expected: str = "", kind: str = "typo_short", name: str = "
 def test_scores_count_what_the_decision_answers():
     M, P, N = MatchLevel.MATCH, MatchLevel.POSSIBLE, MatchLevel.NONE
     queries = [_query("a", "G1"), _query("b", "G1", company_domain="acme.com"), _query("c", "G2"),
-               _query("d", "G3"), _query("e"), _query("f")]
-    outcomes = [gold.Outcome(M, "G1", frozenset({"G1"}), frozenset({"G1"})),  # right, name-only
-                gold.Outcome(M, "G9", frozenset({"G9", "G1"}), frozenset({"G9", "G1"})),  # first-to-register picked G9
-                gold.Outcome(P, "G2", frozenset(), frozenset({"G2"})),  # sent to review, with the right one shown
-                gold.Outcome(N, "", frozenset(), frozenset({"G3"})),  # found but not reported (an expired possible)
-                gold.Outcome(M, "G4", frozenset({"G4"}), frozenset({"G4"})),  # a hard negative matched
-                gold.Outcome(N, "", frozenset(), frozenset())]
+               _query("d", "G3"), _query("e"), _query("f"), _query("g")]
+    outcomes = [gold.Outcome(M, "G1", frozenset({"G1"}), frozenset({"G1"}), False),  # right, name-only
+                gold.Outcome(M, "G9", frozenset({"G9", "G1"}), frozenset({"G9", "G1"}), False),  # first-to-register picked G9
+                gold.Outcome(P, "G2", frozenset(), frozenset({"G2"}), True),  # sent to review, with the right one shown
+                gold.Outcome(N, "", frozenset(), frozenset({"G3"}), False),  # found but not reported (an expired possible)
+                gold.Outcome(M, "G4", frozenset({"G4"}), frozenset({"G4"}), False),  # a hard negative matched
+                gold.Outcome(N, "", frozenset(), frozenset(), False),
+                gold.Outcome(P, "G5", frozenset(), frozenset({"G5"}), False)]  # a possible on an expired claim: clear
     s = gold.score_extended(queries, outcomes)
     assert (s["all"].positives, s["all"].name_only) == (4, 3)
     assert s["all"].auto_correct == 1 and s["all"].recall == 0.25 and s["all"].recall_name_only == 1 / 3
     assert s["all"].found_with_review == 2
     assert (s["all"].auto_pairs, s["all"].wrong_pairs) == (4, 2)
-    assert s["all"].review_rate == 1 / 6
+    assert s["all"].review_rate == 2 / 7  # answered `possible`
+    assert s["all"].queue_rate == 1 / 7  # … of which one went to the review queue
     assert s["hard_negative:typo_short"].wrong_pairs == 1
     assert [w for _, _, w in s["all"].examples] == ["wrong automatic match ['G9']", "sent to review",
                                                       "none, G3 not reported", "wrong automatic match ['G4']"]
