@@ -93,6 +93,7 @@ def typed(value: str) -> str:
 _RULES = frozenset(_EXTRACT.tlds)
 _RULE_PARTS = frozenset(".".join(labels[k:]) for labels in (rule.split(".") for rule in _RULES)
                         for k in range(len(labels)))
+_WILDCARD_PARENTS = frozenset(rule[2:] for rule in _RULES if rule.startswith("*."))  # "ck" of "*.ck"
 
 
 def _registered(host: str) -> str | None:
@@ -116,12 +117,12 @@ def _registered(host: str) -> str | None:
             if suffix in _RULES:
                 start = i
             continue
-        if parent and f"*.{parent}" in _RULES:  # a wildcard rule, unless an exception names this host
+        if parent in _WILDCARD_PARENTS:  # a wildcard rule, unless an exception names this host
             start = i + 1 if f"!{suffix}" in _RULES else i
         break
     if start in (0, len(labels)):
         return None  # no public suffix, or the host is a suffix itself
-    return ".".join(labels[start - 1:])
+    return host if start == 1 else ".".join(labels[start - 1:])  # most hosts are their registered domain
 
 
 @lru_cache(maxsize=4096)  # a decision asks for its website's domain again for its checks and its reason

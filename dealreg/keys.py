@@ -117,7 +117,8 @@ class Keys(NamedTuple):
     informative: int  # tokens that are not stop words
     acronym: str  # initials of a 3+ token name ("ibm"), else ""
     country: str
-    form: str  # the last word of the legal form ("inc" of "Visa Inc."; "ab" of "AB Electrolux"), else ""
+    name_text: str  # the name as received (a careless field repaired): its legal form is read from it where
+    # a weak name is compared (`dealreg.names.last_form`), never for a whole registry
 
 
 KeyFields = tuple[str, str, str, str, str, str]
@@ -134,7 +135,7 @@ def keys_of(
 ) -> Keys:
     """Normalise the identifying fields. Raises ValueError for a malformed DUNS."""
     name, website, email, linkedin = repaired(company_name, company_domain, contact_email, linkedin_url)
-    return _keys(*name_words(name), account_domains(website, email), linkedin, duns, country)
+    return _keys(name_words(name), name, account_domains(website, email), linkedin, duns, country)
 
 
 def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
@@ -147,7 +148,7 @@ def keys_many(rows: Sequence[KeyFields]) -> list[Keys]:
     names, websites, emails, linkedin_urls, dunses, countries = zip(*rows)
     name_keys = list(map(name_words, names))
     domains = list(map(account_domains, websites, emails))
-    return list(map(_keys, *zip(*name_keys), domains, linkedin_urls, dunses, countries))
+    return list(map(_keys, name_keys, names, domains, linkedin_urls, dunses, countries))
 
 
 def repaired(name: str, website: str, email: str, linkedin_url: str) -> tuple[str, str, str, str]:
@@ -180,7 +181,7 @@ def _is_host(text: str) -> bool:
     return bool(text) and " " not in text and registered_domain(text) is not None
 
 
-def _keys(tokens: tuple[str, ...], form: str, domains: tuple[str | None, str | None, str | None, str | None],
+def _keys(tokens: tuple[str, ...], name: str, domains: tuple[str | None, str | None, str | None, str | None],
           linkedin_url: str, duns: str, country: str) -> Keys:
     informative = tokens if STOPWORDS.isdisjoint(tokens) else tuple(t for t in tokens if t not in STOPWORDS)
     core = tokens
@@ -216,7 +217,7 @@ def _keys(tokens: tuple[str, ...], form: str, domains: tuple[str | None, str | N
         len(informative),
         "".join([t[0] for t in informative]) if len(informative) >= 3 else "",  # acronym
         country.strip().casefold() if country else "",
-        form or (core[0] if len(core) > 1 and core[0] in ONE_WORD_FORMS else ""),
+        name,
     )
 
 

@@ -7,6 +7,7 @@ Pure; the legal forms are read once, at import, from dealreg/data/legal_forms.tx
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from dealreg import data
@@ -46,10 +47,11 @@ def _words(text: str) -> list[str]:
     """Tokens of a name before any stripping: cleaned, initials joined, '&'/'and' unified."""
     # clean_text only lower-cases ASCII text and joins its spaces, which the split below does too;
     # mojibake ("KÃ¤rcher" from a UTF-8 CSV opened in Excel) is repaired before anything else.
-    s = (text.lower() if text.isascii() else clean_text(repair_mojibake(text))).replace("+", "&")
+    ascii = text.isascii()
+    s = (text.lower() if ascii else clean_text(repair_mojibake(text))).replace("+", "&")
     if "." in s and "." in s.replace(". ", " ").rstrip("."):  # a dot ending a word ("inc.") changes nothing
         s = _DELETE_DOTS.sub("", s)
-    if s.isascii():
+    if ascii or s.isascii():
         # What _WORD finds, for the ASCII names that are nearly all of a registry, in one
         # translate: 0.04 s of the 100,000-registration index build (bench/RESULTS.md).
         words = s.replace("&", " & ").encode().translate(_ASCII_WORDS, b"'`").decode().split()
@@ -122,13 +124,24 @@ def name_key(name: str) -> NameKey:
     return NameKey(" ".join(words), words, " ".join(leading + tokens[end:]))
 
 
-def name_words(name: str) -> tuple[tuple[str, ...], str]:
-    """The words of `name_key`, and the last word of the legal form at its end ("" without one),
-    for the keys of a whole registry, which compare no more of the form: joining it cost 0.04 s
-    of the 100,000-registration index build (bench/RESULTS.md)."""
+def name_words(name: str) -> tuple[str, ...]:
+    """The words of `name_key` alone, for the keys of a whole registry, which never read the legal
+    form: 0.04 s of the 100,000-registration index build (bench/RESULTS.md)."""
     tokens = _words(name)
     start, end, _ = _name_span(tokens)
-    return _standard(tokens[start:end]), tokens[-1] if end < len(tokens) else ""
+    return _standard(tokens[start:end])
+
+
+@lru_cache(maxsize=4096)
+def last_form(name: str) -> str:
+    """The last word of a name's legal form ("inc" of "Visa Inc.", "ltd" of "Sony (UK) Co. Ltd",
+    "ab" of "AB Electrolux", written first), "" without one: what `forms_disagree` compares. Read
+    only where a weak name is compared (dealreg.score), never for a whole registry."""
+    tokens = _words(name)
+    start, end, _ = _name_span(tokens)
+    if end < len(tokens):
+        return tokens[-1]
+    return tokens[start] if end - start > 1 and tokens[start] in ONE_WORD_FORMS else ""
 
 
 # Legal forms by the kind of company law they come from, for telling whether two names' forms
@@ -149,7 +162,7 @@ FORM_FAMILY = {form: i for i, line in enumerate(_FORM_FAMILIES) for form in line
 
 
 def forms_disagree(a: str, b: str) -> bool:
-    """Whether two legal forms (last words, as `name_words` gives them) come from different company
+    """Whether two legal forms (last words, as `last_form` gives them) come from different company
     laws: "Inc" and "Limited", "SA" and "AB". Unknown or missing forms never disagree."""
     return bool(a and b) and FORM_FAMILY.get(a, a) != FORM_FAMILY.get(b, b) and a in FORM_FAMILY and b in FORM_FAMILY
 

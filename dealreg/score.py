@@ -14,7 +14,7 @@ import math
 from typing import NamedTuple
 
 from dealreg.keys import GENERIC, NAMELESS_LABELS, Keys, weak_word
-from dealreg.names import forms_disagree
+from dealreg.names import forms_disagree, last_form
 from dealreg.models import MatchLevel
 from dealreg.similarity import FUZZY_HIGH, FUZZY_MID, division_of, name_part_spells_brand, name_similarity, spells_brand
 
@@ -77,6 +77,12 @@ def national_site(record_domain: str, claim_domain: str) -> bool:
 def _weak_claim(c: Keys) -> bool:
     """Whether the claim is named by one common word, generic words aside (`weak_word`)."""
     return len(c.core_tokens) == 1 and weak_word(c.core_tokens[0])
+
+
+def forms_agree(q: Keys, c: Keys) -> bool:
+    """Whether both names carry a legal form and the forms come from one company law."""
+    a, b = last_form(q.name_text), last_form(c.name_text)
+    return bool(a and b) and not forms_disagree(a, b)
 
 
 def confidence_of(score: float) -> int:
@@ -143,14 +149,14 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
     # ("Clay Global" is not Clay), and its national site is no more than a domain label.
     weak = _weak_claim(c)
     if weak and FUZZY_MID <= sim < 100 and not GENERIC.isdisjoint(q.tokens) and not set(q.tokens) <= set(c.tokens) \
-            and not (q.form and c.form and not forms_disagree(q.form, c.form)):  # "Proton Technologies AG" / Proton AG
+            and not forms_agree(q, c):  # "Proton Technologies AG" / Proton AG
         sim = FUZZY_MID - 1
     multi = min(q.informative, c.informative) >= 2 and not weak
     # ... and where two legal forms disagree ("Discovery, Inc." / Discovery Limited, "SEB SA" /
     # Skandinaviska Enskilda Banken AB), a weak or three-letter name spelling the claim's domain is
     # no second signal; a national company's name ("Oracle Nederland B.V.") has its own form.
     weak_brand = (weak or len(q.compact) <= 3 or weak_word(q.core)) and q.base == q.core \
-        and forms_disagree(q.form, c.form)
+        and forms_disagree(last_form(q.name_text), last_form(c.name_text))
     if sim == 100:
         points += W_NAME_EXACT_MULTI if multi else W_NAME_EXACT_ONE
     elif sim >= FUZZY_HIGH:
@@ -164,7 +170,7 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
         # the claim's whole name and more: a product or division of the company ("Canon Medical
         # Systems", "Uber Eats") as often as another company under a shared word ("Siemens Energy",
         # "Visa Lighting", "Hilton Grand Vacations"): evidence only beside another signal
-        points += W_DIVISION if weak and q.form else W_DIVISION_STRONG
+        points += W_DIVISION if weak and last_form(q.name_text) else W_DIVISION_STRONG
         evidence.append("division")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")
