@@ -47,11 +47,11 @@ def _words(text: str) -> list[str]:
     """Tokens of a name before any stripping: cleaned, initials joined, '&'/'and' unified."""
     # clean_text only lower-cases ASCII text and joins its spaces, which the split below does too;
     # mojibake ("KÃ¤rcher" from a UTF-8 CSV opened in Excel) is repaired before anything else.
-    ascii = text.isascii()
-    s = (text.lower() if ascii else clean_text(repair_mojibake(text))).replace("+", "&")
+    plain = text.isascii()
+    s = (text.lower() if plain else clean_text(repair_mojibake(text))).replace("+", "&")
     if "." in s and "." in s.replace(". ", " ").rstrip("."):  # a dot ending a word ("inc.") changes nothing
         s = _DELETE_DOTS.sub("", s)
-    if ascii or s.isascii():
+    if plain or s.isascii():
         # What _WORD finds, for the ASCII names that are nearly all of a registry, in one
         # translate: 0.04 s of the 100,000-registration index build (bench/RESULTS.md).
         words = s.replace("&", " & ").encode().translate(_ASCII_WORDS, b"'`").decode().split()
@@ -164,7 +164,7 @@ FORM_FAMILY = {form: i for i, line in enumerate(_FORM_FAMILIES) for form in line
 def forms_disagree(a: str, b: str) -> bool:
     """Whether two legal forms (last words, as `last_form` gives them) come from different company
     laws: "Inc" and "Limited", "SA" and "AB". Unknown or missing forms never disagree."""
-    return bool(a and b) and FORM_FAMILY.get(a, a) != FORM_FAMILY.get(b, b) and a in FORM_FAMILY and b in FORM_FAMILY
+    return a in FORM_FAMILY and b in FORM_FAMILY and FORM_FAMILY[a] != FORM_FAMILY[b]
 
 
 def _name_span(tokens: list[str]) -> tuple[int, int, list[str]]:

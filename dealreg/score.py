@@ -3,7 +3,8 @@ log-odds, see ../shared/reference/matching.md section 5), the `match` / `possibl
 0-100 confidence.
 
     strong keys that agree push towards a match, strong keys that disagree push away,
-    a multi-token name can match on its own, a one-word name needs a second signal.
+    a multi-token name can match on its own, a one-word name needs a second signal,
+    a name of one common word ("Discovery") needs legal forms that agree for that signal.
 
 Every hit carries its evidence (`domain`, `linkedin`, `duns`, `name:93`, `-domain` …). Pure.
 """
@@ -37,8 +38,8 @@ W_ACRONYM = 4.0
 W_BRAND = 4.0  # a name-only record whose name is the candidate's own domain: "Zalando" vs zalando.com
 W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")
 W_PROVIDER = 4.0  # a mail provider's own claim (Proton at proton.me) and a record at that provider, names agreeing
-W_DIVISION = 2.0  # the record is the claim's name and more words: a division, or another company; alone no possible match
-W_DIVISION_STRONG = 3.0  # … of a claim whose name is no common word ("Siemens Mobility"): a possible match
+W_DIVISION = 3.0  # the claim's name or brand and more words: a division, or another company: a possible match
+W_DIVISION_ENTITY = 2.0  # … of a common word, the record a legal entity of its own ("Delta Faucet Company"): alone nothing
 W_ALIAS = 9.0  # the record's name is one the alias table gives the account: the user's own word
 W_COUNTRY = 1.0
 MATCH_AT = 8.0
@@ -167,10 +168,11 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
         points += W_ACRONYM
         evidence.append("acronym")
     elif division_of(q, c):
-        # the claim's whole name and more: a product or division of the company ("Canon Medical
+        # the claim's name or brand and more: a product or division of the company ("Canon Medical
         # Systems", "Uber Eats") as often as another company under a shared word ("Siemens Energy",
-        # "Visa Lighting", "Hilton Grand Vacations"): evidence only beside another signal
-        points += W_DIVISION if weak and last_form(q.name_text) else W_DIVISION_STRONG
+        # "Hilton Grand Vacations"): a person decides, unless another signal agrees. Under a common
+        # word, a record naming a legal entity of its own is another company ("Visa Lighting Corp.")
+        points += W_DIVISION_ENTITY if weak and last_form(q.name_text) else W_DIVISION
         evidence.append("division")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")
