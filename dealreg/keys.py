@@ -14,7 +14,7 @@ from typing import NamedTuple
 from dealreg import data
 from dealreg.domains import account_domains, registered_domain
 from dealreg.ids import duns_key, linkedin_key
-from dealreg.names import ONE_WORD_FORMS, name_words
+from dealreg.names import INITIALS_FORMS, ONE_WORD_FORMS, name_words
 
 STOPWORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "die", "van", "von", "y", "e",
                        "do", "da", "dos", "das", "del", "di", "della"})
@@ -112,7 +112,7 @@ class Keys(NamedTuple):
     core_tokens: tuple[str, ...]  # the tokens without generic trailing words ("airbus group" -> airbus)
     core: str  # the core tokens joined without spaces
     base: str  # the core without a country that qualifies it ("heinekenuk" -> "heineken"), else the core
-    lead: str  # the core without a legal form written first ("ab sagax" -> "sagax"), else the core
+    lead: str  # the core without a legal form written first ("ab sagax" -> "sagax", "a s genmab" -> "genmab"), else the core
     label_core: str  # the domain label without generic parts ("volkswagen-group" -> "volkswagen")
     informative: int  # tokens that are not stop words
     acronym: str  # initials of a 3+ token name ("ibm"), else ""
@@ -210,7 +210,8 @@ def _keys(tokens: tuple[str, ...], name: str, domains: tuple[str | None, str | N
         core,
         core_compact,
         "".join(base_of(core)) if core and core[-1] in _COUNTRY_ENDS else core_compact,
-        "".join(core[1:]) if len(core) > 1 and core[0] in ONE_WORD_FORMS else core_compact,
+        "".join(core[1:]) if len(core) > 1 and core[0] in ONE_WORD_FORMS
+        else "".join(core[2:]) if len(core) > 2 and len(core[0]) == 1 and core[:2] in INITIALS_FORMS else core_compact,
         # the name the site spells; a provider's own site is its brand too ("Tuta" at tuta.com)
         _label_core(label) if label and label not in NAMELESS_LABELS else _brand_of(domain) if domain
         else _label_core(provider.split(".", 1)[0]) if provider else "",

@@ -85,6 +85,9 @@ def _lengths_by_word(forms: frozenset[tuple[str, ...]], at: int) -> dict[str, tu
 
 _TRAILING_FORMS, _LEADING_FORMS = _load_legal_forms()
 ONE_WORD_FORMS = frozenset(form[0] for form in _TRAILING_FORMS if len(form) == 1)
+INITIALS_FORMS = frozenset(form for form in _TRAILING_FORMS if len(form) == 2 and len(form[0]) == len(form[1]) == 1)
+"""The legal forms of two letters written apart ("a s" of the Danish and Norwegian A/S), which are
+written first too ("A/S Norske Shell") and never start another name: `Keys.lead` sets them aside."""
 """The legal forms of one word ("ab", "oy", "nv", "sa"): some countries write them first ("AB Sagax",
 "Oy Alko Ab", "N.V. Nederlandse Spoorwegen"), where they are also the start of other names (AB InBev,
 NV Energy), so the keys compare a name without its first word as well (`Keys.lead`) rather than

@@ -145,14 +145,15 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
 
     sim = name_similarity(q, c) if q.name and c.name else 0
     # A claim named by one common word ("Discovery Limited", "Phoenix Group Holdings", "Clay") is a
-    # weak mark (`weak_word`): unrelated firms share it. Its name counts as one word whatever generic
-    # words follow it, a record adding generic words of its own is another firm as often as not
-    # ("Clay Global" is not Clay), and its national site is no more than a domain label.
+    # weak mark (`weak_word`): unrelated firms share it. A record adding generic words of its own is
+    # another firm as often as not ("Clay Global" is not Clay), and its national site is no more
+    # than a domain label.
     weak = _weak_claim(c)
-    if weak and FUZZY_MID <= sim < 100 and not GENERIC.isdisjoint(q.tokens) and not set(q.tokens) <= set(c.tokens) \
-            and not forms_agree(q, c):  # "Proton Technologies AG" / Proton AG
-        sim = FUZZY_MID - 1
-    multi = min(q.informative, c.informative) >= 2 and not weak
+    generic_of_its_own = weak and FUZZY_MID <= sim < 100 and not GENERIC.isdisjoint(q.tokens) \
+        and not GENERIC.intersection(q.tokens) <= set(c.tokens) and not forms_agree(q, c)  # not Proton Technologies AG
+    if generic_of_its_own:
+        sim = FUZZY_MID - 1  # scored as what it is: the claim's name and words of its own (`division_of`)
+    multi = min(q.informative, c.informative) >= 2
     # ... and where two legal forms disagree ("Discovery, Inc." / Discovery Limited, "SEB SA" /
     # Skandinaviska Enskilda Banken AB), a weak or three-letter name spelling the claim's domain is
     # no second signal; a national company's name ("Oracle Nederland B.V.") has its own form.
@@ -172,7 +173,8 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
         # Systems", "Uber Eats") as often as another company under a shared word ("Siemens Energy",
         # "Hilton Grand Vacations"): a person decides, unless another signal agrees. Under a common
         # word, a record naming a legal entity of its own is another company ("Visa Lighting Corp.")
-        points += W_DIVISION_ENTITY if weak and last_form(q.name_text) else W_DIVISION
+        # ("Brother International Corporation" is Brother's, or not: a person looks)
+        points += W_DIVISION_ENTITY if weak and not generic_of_its_own and last_form(q.name_text) else W_DIVISION
         evidence.append("division")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")

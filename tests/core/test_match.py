@@ -218,6 +218,7 @@ WORDING_REGISTRY = {
     "bo": dict(company_name="Bang & Olufsen A/S", company_domain="bang-olufsen.com"),
     "rbc": dict(company_name="Royal Bank of Canada", company_domain="rbc.com"),
     "sagax": dict(company_name="Sagax AB", company_domain="sagax.se"),
+    "genmab": dict(company_name="Genmab A/S", company_domain="genmab.com"),
     "alko": dict(company_name="Alko Oy", company_domain="www.alko.fi"),
     "ns": dict(company_name="Nederlandse Spoorwegen", company_domain="www.ns.nl"),
 }
@@ -243,6 +244,7 @@ def wording_index() -> AccountIndex:
     ("Royal Bk of Scotland Grp", "", MatchLevel.NONE),  # every word must pair: Scotland does not
     ("AB Sagax", "sagax", MatchLevel.MATCH),  # a legal form written first
     ("Oy Alko Ab", "alko", MatchLevel.MATCH),
+    ("A/S Genmab", "genmab", MatchLevel.MATCH),  # a form of two letters written first
     ("N.V. Nederlandse Spoorwegen", "ns", MatchLevel.MATCH),
     ("Commonwealth Bk", "", MatchLevel.NONE),  # Australia is missing
 ])
@@ -448,7 +450,7 @@ def weak_index() -> AccountIndex:
     (dict(company_name="SEB SA"), "seb", MatchLevel.POSSIBLE, ("acronym",)),
     # generic words of its own: not the same name at all ("Clay Global" is a design agency)
     (dict(company_name="Clay Global"), "clay", MatchLevel.POSSIBLE, ("division",)),
-    (dict(company_name="Linear Technology Corporation"), "", MatchLevel.NONE, ()),
+    (dict(company_name="Linear Technology Corporation"), "linear", MatchLevel.POSSIBLE, ("division",)),
     # a common word on another generic suffix is another registrant; on a country's suffix a possible
     (dict(company_name="Linear", company_domain="linear.com"), "", MatchLevel.NONE, ()),
     (dict(company_name="Mercury", company_domain="mercury.co.nz"), "mercury", MatchLevel.POSSIBLE,
