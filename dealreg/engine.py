@@ -64,7 +64,7 @@ class Engine:
     ) -> None:
         self.rules = rules
         self.window = timedelta(days=rules.protection_days)
-        self.index = AccountIndex()
+        self.index = AccountIndex(divisions=rules.divisions == "review")
         self.pairs = Pairs()  # what reviews taught: read from the resolved registrations themselves
         self._rows: dict[str, Registration] = {}
         self._named: dict[str, Claim] = {}

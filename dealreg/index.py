@@ -89,7 +89,10 @@ class AccountIndex:
     once (`add_many`), and a server that keeps one index warm adds new claims one at a time
     (`add`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, divisions: bool = True) -> None:
+        """`divisions`: whether a record that is a claim's name or brand with words of its own is a
+        possible match (`score`); the rules file's `divisions: review` (the default) or `ignore`."""
+        self.divisions = divisions
         self.keys: dict[str, Keys] = {}
         self._post: tuple[dict[str, Ids], ...] = tuple({} for _ in range(TOKEN + 1))
         self._deletes: dict[str, set[str]] | None = None  # built on the first typo lookup
@@ -264,7 +267,8 @@ class AccountIndex:
         aliased = self.alias_targets(q)
         common = self.common_name(q)
         hits = [hit for claim_id in self.candidates(q)
-                if (hit := score(q, claim_id, self.keys[claim_id], alias=claim_id in aliased, common_name=common))]
+                if (hit := score(q, claim_id, self.keys[claim_id], alias=claim_id in aliased, common_name=common,
+                                 divisions=self.divisions))]
         return sorted(hits, key=lambda h: (-h.score, h.claim_id))
 
     def common_name(self, q: Keys) -> bool:

@@ -149,6 +149,9 @@ class RuleSet(BaseModel):
 
     version: Literal[1] = 1
     protection_days: Annotated[int, Field(gt=0, le=3650)] = 90
+    divisions: Literal["review", "ignore"] = "review"
+    """A record that is a registered name or brand with words of its own ("Siemens Mobility"): a
+    possible match a person confirms (`review`), or no match unless another signal agrees (`ignore`)."""
     partners: tuple[str, ...] = ()
     aliases: tuple[Alias, ...] = ()
     """Other names of accounts (alias, account_domain, account_name, note): `aliases_file` in the YAML."""

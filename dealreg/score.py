@@ -39,7 +39,8 @@ W_BRAND = 4.0  # a name-only record whose name is the candidate's own domain: "Z
 W_NAME_PART = 4.0  # every word of the record's name is in the candidate's ("Bosch" / "Robert Bosch")
 W_PROVIDER = 4.0  # a mail provider's own claim (Proton at proton.me) and a record at that provider, names agreeing
 W_DIVISION = 3.0  # the claim's name or brand and more words: a division, or another company: a possible match
-W_DIVISION_ENTITY = 2.0  # … of a common word, the record a legal entity of its own ("Delta Faucet Company"): alone nothing
+W_DIVISION_ENTITY = 2.0  # … of a common word, the record a legal entity of its own ("Delta Faucet Company"), or
+# with the rules file's `divisions: ignore`: alone nothing, beside another signal a match
 W_ALIAS = 9.0  # the record's name is one the alias table gives the account: the user's own word
 W_COUNTRY = 1.0
 MATCH_AT = 8.0
@@ -91,11 +92,13 @@ def confidence_of(score: float) -> int:
     return max(0, min(100, round(100 / (1 + math.exp(-0.8 * (score - 5.5))))))
 
 
-def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: bool = False) -> Hit | None:
+def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: bool = False,
+          divisions: bool = True) -> Hit | None:
     """Score one candidate; None below the possible band. `alias`: the record's name is an alias
     of the claim's account (the alias table). `common_name`: every word of the record's name is
     common in the registry's names (`AccountIndex.common_name`), so the name alone is never enough
-    for a match."""
+    for a match. `divisions`: whether the claim's name or brand with words of its own is a
+    possible match on its own (else only beside another signal)."""
     points = 0.0
     evidence: list[str] = []
     strong_agree = False
@@ -174,7 +177,8 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
         # "Hilton Grand Vacations"): a person decides, unless another signal agrees. Under a common
         # word, a record naming a legal entity of its own is another company ("Visa Lighting Corp.")
         # ("Brother International Corporation" is Brother's, or not: a person looks)
-        points += W_DIVISION_ENTITY if weak and not generic_of_its_own and last_form(q.name_text) else W_DIVISION
+        entity = weak and not generic_of_its_own and last_form(q.name_text)
+        points += W_DIVISION if divisions and not entity else W_DIVISION_ENTITY
         evidence.append("division")
     if sim >= FUZZY_MID:
         evidence.append(f"name:{sim}")

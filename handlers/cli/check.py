@@ -202,6 +202,7 @@ def rules_check(rules_path: Path) -> None:
     except DealregError as exc:
         raise UsageProblem(str(exc)) from None
     click.echo(f"{rules_path}: valid; protection window {ruleset.protection_days} days; "
+               f"divisions: {ruleset.divisions}; "
                f"{len(ruleset.named_accounts)} named accounts; {len(ruleset.territories)} territories; "
                f"rules in order: {', '.join(r.kind for r in ruleset.rules)}; sha256 {ruleset.rules_hash[:12]}")
 

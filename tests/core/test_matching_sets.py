@@ -71,7 +71,8 @@ def test_the_first_set_is_scored_as_before():
 def test_check_set_passes_and_catches_a_dangling_label(tmp_path, monkeypatch, capsys):
     check_set = _check_set_module()
     assert check_set.main() == 0
-    for name in ("registry.csv", "queries.csv", "registry_ext.csv", "queries_ext.csv", "aliases.csv"):
+    for name in ("registry.csv", "queries.csv", "registry_ext.csv", "queries_ext.csv", "aliases.csv",
+                 "registry_fresh.csv", "queries_fresh.csv"):
         shutil.copy(gold.GOLD / name, tmp_path / name)
     text = (tmp_path / "queries_ext.csv").read_text(encoding="utf-8")
     (tmp_path / "queries_ext.csv").write_text(text.replace(",G0704,", ",G9999,", 1), encoding="utf-8")
@@ -79,6 +80,17 @@ def test_check_set_passes_and_catches_a_dangling_label(tmp_path, monkeypatch, ca
     capsys.readouterr()
     assert check_set.main() == 1
     assert "G9999 is not in the registry (dangling)" in capsys.readouterr().out
+
+
+def test_the_fresh_set_is_new_companies_labelled_against_its_own_registrations():
+    fresh = gold.load_fresh()
+    extended = gold.load_extended()
+    known = {r["registration_id"] for r in extended.registry}
+    new = [r for r in fresh.registry if r["registration_id"] not in known]
+    assert len(new) == 80 and len(fresh.queries) >= 250
+    assert not {r["company_name"].casefold() for r in new} & {r["company_name"].casefold() for r in extended.registry}
+    labels = {q["expected_registration_id"] for q in fresh.queries} - {""}
+    assert labels <= {r["registration_id"] for r in new}  # the extended registrations are its distractors
 
 
 # --- scoring at the decision level ---------------------------------------------------------------

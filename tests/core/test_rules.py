@@ -40,6 +40,7 @@ GOOD = {"version": 1, "rules": ["same_party", "first_to_register"]}
         ({"rules": [{"named_accounts": {"accounts": [{"company_name": "Siemens"}]}}]},
          "rules[0].named_accounts.accounts[0].owner: is required"),
         ({"rules": ["expiry"], "colour": "blue"}, "colour: unknown key"),
+        ({"rules": ["expiry"], "divisions": "maybe"}, "divisions: input should be 'review' or 'ignore'"),
     ],
 )
 def test_bad_rules_are_refused_with_the_key_and_the_reason(data, message):
@@ -115,3 +116,24 @@ def test_bad_files_name_the_file_and_the_key(tmp_path, text, files, message):
 def test_missing_rules_file_is_a_clear_error(tmp_path):
     with pytest.raises(RulesError, match="cannot read the rules file"):
         load_rules(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("setting", "alone", "with_site"), [
+    ({}, ("possible", "needs_review"), ("match", "conflict")),  # the default: a person decides
+    ({"divisions": "review"}, ("possible", "needs_review"), ("match", "conflict")),
+    ({"divisions": "ignore"}, ("none", "clear"), ("match", "conflict")),  # only beside another signal
+])
+def test_divisions_are_reviewed_or_ignored_as_the_rules_file_says(setting, alone, with_site):
+    from datetime import UTC, datetime
+
+    from dealreg.engine import Engine
+    from dealreg.models import Record, Registration
+
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    siemens = Registration(registration_id="R-1", submitted_at=datetime(2026, 2, 1, tzinfo=UTC), partner="Northwind",
+                           company_name="Siemens AG", company_domain="siemens.com")
+    engine = Engine(parse_rules({"rules": ["expiry", "first_to_register"], **setting}), registrations=[siemens])
+    d = engine.decide(Record(company_name="Siemens Mobility"), when)
+    assert (d.match.value, d.status.value) == alone
+    d = engine.decide(Record(company_name="Siemens Mobility", company_domain="mobility.siemens.com"), when)
+    assert (d.match.value, d.status.value) == with_site

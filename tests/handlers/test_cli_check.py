@@ -240,6 +240,7 @@ def test_a_semicolon_registry_keeps_its_decimal_commas(tmp_path):
 def test_rules_check_command():
     result = run("rules", "check", str(EXAMPLES / "rules.yaml"))
     assert result.exit_code == 0 and "valid" in result.stdout and "first_to_register" in result.stdout
+    assert "divisions: review" in result.stdout  # the default, said out loud
 
 
 def _command_paths(group=main, prefix=()):

@@ -1,6 +1,6 @@
 """Validates the labelled matching sets and prints counts per kind: the first set (registry.csv,
-queries.csv) and the extended set of issue 12 (registry.csv + registry_ext.csv, queries_ext.csv,
-aliases.csv).
+queries.csv), the extended set of issue 12 (registry.csv + registry_ext.csv, queries_ext.csv,
+aliases.csv) and the fresh set held out from it (registry_fresh.csv, queries_fresh.csv).
 
 Run: .venv/bin/python tests/data/matching/check_set.py   (exit status 1 on any problem)
 """
@@ -126,7 +126,9 @@ def main() -> int:
     if pos:
         print(f"positives with a website, a work email or a LinkedIn URL: {strong} ({100 * strong / len(pos):.1f}%); "
               f"name-only: {len(pos) - strong} ({100 * (len(pos) - strong) / len(pos):.1f}%)")
-    check_extended(registry, problems)
+    extended = check_extended(registry, problems)
+    check_extended(extended, problems, label="fresh set", files=("registry_fresh.csv", "queries_fresh.csv"),
+                   min_per_kind=0)
     for p in problems:
         print("PROBLEM:", p)
     print("OK" if not problems else f"{len(problems)} problem(s)")
@@ -164,9 +166,15 @@ def name_only(x: dict[str, str]) -> bool:
     return "@" not in email or host(email) in FREE_MAIL | ISP_MAIL
 
 
-def check_extended(first_registry: list[dict[str, str]], problems: list[str]) -> None:
-    ext = read("registry_ext.csv", EXT_REGISTRY_COLUMNS, problems)
-    queries = read("queries_ext.csv", EXT_QUERY_COLUMNS, problems)
+def check_extended(first_registry: list[dict[str, str]], problems: list[str], *, label: str = "extended set",
+                   files: tuple[str, str] = ("registry_ext.csv", "queries_ext.csv"),
+                   min_per_kind: int = MIN_PER_KIND) -> list[dict[str, str]]:
+    """Checks a set's registrations (new ones, beside `first_registry`) and its queries, prints its
+    counts, and returns every registration so far. The extended set needs MIN_PER_KIND positives of
+    each kind and a hard negative guarding each; the fresh set, a held-out sample, does not."""
+    registry_file, queries_file = files
+    ext = read(registry_file, EXT_REGISTRY_COLUMNS, problems)
+    queries = read(queries_file, EXT_QUERY_COLUMNS, problems)
     aliases = read("aliases.csv", ["alias", "account_name", "account_domain", "note"], problems)
     registry = {r["registration_id"]: r for r in first_registry}
     names = {r["company_name"].strip().casefold() for r in first_registry}
@@ -174,24 +182,24 @@ def check_extended(first_registry: list[dict[str, str]], problems: list[str]) ->
     for r in ext:
         rid = r["registration_id"]
         if rid in registry:
-            problems.append(f"registry_ext: registration_id {rid} is already used")
+            problems.append(f"{registry_file}: registration_id {rid} is already used")
         registry[rid] = r
         if r["company_name"].strip().casefold() in names:
-            problems.append(f"registry_ext {rid}: company name {r['company_name']!r} is already on file")
+            problems.append(f"{registry_file} {rid}: company name {r['company_name']!r} is already on file")
         names.add(r["company_name"].strip().casefold())
         if not r["company_name"].strip() or not r["company_domain"].strip() or not r["country"].strip():
-            problems.append(f"registry_ext {rid}: empty name, domain or country")
+            problems.append(f"{registry_file} {rid}: empty name, domain or country")
         try:
             submitted, expires = date.fromisoformat(r["submitted_at"]), date.fromisoformat(r["expires_at"])
         except ValueError:
-            problems.append(f"registry_ext {rid}: submitted_at/expires_at are not dates")
+            problems.append(f"{registry_file} {rid}: submitted_at/expires_at are not dates")
             continue
         if not submitted < expires or submitted > AS_OF:
-            problems.append(f"registry_ext {rid}: dates out of order or after {AS_OF}")
+            problems.append(f"{registry_file} {rid}: dates out of order or after {AS_OF}")
         if expires <= AS_OF:
             expired.add(rid)
         if r["contact_email"].strip() and host(r["contact_email"]) == host(r["company_domain"]):
-            problems.append(f"registry_ext {rid}: the contact email is on the website's domain (nothing to test)")
+            problems.append(f"{registry_file} {rid}: the contact email is on the website's domain (nothing to test)")
 
     by_site: dict[str, set[str]] = {}
     for rid, r in registry.items():
@@ -205,11 +213,11 @@ def check_extended(first_registry: list[dict[str, str]], problems: list[str]) ->
 
     for qid, n in Counter(x["query_id"] for x in queries).items():
         if n > 1:
-            problems.append(f"queries_ext: duplicate query_id {qid}")
+            problems.append(f"{queries_file}: duplicate query_id {qid}")
     content = Counter((x["company_name"], x["company_domain"], x["contact_email"], x["linkedin_url"]) for x in queries)
     for key, n in content.items():
         if n > 1:
-            problems.append(f"queries_ext: the same row appears {n} times: {key}")
+            problems.append(f"{queries_file}: the same row appears {n} times: {key}")
     for x in queries:
         qid, kind, expected, guards = x["query_id"], x["kind"], x["expected_registration_id"].strip(), x["guards"].strip()
         if kind not in EXT_POSITIVE_KINDS + EXT_NEGATIVE_KINDS:
@@ -240,9 +248,9 @@ def check_extended(first_registry: list[dict[str, str]], problems: list[str]) ->
     pos = [x for x in queries if x["expected_registration_id"].strip()]
     only = sum(1 for x in pos if name_only(x))
     print()
-    print(f"extended set: registry_ext rows: {len(ext)} ({len(expired)} expired by {AS_OF}, "
+    print(f"{label}: {registry_file} rows: {len(ext)} ({len(expired)} expired by {AS_OF}, "
           f"{sum(1 for r in ext if r['contact_email'].strip())} with a contact email); aliases: {len(aliases)}")
-    print(f"queries_ext: {len(queries)} (positives {len(pos)}, negatives {len(queries) - len(pos)}; "
+    print(f"{queries_file}: {len(queries)} (positives {len(pos)}, negatives {len(queries) - len(pos)}; "
           f"{len({x['expected_registration_id'] for x in pos})} distinct registrations hit)")
     guarded = Counter(x["guards"] for x in queries if x["kind"] == "hard_negative")
     width = max(map(len, EXT_POSITIVE_KINDS))
@@ -250,15 +258,16 @@ def check_extended(first_registry: list[dict[str, str]], problems: list[str]) ->
     for kind in EXT_POSITIVE_KINDS:
         n_only = sum(1 for x in pos if x["kind"] == kind and name_only(x))
         print(f"  {kind:<{width}}  {kinds[kind]:>9}  {n_only:>9}  {guarded[kind]:>26}")
-        if kinds[kind] < MIN_PER_KIND:
-            problems.append(f"{kind}: {kinds[kind]} positives, at least {MIN_PER_KIND}")
-        if not guarded[kind]:
+        if min_per_kind and kinds[kind] < min_per_kind:
+            problems.append(f"{kind}: {kinds[kind]} positives, at least {min_per_kind}")
+        if min_per_kind and not guarded[kind]:
             problems.append(f"{kind}: no hard negative guards it")
     print(f"  {'negative':<{width}}  {kinds['negative']:>9}")
     share = only / len(pos) if pos else 0.0
     print(f"name-only positives (no website, LinkedIn or work email): {only} of {len(pos)} ({100 * share:.1f}%)")
     if share < MIN_NAME_ONLY_SHARE:
-        problems.append(f"name-only share {share:.1%} is under {MIN_NAME_ONLY_SHARE:.0%}")
+        problems.append(f"{label}: name-only share {share:.1%} is under {MIN_NAME_ONLY_SHARE:.0%}")
+    return list(registry.values())
 
 
 if __name__ == "__main__":
