@@ -254,7 +254,9 @@ class Engine:
         decided_hit = next((h for h, c in considered if decider is not None and c.claim_id == decider.claim_id), top_hit)
         if not matches:
             status = Status.NEEDS_REVIEW
-            reason = (f"{overlap.label} may be the same account as {top_claim.name} ({top_claim.claim_id}, "
+            shape = ("a product or division of" if "division" in top_hit.evidence  # or a company of that shape
+                     else "the same account as")
+            reason = (f"{overlap.label} may be {shape} {top_claim.name} ({top_claim.claim_id}, "
                       f"held by {top_claim.party}; evidence {';'.join(top_hit.evidence) or 'none'}); a person "
                       f"should confirm. If it is: {outcome.reason}")
         elif outcome.rule == "same_party":
