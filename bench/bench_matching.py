@@ -36,6 +36,18 @@ def overall_row(name: str, s: gold.KindScores) -> str:
             f"{pct(s.recall_with_review)} | {pct(s.queue_rate)} | {pct(s.review_rate)} |")
 
 
+def dnb_scores(*sets: gold.ExtendedSet) -> list[gold.KindScores]:
+    """DNB's `name_matching` as a second peer, on each set, where it is installed (bench/peer_dnb.py
+    says how: it brings pandas and scikit-learn, so it is no dependency of the project)."""
+    try:
+        from bench.peer_dnb import DNBPeer
+    except ImportError:
+        print("(DNB's name_matching is not installed: its row is left out; see bench/peer_dnb.py)", file=sys.stderr)
+        return []
+    return [gold.score_extended(s.queries, cross_validated(DNBPeer(s.registry, s.aliases, gold.AS_OF, s.queries),
+                                                           s.queries)[0])["all"] for s in sets]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=0, help="list up to N records dealreg gets wrong, per kind")
@@ -66,6 +78,7 @@ def main() -> None:
     fresh_peer_outcomes, _ = cross_validated(PeerMatcher(fresh_data.registry, fresh_data.aliases, gold.AS_OF),
                                              fresh_data.queries)
     fresh_peer = gold.score_extended(fresh_data.queries, fresh_peer_outcomes)
+    dnb = dnb_scores(data, fresh_data)
     seconds = time.perf_counter() - started
 
     positives = [q for q in data.queries if q["expected_registration_id"]]
@@ -84,6 +97,8 @@ def main() -> None:
     print(overall_row("peer: cleanco + rapidfuzz, same domain/LinkedIn keys, the alias table", peer["all"]))
     print(overall_row(f"the same peer without the alias table (brand_former {pct(bare['brand_former'].recall)})",
                       bare["all"]))
+    if dnb:
+        print(overall_row("peer: DNB `name_matching` 0.9.22 (defaults), same keys, the alias table", dnb[0]))
     print(f"| issue 12's targets | {TARGETS} |")
     fresh_positives = [q for q in fresh_data.queries if q["expected_registration_id"]]
     print(f"\nThe fresh set, held out ({len(fresh_data.queries)} queries, {len(fresh_positives)} positives, "
@@ -96,6 +111,8 @@ def main() -> None:
     print(overall_row("… half 0 (read for two fixes)", fresh_halves[0]))
     print(overall_row("… half 1 (never read)", fresh_halves[1]))
     print(overall_row("peer: cleanco + rapidfuzz, same keys, the alias table", fresh_peer["all"]))
+    if dnb:
+        print(overall_row("peer: DNB `name_matching` (defaults), same keys, the alias table", dnb[1]))
     print("\ndealreg on each half of the extended set's queries (the peer's split): the first rules were "
           "written reading the misses of half 0, the weak-name and division rules reading both.\n")
     print("| half | queries | automatic precision | automatic recall | … name-only | recall incl. review | sent to review |")

@@ -50,6 +50,8 @@ class PeerMatcher:
     """Indexes the registry once; `decide` answers for one query (`key_hits` and `name_scores`
     are its two halves, kept apart so that tuning scores each query's names once)."""
 
+    scorers: tuple[str, ...] = tuple(SCORERS)  # the name scorers `tune` chooses from
+
     def __init__(self, registry: list[dict[str, str]], aliases: Iterable[dict[str, str]], as_of: datetime) -> None:
         self.as_of = as_of
         self.ids = [r["registration_id"] for r in registry]
@@ -136,7 +138,7 @@ def tune(peer: PeerMatcher, queries: list[dict[str, str]]) -> Thresholds:
     including review). When no setting reaches the precision, the most precise one."""
     keyed = [peer.key_hits(q) for q in queries]
     best: tuple[tuple[float, ...], Thresholds] | None = None
-    for scorer in SCORERS:
+    for scorer in peer.scorers:
         scored = [peer.name_scores(q, scorer) for q in queries]
         for auto_at in range(70, 101):
             for review_at in range(60, auto_at + 1, 2):
