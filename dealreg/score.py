@@ -152,8 +152,8 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
     # another firm as often as not ("Clay Global" is not Clay), and its national site is no more
     # than a domain label.
     weak = _weak_claim(c)
-    generic_of_its_own = weak and FUZZY_MID <= sim < 100 and not GENERIC.isdisjoint(q.tokens) \
-        and not GENERIC.intersection(q.tokens) <= set(c.tokens) and not forms_agree(q, c)  # not Proton Technologies AG
+    generic_of_its_own = weak and FUZZY_MID <= sim < 100 and bool(GENERIC.intersection(q.tokens).difference(c.tokens)) \
+        and not forms_agree(q, c)  # "Proton Technologies AG" for Proton AG is Proton's
     if generic_of_its_own:
         sim = FUZZY_MID - 1  # scored as what it is: the claim's name and words of its own (`division_of`)
     multi = min(q.informative, c.informative) >= 2
@@ -175,8 +175,9 @@ def score(q: Keys, claim_id: str, c: Keys, *, alias: bool = False, common_name: 
         # the claim's name or brand and more: a product or division of the company ("Canon Medical
         # Systems", "Uber Eats") as often as another company under a shared word ("Siemens Energy",
         # "Hilton Grand Vacations"): a person decides, unless another signal agrees. Under a common
-        # word, a record naming a legal entity of its own is another company ("Visa Lighting Corp.")
-        # ("Brother International Corporation" is Brother's, or not: a person looks)
+        # word, a record naming a legal entity with words of its own is another company ("Visa
+        # Lighting Corporation"); with generic words only, a person looks ("Brother International
+        # Corporation" is Brother's US company, "Clay Global" a design agency)
         entity = weak and not generic_of_its_own and last_form(q.name_text)
         points += W_DIVISION if divisions and not entity else W_DIVISION_ENTITY
         evidence.append("division")
