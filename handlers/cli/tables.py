@@ -81,6 +81,17 @@ def import_(kind: str, csv_file: Path) -> None:
     finally:
         store.close()
     click.echo(f"imported {counted(count, kind)} from {csv_file} into the {settings.store} store", err=True)
+    if kind == "aliases" and store.backend == "hubspot" and (notes := _noted(csv_file)):
+        # HubSpot keeps an account's other names on its company, one a line, with no room for a note.
+        click.echo(f"HubSpot keeps the names, not the notes: the note of {counted(notes, 'row')} was not "
+                   f"written (keep them in your CSV)", err=True)
+
+
+def _noted(path: Path) -> int:
+    """The rows of an alias CSV (already read once) that carry a note."""
+    from integrations import csvfile
+
+    return sum(1 for alias in csvfile.read_aliases(path) if alias.note)
 
 
 @click.command("export")
