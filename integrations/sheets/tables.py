@@ -59,9 +59,9 @@ def read_rows(api: SheetsAPI, table: str) -> list[dict[str, str]]:
 
 def write_rows(api: SheetsAPI, table: str, rows: Iterable[Mapping[str, str]]) -> int:
     """registrations and decisions: add rows, rewriting those whose id is on file; partners,
-    territories, named-accounts, aliases: replace the list (an Aliases tab is created if missing). Every row is checked first; the write is one
-    atomic batchUpdate (repeated after an ambiguous failure, which is safe: it is recomputed from
-    a fresh read). Returns the row count."""
+    territories, named-accounts, aliases: replace the list (an Aliases tab is created when missing).
+    Every row is checked first; the write is one atomic batchUpdate (repeated after an ambiguous
+    failure, which is safe: it is recomputed from a fresh read). Returns the row count."""
     clean = validated_rows(table, rows)
     deadline = api.deadline()
     if table == "aliases" and "aliases" not in api.metadata(deadline, fresh=True):

@@ -157,7 +157,8 @@ def test_update_patches_and_an_empty_string_clears(hs, client):
 def test_a_multi_line_text_is_one_string_with_its_line_breaks(hs, client):
     hs.create_property("companies", "dealreg_aliases", "string", "textarea")
     value = "Philip Morris Companies\nPM USA\r\nMarlboro"
-    company = client.post("/crm/v3/objects/companies", json={"properties": {"name": "Altria", "dealreg_aliases": value}})
+    company = client.post("/crm/v3/objects/companies",
+                          json={"properties": {"name": "Altria", "dealreg_aliases": value}})
     assert company.status_code == 201
     got = client.get(f"/crm/v3/objects/companies/{company.json()['id']}", params={"properties": "dealreg_aliases"})
     assert got.json()["properties"]["dealreg_aliases"] == value

@@ -15,7 +15,8 @@ from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.handlers.support import Ids, StepClock, write_rules
 from tests.integrations.hubspot_support import store_for
 
-ALTRIA = Record(company_name="Altria Group, Inc.", company_domain="altria.com", source="api", partner="Northwind Partners")
+ALTRIA = Record(company_name="Altria Group, Inc.", company_domain="altria.com", source="api",
+                partner="Northwind Partners")
 
 
 @pytest.fixture
@@ -71,7 +72,8 @@ def test_other_names_on_a_company_that_names_no_account_are_quarantined_naming_i
     assert len(fix) == 3
     assert fix[0].startswith(f"HubSpot company {nameless} (no name), its other names: properties domain and name: "
                              f"domain is empty and name is empty")
-    assert f"HubSpot company {free_mail} (gmail.com)" in fix[1] and "domain 'gmail.com' is no company's domain" in fix[1]
+    assert f"HubSpot company {free_mail} (gmail.com)" in fix[1]
+    assert "domain 'gmail.com' is no company's domain" in fix[1]
     assert fix[2].startswith(f"HubSpot company {punctuation} (Altria Group), its other names: property "
                              f"dealreg_aliases, line '--': has no letters or digits")
     # fixed in HubSpot: the next read is clean
@@ -95,11 +97,10 @@ def test_import_finds_the_company_by_domain_creates_the_missing_and_takes_names_
     assert (by_key["bolt.eu"]["name"], by_key["bolt.eu"][m.ALIASES]) == ("bolt.eu", "Taxify")  # created
     assert by_key["Morgan Stanley"][m.ALIASES] == "MS"
     assert list(store.read_rows("aliases")) == [
-        {"alias": "Philip Morris Companies", "account_domain": "altria.com", "account_name": "Altria Group", "note": ""},
-        {"alias": "Marlboro", "account_domain": "altria.com", "account_name": "Altria Group", "note": ""},
-        {"alias": "Taxify", "account_domain": "bolt.eu", "account_name": "bolt.eu", "note": ""},
-        {"alias": "MS", "account_domain": "", "account_name": "Morgan Stanley", "note": ""},
-    ]
+        {"alias": alias, "account_domain": domain, "account_name": name, "note": ""}
+        for alias, domain, name in [("Philip Morris Companies", "altria.com", "Altria Group"),
+                                    ("Marlboro", "altria.com", "Altria Group"), ("Taxify", "bolt.eu", "bolt.eu"),
+                                    ("MS", "", "Morgan Stanley")]]
     store.write_rows("aliases", [{"alias": "Taxify", "account_domain": "bolt.eu"}])
     by_key = companies(fake)
     assert len(by_key) == 3  # taken off, never deleted

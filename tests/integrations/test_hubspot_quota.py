@@ -128,7 +128,8 @@ def test_a_race_costs_a_read_of_the_accounts_deals_and_the_correction(fake, cloc
 
 
 def test_the_alias_table_costs_no_call_of_its_own_and_its_import_a_read_and_a_batch(fake, clock, rules):
-    fake.seed("companies", {"name": "Altria Group", "domain": "altria.com", "dealreg_aliases": "Philip Morris Companies"})
+    fake.seed("companies", {"name": "Altria Group", "domain": "altria.com",
+                            "dealreg_aliases": "Philip Morris Companies"})
     service = instance(fake, clock, rules)
     assert spent(fake, lambda: service.check(ACME)) == [
         "pipelines.list deals", "objects.list companies", "objects.list deals"]  # read with the companies
