@@ -77,7 +77,7 @@ def closing_store(store: Store | SheetsStore) -> Iterator[None]:
 # What each kind of row is called in a sentence: "imported 1 territory", "3 named accounts".
 _NOUNS = {"registrations": ("registration", "registrations"), "partners": ("partner", "partners"),
           "territories": ("territory", "territories"), "named-accounts": ("named account", "named accounts"),
-          "decisions": ("decision", "decisions")}
+          "decisions": ("decision", "decisions"), "aliases": ("alias", "aliases")}
 
 
 def counted(n: int, kind: str) -> str:

@@ -28,6 +28,7 @@ def import_file(store: Any, kind: str, path: Path) -> int:
     """Read a CSV of `kind` in the Sheet layout and write it into the store."""
     from integrations import csvfile
     from integrations.store.rows import (
+        alias_to_row,
         named_account_to_row,
         registration_to_row,
         territory_to_row,
@@ -41,6 +42,8 @@ def import_file(store: Any, kind: str, path: Path) -> int:
         rows = [territory_to_row(t) for t in csvfile.read_territories(path)]
     elif kind == "named-accounts":
         rows = [named_account_to_row(a) for a in csvfile.read_named_accounts(path)]
+    elif kind == "aliases":  # the same CSV as the rules file's `aliases_file:`
+        rows = [alias_to_row(a) for a in csvfile.read_aliases(path)]
     else:
         header, raw = csvfile.read_rows(path)
         missing = [c for c in ("event_id", "status") if c not in header]
@@ -64,7 +67,7 @@ def import_(kind: str, csv_file: Path) -> None:
     """Load FILE.csv (the Sheet layout of KIND) into the store.
 
     registrations and decisions are added (a row with an existing id replaces it);
-    partners, territories and named-accounts replace the whole list. The file is
+    partners, territories, named-accounts and aliases replace the whole list. The file is
     checked whole first: one bad row and nothing is written.
     """
     from integrations.csvfile import CSVFileError
@@ -78,6 +81,17 @@ def import_(kind: str, csv_file: Path) -> None:
     finally:
         store.close()
     click.echo(f"imported {counted(count, kind)} from {csv_file} into the {settings.store} store", err=True)
+    if kind == "aliases" and store.backend == "hubspot" and (notes := _noted(csv_file)):
+        # HubSpot keeps an account's other names on its company, one a line, with no room for a note.
+        click.echo(f"HubSpot keeps the names, not the notes: the note of {counted(notes, 'row')} was not "
+                   f"written (keep them in your CSV)", err=True)
+
+
+def _noted(path: Path) -> int:
+    """The rows of an alias CSV (already read once) that carry a note."""
+    from integrations import csvfile
+
+    return sum(1 for alias in csvfile.read_aliases(path) if alias.note)
 
 
 @click.command("export")

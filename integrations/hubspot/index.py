@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dealreg.errors import InputError, StoreError
-from dealreg.models import NamedAccount, Quarantined, Registration, Territory
+from dealreg.models import Alias, NamedAccount, Quarantined, Registration, Territory
 from integrations.hubspot import mapping as m
 from integrations.store.contract import Changes, Cursor
 from integrations.store.rows import (
+    alias_from_row,
     cell_problem,
     named_account_from_row,
     quarantined_reference,
@@ -165,6 +166,7 @@ class Reference:
     named_accounts: tuple[NamedAccount, ...] = ()
     quarantined: tuple[Quarantined, ...] = ()
     key: tuple[Any, ...] = ()  # what the lists were built from: a change rebuilds readers
+    aliases: tuple[Alias, ...] = ()
 
 
 def _props(obj: Mapping[str, Any]) -> dict[str, str]:
@@ -287,10 +289,12 @@ class Index:
         self.log = []
 
     def build_reference(self) -> bool:
-        """The reference lists from the companies; True when they changed (readers rebuild)."""
+        """The reference lists and the alias table from the companies; True when they changed
+        (readers rebuild)."""
         partners: list[str] = []
         territories: list[Territory] = []
         named: list[NamedAccount] = []
+        aliases: list[Alias] = []
         bad: list[Quarantined] = []
         seen: list[tuple[str, ...]] = []
         for company in sorted(self.companies.values(), key=lambda c: int(c.id)):
@@ -310,9 +314,16 @@ class Index:
                     namer = m.reference_cell(table)
                     bad.append(quarantined_reference(table, row, where, [
                         cell_problem(namer(n), row.get(n, ""), message) for n, message in exc.problems]))  # type: ignore[operator]
+            for row in m.alias_rows(props):
+                seen.append(("aliases", *row.values()))
+                try:
+                    aliases.append(alias_from_row(row))
+                except InputError as exc:
+                    bad.append(_unusable_alias(company, row, exc))
         key = (tuple(partners), tuple(seen))
         changed = key != self.reference.key
-        self.reference = Reference(tuple(partners), tuple(territories), tuple(named), tuple(bad), key)
+        self.reference = Reference(tuple(partners), tuple(territories), tuple(named), tuple(bad), key,
+                                   tuple(aliases))
         return changed
 
     # -- what readers get ------------------------------------------------------------------
@@ -331,7 +342,8 @@ class Index:
         return Changes(Cursor(self.epoch, len(self.log)), tuple(i for i in items if isinstance(i, Registration)),
                        reset=True, named_accounts=ref.named_accounts, territories=ref.territories,
                        partners=ref.partners,
-                       quarantined=(*(i for i in items if isinstance(i, Quarantined)), *ref.quarantined))
+                       quarantined=(*(i for i in items if isinstance(i, Quarantined)), *ref.quarantined),
+                       aliases=ref.aliases)
 
     def registrations(self) -> list[Deal]:
         """The registration deals, oldest first."""
@@ -360,6 +372,23 @@ class Index:
         direct = sum(1 for d in self.deals.values() if isinstance(d.item, Registration) and not m.is_registration(d.props)
                      and d.item.state == "open")
         return {"registrations": regs, "direct_deals": direct}
+
+
+def _unusable_alias(company: Company, row: Mapping[str, str], exc: InputError) -> Quarantined:
+    """Another name on a company that names no account (neither a domain nor a name), or a name of
+    punctuation only: reported (`/healthz`, naming the company and the property), never a claim."""
+    props = company.props
+    problems = []
+    for name, message in exc.problems:
+        if name == "account_domain":
+            domain = props.get("domain", "").strip()
+            told = f"domain {domain!r} is no company's domain" if domain else "domain is empty"
+            problems.append(f"properties domain and name: {told} and name is empty; the names in {m.ALIASES} "
+                            f"need the account's domain or name: fill one in")
+        else:
+            problems.append(f"property {m.ALIASES}, line {row.get(name, '')!r}: {message}")
+    where = f"HubSpot company {company.id} ({props.get('name', '') or props.get('domain', '') or 'no name'})"
+    return Quarantined("aliases", f"{where}, its other names", tuple(problems), claim=False)
 
 
 def primary_company(links: Iterable[tuple[str, set[int]]]) -> str:

@@ -14,7 +14,8 @@ company, a decision event is a note, and the reference lists live on companies. 
 - **Company**: the account. `dealreg_account_key` (unique) is the registered domain, else the
   LinkedIn page, the DUNS, or the normalised name; the account-level owner and attribution of
   the last decision; and, when set, the reference lists: a partner (`dealreg_partner_name`), a
-  partner's territory (`dealreg_territory_*`), a named account (`dealreg_named_owner`).
+  partner's territory (`dealreg_territory_*`), a named account (`dealreg_named_owner`); and the
+  account's other names (`dealreg_aliases`, one a line: the alias table).
 - **Note**: each decision, readable in the CRM timeline, with the event as JSON at its end
   (`dealreg-event {…}`), which is what `dealreg export decisions` reads back.
 """
@@ -104,9 +105,12 @@ REFERENCE: dict[str, dict[str, str]] = {
                        "linkedin_url": COMPANY_LINKEDIN, "duns": COMPANY_DUNS, "note": NAMED_NOTE},
 }
 MARKER = {table: next(iter(columns.values())) for table, columns in REFERENCE.items()}
+ALIASES = "dealreg_aliases"
+"""The alias table on companies: the account's other names (former names, brands, trading names),
+one a line of a multi-line text; the account is the company's domain, else its name."""
 COMPANY_READ: tuple[str, ...] = tuple(dict.fromkeys((
     "name", "domain", "createdate", "hs_lastmodifieddate", ACCOUNT_KEY, COMPANY_OWNER, COMPANY_PRIMARY,
-    COMPANY_SECONDARY, *(p for columns in REFERENCE.values() for p in columns.values()))))
+    COMPANY_SECONDARY, *(p for columns in REFERENCE.values() for p in columns.values()), ALIASES)))
 
 
 def text(props: Mapping[str, object], name: str) -> str:
@@ -283,6 +287,31 @@ def cleared(table: str) -> dict[str, str]:
 
 def reference_cell(table: str) -> object:
     return lambda column: f"{column} (property {REFERENCE[table].get(column, column)})"
+
+
+def alias_names(value: str) -> list[str]:
+    """The names in a company's `dealreg_aliases`: one a line (HubSpot answers a multi-line text as
+    one string; a value typed in HubSpot may end its lines with CR LF), blank lines and repeats left out."""
+    names: dict[str, str] = {}
+    for line in value.splitlines():
+        if line.strip():
+            names.setdefault(line.strip().casefold(), line.strip())
+    return list(names.values())
+
+
+def alias_rows(props: Mapping[str, object]) -> list[dict[str, str]]:
+    """A company's other names as rows of the alias table: the account is the company's domain
+    (its registered domain, as registrations key it), with its name beside it, which is what the
+    account goes by when it has no domain. HubSpot keeps no note per name."""
+    domain = company_domain(text(props, "domain"))
+    name = text(props, "name").strip()
+    return [{"alias": alias, "account_domain": domain, "account_name": name, "note": ""}
+            for alias in alias_names(text(props, ALIASES))]
+
+
+def alias_value(names: Sequence[str]) -> str:
+    """`dealreg_aliases` holding these names, one a line."""
+    return "\n".join(alias_names("\n".join(names)))
 
 
 # -- notes -------------------------------------------------------------------------------

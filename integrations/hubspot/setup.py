@@ -7,8 +7,8 @@ The properties are SPEC's "CRM layout": a deal carries the registration as it wa
 its decision (`dealreg_<column>` for every column of the Registrations tab, plus the decision's
 match, evidence and reasons, so a redelivery is answered with exactly the first decision); a
 company carries the account-level outcome, its account key (unique: two first registrations of
-one account meet on one company) and the reference lists (partners, their territories, named
-accounts). docs/hubspot.md lists them for users.
+one account meet on one company), the reference lists (partners, their territories, named
+accounts) and the account's other names (the alias table). docs/hubspot.md lists them for users.
 """
 
 from __future__ import annotations
@@ -120,6 +120,9 @@ COMPANY_PROPERTIES: tuple[Property, ...] = (
     Property(m.NAMED_OWNER, "dealreg: Named account of",
              description="Set on a named account or existing customer: its owner (direct or a partner)."),
     Property(m.NAMED_NOTE, "dealreg: Named account note", field_type="textarea"),
+    Property(m.ALIASES, "dealreg: Other names", field_type="textarea",
+             description="The account's other names, one a line: former names, brands, trading names. A record "
+                         "under one of them is matched to this company's account (its domain, else its name)."),
 )
 PROPERTIES: dict[str, tuple[Property, ...]] = {"deals": DEAL_PROPERTIES, "companies": COMPANY_PROPERTIES}
 _WHERE = {"deals": "Settings -> Properties -> Deal properties", "companies": "Settings -> Properties -> "

@@ -1,6 +1,7 @@
 """Whole tables in HubSpot as rows of strings (`dealreg import` / `dealreg export`): registrations
-as deals, decisions as notes, the reference lists as properties of companies. Read with the list
-endpoint (what is stored, never the lagging search index); written in batches of 100."""
+as deals, decisions as notes, the reference lists and the alias table as properties of companies.
+Read with the list endpoint (what is stored, never the lagging search index); written in batches
+of 100."""
 
 from __future__ import annotations
 
@@ -43,24 +44,30 @@ class Tables:
                     if row["event_id"] not in seen:
                         seen.add(row["event_id"])
                         yield row
+        elif table == "aliases":
+            for company in self._marked(table):
+                yield from m.alias_rows(company.get("properties") or {})
         else:
             for company in self._marked(table):
                 yield m.reference_row(table, company.get("properties") or {})
 
     def _marked(self, table: str) -> list[dict[str, Any]]:
-        """The companies on a reference list, oldest first."""
+        """The companies on a reference list (or with other names), oldest first."""
+        marker = m.ALIASES if table == "aliases" else m.MARKER[table]
         companies = self.api.list_all("companies", m.COMPANY_READ, "the companies read", self.api.deadline)
-        return sorted((c for c in companies if m.text(c.get("properties") or {}, m.MARKER[table]).strip()),
+        return sorted((c for c in companies if m.text(c.get("properties") or {}, marker).strip()),
                       key=lambda c: int(c["id"]))
 
     def write_rows(self, table: str, rows: Sequence[dict[str, str]]) -> None:
         """registrations and decisions: add rows (validated: `integrations.store.rows.validated_rows`),
-        rewriting those whose id is in HubSpot; partners, territories, named-accounts: replace the
-        list (on companies)."""
+        rewriting those whose id is in HubSpot; partners, territories, named-accounts, aliases: replace
+        the list (on companies)."""
         if table == "registrations":
             self._import_registrations(rows)
         elif table == "decisions":
             self._import_decisions(rows)
+        elif table == "aliases":
+            self._import_aliases(rows)
         else:
             self._import_reference(table, rows)
 
@@ -149,3 +156,22 @@ class Tables:
                 updates.append({"id": str(listed["id"]), "properties": m.cleared(table)})
         if updates:
             api.batch_write("companies", "update", updates, f"the {table} list", api.deadline())
+
+    def _import_aliases(self, rows: Sequence[dict[str, str]]) -> None:
+        """Replace the alias table: each account's company (found by its domain, else its name, or
+        created) gets exactly the names its rows list, one a line; the companies with names no
+        longer listed lose them. HubSpot keeps no note per name (`dealreg import` says so)."""
+        api, index = self.api, self.reader.current()
+        names: dict[str, list[str]] = {}
+        for row in rows:
+            domain = m.company_domain(row["account_domain"])
+            key = m.account_key(row["account_name"], domain)
+            company = self.companies.find_or_create(index, key, domain, row["account_name"], {})
+            names.setdefault(company, []).append(row["alias"])
+        updates = [{"id": company, "properties": {m.ALIASES: m.alias_value(listed)}}
+                   for company, listed in names.items()]
+        for listed_before in self._marked("aliases"):
+            if str(listed_before["id"]) not in names:
+                updates.append({"id": str(listed_before["id"]), "properties": {m.ALIASES: ""}})
+        if updates:
+            api.batch_write("companies", "update", updates, "the aliases list", api.deadline())

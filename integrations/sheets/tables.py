@@ -5,15 +5,16 @@ Decisions and forgets its cache after a write."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from dealreg.errors import StoreError
-from integrations.sheets.cells import append_request, row_dicts, update_requests
-from integrations.sheets.layout import INIT_HELP, Layout, layout_error, read_layout
+from integrations.sheets.cells import append_request, row_dicts, string_cell, update_requests
+from integrations.sheets.layout import ALL_TABS, INIT_HELP, Layout, layout_error, read_layout
 from integrations.sheets.transport import Ambiguous, SheetsAPI, Tab
 from integrations.store.contract import LogEntry
-from integrations.store.rows import check_table, log_from_row, log_to_row, validated_rows
+from integrations.store.rows import COLUMNS, check_table, log_from_row, log_to_row, validated_rows
 
 ID_COLUMN = {"registrations": "registration_id", "decisions": "event_id"}
 """The tables whose rows are kept by id (an import rewrites the row with the same id); the others
@@ -46,6 +47,8 @@ def read_rows(api: SheetsAPI, table: str) -> list[dict[str, str]]:
     deadline = api.deadline()
     if table == "decisions":
         return decision_rows(api, deadline)
+    if table == "aliases" and "aliases" not in api.metadata(deadline):
+        return []  # the Aliases tab is optional: a Sheet without it has no other names
     tab = api.tab(table, deadline)
     values = api.get(tab, f"the {table} read", deadline)
     layout = _layout(tab, table, values)
@@ -56,11 +59,13 @@ def read_rows(api: SheetsAPI, table: str) -> list[dict[str, str]]:
 
 def write_rows(api: SheetsAPI, table: str, rows: Iterable[Mapping[str, str]]) -> int:
     """registrations and decisions: add rows, rewriting those whose id is on file; partners,
-    territories, named-accounts: replace the list. Every row is checked first; the write is one
-    atomic batchUpdate (repeated after an ambiguous failure, which is safe: it is recomputed from
-    a fresh read). Returns the row count."""
+    territories, named-accounts, aliases: replace the list (an Aliases tab is created when missing).
+    Every row is checked first; the write is one atomic batchUpdate (repeated after an ambiguous
+    failure, which is safe: it is recomputed from a fresh read). Returns the row count."""
     clean = validated_rows(table, rows)
     deadline = api.deadline()
+    if table == "aliases" and "aliases" not in api.metadata(deadline, fresh=True):
+        return _new_aliases_tab(api, clean, deadline)
     tab = api.tab(table, deadline)
     key = ID_COLUMN.get(table)
     attempt = 0
@@ -97,6 +102,36 @@ def write_rows(api: SheetsAPI, table: str, rows: Iterable[Mapping[str, str]]) ->
             attempt += 1
             continue
         return len(clean)
+
+
+def _new_aliases_tab(api: SheetsAPI, clean: Sequence[Mapping[str, str]], deadline: float) -> int:
+    """The Aliases tab a Sheet made before it lacks, created with its header and the rows in one
+    atomic batchUpdate (the new tab's sheetId is ours to choose, so the rows can name it)."""
+    columns = COLUMNS["aliases"]
+    layout = Layout("aliases", ALL_TABS["aliases"], {c: i for i, c in enumerate(columns)})
+    attempt = 0
+    while True:
+        sheet_id = 1 + secrets.randbelow(2**31 - 2)  # a sheetId is a positive int32; another tab's is refused
+        requests_: list[dict[str, Any]] = [
+            {"addSheet": {"properties": {"sheetId": sheet_id, "title": layout.title, "gridProperties": {
+                "rowCount": max(1000, len(clean) + 1), "columnCount": 26, "frozenRowCount": 1}}}},
+            {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                             "fields": "userEnteredValue", "rows": [{"values": [string_cell(c) for c in columns]}]}},
+        ]
+        if clean:
+            requests_.append(append_request(sheet_id, layout, clean))
+        try:
+            api.write(requests_, "the aliases import (a new Aliases tab)", deadline)
+        except Ambiguous as exc:
+            # All or nothing: when the tab is there now, so are the rows.
+            if "aliases" in api.metadata(deadline, fresh=True):
+                break
+            api.backoff(attempt, str(exc), "the aliases import", deadline)
+            attempt += 1
+            continue
+        break
+    api.forget_tabs()
+    return len(clean)
 
 
 # -- the Log tab: what dealreg sent (notifications), read back by the sweep ----------------

@@ -64,7 +64,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 TABLE_NAMES = {
     "registrations": "registrations", "partners": "partners", "territories": "territories",
-    "named-accounts": "named_accounts", "decisions": "decision_events",
+    "named-accounts": "named_accounts", "decisions": "decision_events", "aliases": "aliases",
 }
 """The SQL table of each of the Sheet layout's tables."""
 ID_COLUMN = {"registrations": "registration_id", "decisions": "event_id"}

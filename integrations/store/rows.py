@@ -25,7 +25,7 @@ from dealreg.models import (
     Status,
     Territory,
 )
-from dealreg.normalise import duns_key
+from dealreg.normalise import account_domain, duns_key, name_key
 from dealreg.records import parse_datetime
 from dealreg.values import agreed_currency, number_text, parse_amount, parse_count, plain_number
 from integrations.store.contract import LOG_COLUMNS, LogEntry
@@ -39,7 +39,7 @@ from integrations.store.quarantine import (  # noqa: F401  (re-exported: the row
 
 # -- the Sheet layout: one tab per table, every cell a string -----------------------------
 
-TABLES = ("registrations", "partners", "territories", "named-accounts", "decisions")
+TABLES = ("registrations", "partners", "territories", "named-accounts", "decisions", "aliases")
 """What `dealreg import` / `dealreg export` move, one Sheet tab each."""
 
 PARTNER_COLUMNS = ("partner", "contact_email", "note", "joined_at")
@@ -60,7 +60,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "named-accounts": NAMED_ACCOUNT_COLUMNS,
     "decisions": DECISION_COLUMNS,
     "log": LOG_COLUMNS,  # the operations log (not imported or exported: `TABLES`)
-    "aliases": ALIAS_COLUMNS,  # the alias table (a tab of the Sheet, a SQLite table; not in `TABLES` yet)
+    "aliases": ALIAS_COLUMNS,  # the alias table (a tab of the Sheet, a SQLite table, a property of HubSpot companies)
 }
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"partners": ("joined_at",), "registrations": OPERATION_COLUMNS}
 """Columns added after a layout shipped: a tab, table or file without them still reads (the cell is
@@ -278,11 +278,21 @@ def alias_to_row(a: Alias) -> dict[str, str]:
 
 
 def alias_from_row(row: Mapping[str, str]) -> Alias:
+    """An alias row; InputError for one the matcher could not use (it would be dropped silently):
+    a name of punctuation only, or no account it names."""
     values = {name: (row.get(name) or "").strip() for name in ALIAS_COLUMNS}
+    problems: list[tuple[str, str]] = []
     if not values["alias"]:
-        raise InputError([("alias", "is required: the other name of the account")])
-    if not (values["account_domain"] or values["account_name"]):
-        raise InputError([("account_domain", "the account's domain (or its account_name) is required")])
+        problems.append(("alias", "is required: the other name of the account"))
+    elif not name_key(values["alias"]).key:
+        problems.append(("alias", "has no letters or digits: write the other name of the account"))
+    if values["account_domain"] and not account_domain(values["account_domain"], ""):
+        problems.append(("account_domain", "is not a company's domain (e.g. altria.com; free-mail domains are "
+                                           "no account's)"))
+    elif not (values["account_domain"] or values["account_name"]):
+        problems.append(("account_domain", "the account's domain (or its account_name) is required"))
+    if problems:
+        raise InputError(problems)
     return Alias(**values)
 
 
@@ -341,6 +351,8 @@ def validated_row(table: str, row: Mapping[str, str]) -> dict[str, str]:
         territory_from_row(out)
     elif table == "named-accounts":
         named_account_from_row(out)
+    elif table == "aliases":
+        alias_from_row(out)
     elif table == "partners":
         if not out["partner"]:
             raise InputError([("partner", "is required")])

@@ -21,7 +21,10 @@ What it models, and why (each item is what hurts a store, not a nicety):
   will receive an error", timestamps FAQ). Writing an unknown property is 400
   ``PROPERTY_DOESNT_EXIST`` and nothing is written (HubSpot.NET#50); a value not among an
   enumeration's options is 400 ``INVALID_OPTION``; ``hs_note_body`` and other strings stop at
-  65,536 characters (notes guide). Asking to *read* an unknown property silently leaves it out.
+  65,536 characters (notes guide). A multi-line text (``string``/``textarea``, "dealreg: Other
+  names") is one string whose lines are split by the line breaks as written (UNCONFIRMED whether
+  HubSpot's editor saves CR LF or LF: a reader must take either). Asking to *read* an unknown
+  property silently leaves it out.
   ``createdate``/``hs_lastmodifieddate``/``hs_object_id`` are maintained by the fake.
 * Unique values: a property created with ``hasUniqueValue`` is enforced on create, update and
   batch writes; the conflict answers ``unique_conflict_status`` (409 ``CONFLICT`` naming the

@@ -154,6 +154,16 @@ def test_update_patches_and_an_empty_string_clears(hs, client):
     assert client.patch("/crm/v3/objects/deals/999", json={"properties": {"dealname": "x"}}).status_code == 404
 
 
+def test_a_multi_line_text_is_one_string_with_its_line_breaks(hs, client):
+    hs.create_property("companies", "dealreg_aliases", "string", "textarea")
+    value = "Philip Morris Companies\nPM USA\r\nMarlboro"
+    company = client.post("/crm/v3/objects/companies",
+                          json={"properties": {"name": "Altria", "dealreg_aliases": value}})
+    assert company.status_code == 201
+    got = client.get(f"/crm/v3/objects/companies/{company.json()['id']}", params={"properties": "dealreg_aliases"})
+    assert got.json()["properties"]["dealreg_aliases"] == value
+
+
 def test_archive_then_read_is_404(hs, client):
     deal_id = hs.seed("deals", {"dealname": "Acme"})
     assert client.delete(f"/crm/v3/objects/deals/{deal_id}").status_code == 204

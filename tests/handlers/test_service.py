@@ -349,17 +349,13 @@ def test_a_race_decides_again_and_the_claim_keeps_its_stamp(rules):
 
 
 def test_the_store_alias_table_reaches_the_engine(service, store):
-    from integrations.sqlite import SQLiteStore
-
-    if not isinstance(store, SQLiteStore):
-        pytest.skip("the alias table is a SQLite table for now; Sheets and HubSpot read the rules file's")
-    import sqlite3
-
+    # Loaded as `dealreg import aliases` loads it: the SQLite table, the Sheet's Aliases tab, the
+    # other names on the account's HubSpot company.
     service.register(as_partner(Record(company_name="Altria Group, Inc.", company_domain="altria.com"),
                                 "Northwind Partners"))
-    with sqlite3.connect(store.path) as conn:
-        conn.execute("INSERT INTO aliases (alias, account_domain) VALUES ('Philip Morris Companies', 'altria.com')")
-        conn.execute("UPDATE meta SET value = 'aliases-changed' WHERE key = 'epoch'")  # a non-append change
+    before = service.check(Record(company_name="Philip Morris Companies Inc."))
+    assert before.status is Status.CLEAR  # no spelling rule finds it
+    store.write_rows("aliases", [{"alias": "Philip Morris Companies", "account_domain": "altria.com"}])
     decision = service.check(Record(company_name="Philip Morris Companies Inc."))
     assert (decision.status, decision.owner) == (Status.CONFLICT, "Northwind Partners")
     assert "alias" in decision.match_evidence

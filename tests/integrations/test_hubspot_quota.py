@@ -125,3 +125,17 @@ def test_a_race_costs_a_read_of_the_accounts_deals_and_the_correction(fake, cloc
     [company] = fake.objects("companies")
     owner = "Contoso Consulting" if rivals_id == "R-1" else "Northwind Partners"
     assert {d["dealreg_owner"] for d in fake.objects("deals")} == {company["dealreg_owner"]} == {owner}
+
+
+def test_the_alias_table_costs_no_call_of_its_own_and_its_import_a_read_and_a_batch(fake, clock, rules):
+    fake.seed("companies", {"name": "Altria Group", "domain": "altria.com",
+                            "dealreg_aliases": "Philip Morris Companies"})
+    service = instance(fake, clock, rules)
+    assert spent(fake, lambda: service.check(ACME)) == [
+        "pipelines.list deals", "objects.list companies", "objects.list deals"]  # read with the companies
+    clock.advance(1)
+    assert spent(fake, lambda: service.check(Record(company_name="Philip Morris Companies", source="api"))) == []
+    rows = [{"alias": "Philip Morris Companies", "account_domain": "altria.com"},
+            {"alias": "Taxify", "account_domain": "bolt.eu"}]  # a company to create
+    assert spent(fake, lambda: service.store.write_rows("aliases", rows)) == [
+        "objects.create companies", "objects.list companies", "batch.update companies"]

@@ -294,6 +294,8 @@ ROWS = {
                      "min_employees": "", "max_employees": "500"}],
     "named-accounts": [{"owner": "direct", "company_name": "Siemens AG", "company_domain": "siemens.com",
                         "linkedin_url": "", "duns": "", "note": "customer"}],
+    "aliases": [{"alias": "Philip Morris Companies", "account_domain": "altria.com", "account_name": "",
+                 "note": "until 2003"}, {"alias": "Taxify", "account_domain": "", "account_name": "Bolt", "note": ""}],
 }
 
 
@@ -321,6 +323,9 @@ def test_reference_lists_are_replaced_whole_and_registrations_upserted(store):
     store.write_rows("partners", [{"partner": "A"}, {"partner": "B"}])
     store.write_rows("partners", [{"partner": "C"}])
     assert store.partners() == ("C",)
+    store.write_rows("aliases", [{"alias": "Taxify", "account_domain": "bolt.eu"}])
+    store.write_rows("aliases", [{"alias": "Philip Morris Companies", "account_domain": "altria.com"}])
+    assert [a.alias for a in store.changes(None).aliases] == ["Philip Morris Companies"]
     store.write_rows("registrations", [{"registration_id": "R-1", "submitted_at": "2026-01-01", "company_name": "Old"}])
     store.write_rows("registrations", [{"registration_id": "R-1", "submitted_at": "2026-01-01", "company_name": "New"},
                                        {"registration_id": "R-2", "submitted_at": "2026-01-02", "company_name": "Two"}])
@@ -338,6 +343,9 @@ def test_reference_lists_are_replaced_whole_and_registrations_upserted(store):
     ("partners", [{"partner": ""}], "row 2 partner"),
     ("territories", [{"partner": "A", "min_employees": "many"}], "row 2 min_employees"),
     ("named-accounts", [{"owner": "direct"}], "row 2 company_name"),
+    ("aliases", [{"alias": "Taxify", "account_domain": "bolt.eu"}, {"alias": "Orphan"}], "row 3 account_domain"),
+    ("aliases", [{"alias": "Taxify", "account_domain": "gmail.com"}], "row 2 account_domain"),
+    ("aliases", [{"alias": "&", "account_domain": "bolt.eu"}], "row 2 alias"),
     ("decisions", [{"event_id": "E-1", "status": "maybe", "owner": "x", "rule": "r", "reason": "r"}], "row 2 status"),
 ])
 def test_a_bad_row_is_refused_naming_row_and_column_and_nothing_is_written(store, table, rows, where):
@@ -349,8 +357,8 @@ def test_a_bad_row_is_refused_naming_row_and_column_and_nothing_is_written(store
 def test_unknown_table_is_refused(store):
     with pytest.raises(StoreError, match="unknown table"):
         list(store.read_rows("accounts"))
-    # the operations log is no table to import or export, nor (yet) the alias table
-    assert set(TABLES) == set(COLUMNS) - {"log", "aliases"}
+    # the operations log is no table to import or export
+    assert set(TABLES) == set(COLUMNS) - {"log"}
 
 
 # -- the shared row helpers ----------------------------------------------------------------------
