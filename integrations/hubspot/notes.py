@@ -13,6 +13,7 @@ from typing import Any
 
 from dealreg.models import DecisionEvent
 from integrations.hubspot import mapping as m
+from integrations.hubspot import note_text as nt
 from integrations.hubspot.transport import Ambiguous, BatchRefused, HubSpotAPI
 from integrations.store.rows import event_to_row
 
@@ -35,8 +36,8 @@ def note_inputs(pending: Sequence[Pending], company_of: Callable[[str], str]) ->
     for (deal, company), group in groups.items():
         associations = [*([m.association(deal, m.NOTE_TO_DEAL)] if deal else []),
                         *([m.association(company, m.NOTE_TO_COMPANY)] if company else [])]
-        for body in m.note_bodies([event_to_row(e) for e in group]):
-            inputs.append({"properties": {"hs_timestamp": str(m.timestamp_ms(group[0].decided_at.isoformat())),
+        for body in nt.note_bodies([event_to_row(e) for e in group]):
+            inputs.append({"properties": {"hs_timestamp": str(nt.timestamp_ms(group[0].decided_at.isoformat())),
                                           "hs_note_body": body}, "associations": associations})
     return inputs
 

@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from dealreg.errors import StoreError
 from dealreg.models import Decision, DecisionEvent, Quarantined, Registration
 from integrations.hubspot import mapping as m
+from integrations.hubspot import note_text as nt
 from integrations.hubspot import setup
 from integrations.hubspot.companies import Companies
 from integrations.hubspot.deals import create_deal
@@ -232,13 +233,13 @@ class HubSpotStore:
     def log(self, entries: Sequence[LogEntry]) -> None:
         if entries:
             write_notes(self.api, [{"properties": {"hs_timestamp": str(int(entries[0].at.timestamp() * 1000)),
-                                                   "hs_note_body": m.log_body([log_to_row(e) for e in entries])},
+                                                   "hs_note_body": nt.log_body([log_to_row(e) for e in entries])},
                                     "associations": []}], self.api.deadline())
 
     def logged(self, kind: str) -> list[LogEntry]:
         notes = self.api.list_all("notes", ("hs_note_body",), "the operations log", self.api.deadline)
         entries = (log_from_row(row) for note in sorted(notes, key=lambda n: int(n["id"]))
-                   for row in m.log_rows(m.text(note.get("properties") or {}, "hs_note_body")))
+                   for row in nt.log_rows(m.text(note.get("properties") or {}, "hs_note_body")))
         return [e for e in entries if e is not None and e.kind == kind]
 
     def _rewrite(self, index: Index, rows: Sequence[Registration], corrected: Mapping[str, DecisionEvent],

@@ -10,6 +10,7 @@ from typing import Any
 
 from dealreg.errors import InputError
 from integrations.hubspot import mapping as m
+from integrations.hubspot import note_text as nt
 from integrations.hubspot.companies import Companies
 from integrations.hubspot.reading import Reader
 from integrations.hubspot.transport import HubSpotAPI
@@ -40,7 +41,7 @@ class Tables:
             notes = sorted(api.list_all("notes", ("hs_note_body", "hs_timestamp"), "the decision notes", api.deadline),
                            key=lambda n: int(n["id"]))
             for note in notes:
-                for row in m.note_rows(m.text(note.get("properties") or {}, "hs_note_body")):
+                for row in nt.note_rows(m.text(note.get("properties") or {}, "hs_note_body")):
                     if row["event_id"] not in seen:
                         seen.add(row["event_id"])
                         yield row
@@ -107,19 +108,19 @@ class Tables:
                 company = index.company_of(deal) if deal is not None else ""
             associations = [*([m.association(deal.id, m.NOTE_TO_DEAL)] if deal is not None else []),
                             *([m.association(company, m.NOTE_TO_COMPANY)] if company else [])]
-            for body in m.note_bodies([row]):
-                inputs.append({"properties": {"hs_timestamp": str(m.timestamp_ms(row.get("decided_at", ""))),
+            for body in nt.note_bodies([row]):
+                inputs.append({"properties": {"hs_timestamp": str(nt.timestamp_ms(row.get("decided_at", ""))),
                                               "hs_note_body": body}, "associations": associations})
         # An event id on file already is replaced: its note is rewritten without it.
         wanted = {row["event_id"] for row in rows}
         rewrites = []
         for note in api.list_all("notes", ("hs_note_body",), "the decision notes", api.deadline):
             body = m.text(note.get("properties") or {}, "hs_note_body")
-            held = m.note_rows(body)
+            held = nt.note_rows(body)
             if any(r["event_id"] in wanted for r in held):
                 kept = [r for r in held if r["event_id"] not in wanted]
                 rewrites.append({"id": str(note["id"]), "properties": {
-                    "hs_note_body": m.note_bodies(kept)[0] if kept else "<p>dealreg: replaced by an import</p>"}})
+                    "hs_note_body": nt.note_bodies(kept)[0] if kept else "<p>dealreg: replaced by an import</p>"}})
         if rewrites:
             api.batch_write("notes", "update", rewrites, "the decisions import", api.deadline())
         if inputs:

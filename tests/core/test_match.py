@@ -33,12 +33,16 @@ REGISTRY = {
 }
 
 
-@pytest.fixture(scope="module")
-def index() -> AccountIndex:
+def index_of(registry: dict[str, dict[str, str]]) -> AccountIndex:
     idx = AccountIndex()
-    for claim_id, fields in REGISTRY.items():
+    for claim_id, fields in registry.items():
         idx.add(claim_id, keys_of(**fields))
     return idx
+
+
+@pytest.fixture(scope="module")
+def index() -> AccountIndex:
+    return index_of(REGISTRY)
 
 
 def best(index: AccountIndex, **record) -> tuple[str, MatchLevel, tuple[str, ...]]:
@@ -226,10 +230,7 @@ WORDING_REGISTRY = {
 
 @pytest.fixture(scope="module")
 def wording_index() -> AccountIndex:
-    idx = AccountIndex()
-    for claim_id, fields in WORDING_REGISTRY.items():
-        idx.add(claim_id, keys_of(**fields))
-    return idx
+    return index_of(WORDING_REGISTRY)
 
 
 @pytest.mark.parametrize(("name", "claim", "level"), [
@@ -283,10 +284,7 @@ DOMAINS_REGISTRY = {
 
 @pytest.fixture(scope="module")
 def domains_index() -> AccountIndex:
-    idx = AccountIndex()
-    for claim_id, fields in DOMAINS_REGISTRY.items():
-        idx.add(claim_id, keys_of(**fields))
-    return idx
+    return index_of(DOMAINS_REGISTRY)
 
 
 @pytest.mark.parametrize(("record", "claim", "level"), [
@@ -431,10 +429,7 @@ WEAK_REGISTRY = {
 
 @pytest.fixture(scope="module")
 def weak_index() -> AccountIndex:
-    idx = AccountIndex()
-    for claim_id, fields in WEAK_REGISTRY.items():
-        idx.add(claim_id, keys_of(**fields))
-    return idx
+    return index_of(WEAK_REGISTRY)
 
 
 @pytest.mark.parametrize(("record", "claim", "level", "evidence"), [

@@ -19,6 +19,7 @@ from dealreg.models import Record
 from handlers.service import Service
 from handlers.stores import open_store
 from integrations.hubspot import mapping as m
+from integrations.hubspot import note_text as nt
 from tests.fakes.hubspot_api import FakeHubSpotAPI
 from tests.handlers.support import write_rules
 from tests.integrations.hubspot_support import new_account
@@ -74,5 +75,5 @@ def test_ten_partners_registering_one_account_from_two_processes_end_with_one_ow
         stale = [a for a in answers if a["owner"] != owner]
         assert all(reasons[a["registration_id"]].startswith("Superseded by") for a in stale), stale
         assert {a["status"] for a in answers} <= {"clear", "conflict"}
-        registered = {e["registration_id"] for n in api.objects("notes") for e in m.note_rows(n["hs_note_body"])}
+        registered = {e["registration_id"] for n in api.objects("notes") for e in nt.note_rows(n["hs_note_body"])}
         assert registered == set(reasons)  # every decision is a note
