@@ -61,14 +61,32 @@ where the decimal mark is a comma (most of Europe), and "Text (Tab delimited)" w
 HEAD_CHARS = 65_536  # `delimiter_of` reads this much of a file: a header is far shorter
 
 
+def declared_delimiter(text: str) -> str | None:
+    """The separator a first line `sep=;` declares (Excel writes and honours it: such a file opens
+    in columns whatever the reader's locale), or None without one."""
+    first = text.removeprefix("\ufeff")[:8].split("\n", 1)[0].rstrip("\r")
+    if len(first) == 5 and first[:4].lower() == "sep=" and first[4] in DELIMITERS:
+        return first[4]
+    return None
+
+
+def without_declaration(text: str) -> str:
+    """The text without its `sep=` line (`declared_delimiter`), if it has one."""
+    return text.split("\n", 1)[1] if "\n" in text else ""
+
+
 def detect_delimiter(text: str) -> str:
-    """The column separator of a CSV text: whichever of `,` `;` tab appears most often in the
-    header line outside quoted names (`,` when none does, or on a tie).
+    """The column separator of a CSV text: the one a first line `sep=;` declares, else whichever of
+    `,` `;` tab appears most often in the header line outside quoted names (`,` when none does, or
+    on a tie).
 
     Only the header is counted: it holds column names, which never contain an unquoted
     separator, while data rows may hold `;` lists (territories) or decimal commas (48000,50).
     csv.Sniffer guesses from the rows as well, raises on a one-column file ("Could not
     determine delimiter"), and its own documentation calls it a rough heuristic."""
+    declared = declared_delimiter(text)
+    if declared is not None:
+        return declared
     counts = dict.fromkeys(DELIMITERS, 0)
     quoted = False
     for char in text:
@@ -119,6 +137,8 @@ def read_lines(path: str | Path, text: str | None = None) -> tuple[list[str], li
     text is still one row). The columns may be separated by `,` `;` or tabs (`detect_delimiter`)."""
     text = open_text(path) if text is None else text
     delimiter = detect_delimiter(text)
+    if declared_delimiter(text) is not None:  # Excel shows no row for it: the header is still row 1
+        text = without_declaration(text)
     reader = csv.reader(_text_lines(text), delimiter=delimiter)
     try:
         header = next(reader)

@@ -183,6 +183,9 @@ SEPARATORS = [
     ("partner,countries\nFabrikam,AU;NZ;US;CA;GB\n", ","),  # `;` lists in the rows do not count
     ("company;deal_value\nAcme;48000,50\nBeta;1,5\n", ";"),  # nor decimal commas
     ('company,"notes\nover two lines;;;"\nAcme,x\n', ","),  # a quoted header cell over lines
+    ("sep=;\ncompany,website\n", ";"),  # Excel's declaration line wins over counting
+    ("\ufeffSEP=;\r\ncompany,website\r\n", ";"),  # after a byte order mark, in capitals
+    ("sep=|\ncompany,website\n", ","),  # not a separator dealreg reads: counted as usual
 ]
 
 
@@ -236,3 +239,16 @@ def test_errors_in_a_semicolon_file_name_the_separator(tmp_path, text, message):
     with pytest.raises(CSVFileError) as err:
         read_registry(path)
     assert message in str(err.value)
+
+
+def test_excels_sep_line_declares_the_separator_and_is_no_row(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_text('sep=;\nregistration_id;submitted_at;company_name;deal_value\nR1;2026-03-02;"Acme, Inc";48000,50\n'
+                    "R2;2026-03-03;Beta GmbH;\n", encoding="utf-8")
+    header, rows = read_rows(path)
+    assert header == ["registration_id", "submitted_at", "company_name", "deal_value"]
+    assert [r["company_name"] for r in rows] == ["Acme, Inc", "Beta GmbH"]
+    assert [r.deal_value for r in read_registry(path)] == [48000.5, None]
+    from integrations.csvfile import read_lines
+
+    assert read_lines(path)[2] == [2, 3]  # the header is row 1, as Excel shows the file
