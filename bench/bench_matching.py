@@ -109,7 +109,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     print(overall_row("dealreg", fresh["all"]))
     print(overall_row("… half 0 (read for two fixes)", fresh_halves[0]))
-    print(overall_row("… half 1 (never read)", fresh_halves[1]))
+    print(overall_row("… half 1 (never read for a rule)", fresh_halves[1]))
     print(overall_row("peer: cleanco + rapidfuzz, same keys, the alias table", fresh_peer["all"]))
     if dnb:
         print(overall_row("peer: DNB `name_matching` (defaults), same keys, the alias table", dnb[1]))
