@@ -77,6 +77,28 @@ def test_a_denied_pair_is_never_suggested_again():
     assert again.matched_registration_id in ("", "R-2")
 
 
+def test_a_pair_is_found_among_many_and_when_its_rows_arrive_later():
+    """The pairs are looked up by the record's keys (dealreg/pairs.py): one pair among hundreds still
+    applies, and so does a pair whose rows reach a running engine one at a time, after the lookup
+    was first built."""
+    others = []
+    for i in range(300):  # a year of other reviews: unrelated accounts, each confirmed against a sibling
+        sibling = Registration(f"S-{i}", T, "Contoso", company_name=f"Sibling {i}", company_domain=f"sibling{i}.com")
+        others += [sibling, Registration(f"O-{i}", T, "Contoso", company_name=f"Other {i} Holding",
+                                         company_domain=f"other{i}.com", reviewed_at=T, review="confirm",
+                                         matched_registration_id=sibling.registration_id)]
+    engine = Engine(RULES, [ACME, *others], partners=["Northwind", "Fabrikam", "Contoso"])
+    first = _reviewed(engine, HOLDING, "R-2", T + timedelta(days=1))
+    assert first.status == "needs_review"  # the lookup is built here, without this pair
+    [resolved, *_] = reviews.resolve(first, ACME, reviews.Resolution("confirm", by="sam"), T + timedelta(days=2)).rows
+    engine.add(resolved)  # as a server learns a resolution
+    again = engine.decide(replace(HOLDING, partner="Contoso"), T + timedelta(days=3))
+    assert (again.status.value, again.owner) == ("conflict", "Northwind") and "reviewed" in again.match_evidence
+    sibling = engine.decide(Record(company_name="Other 7 Holding", company_domain="other7.com", partner="Fabrikam"),
+                            T + timedelta(days=3))
+    assert sibling.matched_registration_id in ("O-7", "S-7") and sibling.status.value != "clear"
+
+
 def test_give_moves_the_account_on_every_row_it_touches():
     conflict = Registration("R-2", T + timedelta(days=1), "Fabrikam", company_name="Acme Robotics",
                             company_domain="acme-robotics.de", owner="Northwind", status="conflict",
