@@ -443,7 +443,7 @@ def weak_index() -> AccountIndex:
     # a form of another company law: another company as often as not, so a person looks
     (dict(company_name="Discovery, Inc."), "discovery", MatchLevel.POSSIBLE, ("name:100",)),
     (dict(company_name="SEB SA"), "seb", MatchLevel.POSSIBLE, ("acronym",)),
-    # generic words of its own: not the same name at all ("Clay Global" is a design agency)
+    # generic words of its own: not the same name, a division's shape for a person ("Clay Global" is a design agency)
     (dict(company_name="Clay Global"), "clay", MatchLevel.POSSIBLE, ("division",)),
     (dict(company_name="Linear Technology Corporation"), "linear", MatchLevel.POSSIBLE, ("division",)),
     # a common word on another generic suffix is another registrant; on a country's suffix a possible
