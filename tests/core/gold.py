@@ -26,14 +26,14 @@ def load() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
 
 
 @dataclass
-class Scores:
+class _Rates:
+    """What every score of a matcher counts, and its two headline rates."""
+
     queries: int = 0
     positives: int = 0
     auto_pairs: int = 0  # (query, registration) pairs matched automatically
     wrong_pairs: int = 0
     auto_correct: int = 0  # positives whose right registration was matched automatically
-    possible_only: int = 0  # queries sent to review (a possible match and no automatic one)
-    misses: list[tuple[str, str, str]] = field(default_factory=list)  # (query_id, kind, what happened)
 
     @property
     def precision(self) -> float:
@@ -42,6 +42,12 @@ class Scores:
     @property
     def recall(self) -> float:
         return self.auto_correct / self.positives if self.positives else 1.0
+
+
+@dataclass
+class Scores(_Rates):
+    possible_only: int = 0  # queries sent to review (a possible match and no automatic one)
+    misses: list[tuple[str, str, str]] = field(default_factory=list)  # (query_id, kind, what happened)
 
     @property
     def possible_rate(self) -> float:
@@ -205,26 +211,13 @@ def decide_dealreg(registry: list[dict[str, str]],
 
 
 @dataclass
-class KindScores:
-    queries: int = 0
-    positives: int = 0
+class KindScores(_Rates):
     name_only: int = 0
-    auto_correct: int = 0
     auto_correct_name_only: int = 0
     found_with_review: int = 0  # matched automatically, or sent to review with the right registration shown
     review: int = 0  # queries answered `possible`
     queued: int = 0  # queries sent to the review queue (`Outcome.queued`)
-    auto_pairs: int = 0
-    wrong_pairs: int = 0
     examples: list[tuple[str, str, str]] = field(default_factory=list)  # (query_id, record, what happened)
-
-    @property
-    def precision(self) -> float:
-        return 1.0 if not self.auto_pairs else 1 - self.wrong_pairs / self.auto_pairs
-
-    @property
-    def recall(self) -> float:
-        return self.auto_correct / self.positives if self.positives else 1.0
 
     @property
     def recall_name_only(self) -> float:
